@@ -1,0 +1,25 @@
+"""Per-participant inboxes and every other piece of shared state, behind one contract.
+
+``create_broker(None)`` gives the embedded in-process broker (one worker only);
+``create_broker("redis://...")`` the Redis broker (any number of workers and hosts).
+See base.py for the contract, tests/test_broker_contract.py for the tests both pass.
+"""
+
+from __future__ import annotations
+
+from cobrowse.broker.base import Broker, BrokerError, BrokerUnavailable
+from cobrowse.broker.memory import MemoryBroker
+from cobrowse.broker.waiters import Waiter
+
+__all__ = ["Broker", "BrokerError", "BrokerUnavailable", "MemoryBroker", "Waiter", "create_broker"]
+
+
+def create_broker(redis_url: str | None, *, prefix: str = "cobrowse:", **options) -> Broker:
+    """The broker for ``redis_url`` (None or "" -> in-process). ``options`` go to the backend
+    (for Redis: pool options such as ``max_connections``, ``health_interval``)."""
+    if not redis_url:
+        return MemoryBroker(prefix=prefix)
+    # Imported here so the embedded default does not need the redis package loaded.
+    from cobrowse.broker.redis import RedisBroker
+
+    return RedisBroker(redis_url, prefix=prefix, **options)

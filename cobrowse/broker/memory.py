@@ -1,0 +1,280 @@
+"""The embedded broker: all state in this process, for a single-worker deployment.
+
+A real backend, not a mock: it is the default when no Redis is configured. Plain dicts
+guarded by one lock; TTLs are expiry times checked lazily on access, plus a sweep now and
+then so keys nobody touches again do not pile up. It mirrors Redis semantics where the
+contract leaves room (types, TTL on overwrite, list ranges), so code tested against one
+behaves the same on the other.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from cobrowse import concurrency
+from cobrowse.broker.base import (
+    Broker,
+    BrokerError,
+    check_ttl,
+    decode_event,
+    encode_event,
+)
+
+#: Seconds between sweeps of expired keys (lazy expiry handles the keys that are read).
+SWEEP_INTERVAL = 30.0
+
+
+@dataclass
+class _Stream:
+    ids: list[int] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # JSON, parallel to ids
+    last_id: int = 0
+    dedupe: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Entry:
+    value: Any  # str | dict | set | list | _Stream
+    expires: float | None = None
+
+
+class MemoryBroker(Broker):
+    """The in-process broker. Thread-safe (and greenlet-safe under gevent)."""
+
+    backend = "memory"
+
+    def __init__(self, *, prefix: str = "cobrowse:"):
+        super().__init__()
+        self.prefix = prefix  # kept for stats; one process needs no namespace
+        self._lock = concurrency.Lock()
+        self._data: dict[str, _Entry] = {}
+        self._next_sweep = concurrency.monotonic() + SWEEP_INTERVAL
+
+    # --- internals (call with the lock held) ----------------------------------------------
+
+    def _entry(self, key: str) -> _Entry | None:
+        entry = self._data.get(key)
+        if entry is not None and entry.expires is not None and entry.expires <= _now():
+            del self._data[key]
+            return None
+        return entry
+
+    def _value(self, key: str, kind: type) -> Any:
+        entry = self._entry(key)
+        if entry is None:
+            return None
+        if not isinstance(entry.value, kind):
+            raise BrokerError(
+                f"{key!r} holds a {type(entry.value).__name__}, not a {kind.__name__}"
+            )
+        return entry.value
+
+    def _create(self, key: str, kind: type) -> _Entry:
+        """The entry at ``key``, created empty if absent."""
+        if self._value(key, kind) is None:
+            self._data[key] = _Entry(kind())
+        return self._data[key]
+
+    def _sweep(self) -> None:
+        now = _now()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_INTERVAL
+        dead = [k for k, e in self._data.items() if e.expires is not None and e.expires <= now]
+        for key in dead:
+            del self._data[key]
+
+    @staticmethod
+    def _set_ttl(entry: _Entry, ttl: int | None) -> None:
+        if ttl is not None:
+            entry.expires = _now() + ttl
+
+    # --- streams -------------------------------------------------------------------------
+
+    def append(self, stream, events, *, ttl, dedupe=None):
+        check_ttl(ttl, required=True)
+        encoded = [encode_event(e) for e in events]  # outside the lock: may be big
+        with self._lock:
+            self._sweep()
+            entry = self._create(stream, _Stream)
+            log: _Stream = entry.value
+            if dedupe is not None:
+                sender, seq = dedupe
+                if log.dedupe.get(sender, -1) >= seq:
+                    return None
+                log.dedupe[sender] = seq
+            first = log.last_id + 1
+            ids = list(range(first, first + len(encoded)))
+            log.ids.extend(ids)
+            log.events.extend(encoded)
+            log.last_id += len(encoded)
+            self._set_ttl(entry, ttl)
+        if ids:
+            self._waiters.wake(stream)
+        return ids
+
+    def read(self, stream, after, limit):
+        with self._lock:
+            log = self._value(stream, _Stream)
+            if log is None or limit <= 0:
+                return []
+            start = bisect.bisect_right(log.ids, after)
+            picked = list(
+                zip(log.ids[start : start + limit], log.events[start : start + limit], strict=True)
+            )
+        return [(i, decode_event(raw)) for i, raw in picked]
+
+    def last_id(self, stream):
+        with self._lock:
+            log = self._value(stream, _Stream)
+            return log.last_id if log is not None else 0
+
+    def trim(self, stream, before):
+        with self._lock:
+            log = self._value(stream, _Stream)
+            if log is not None:
+                cut = bisect.bisect_left(log.ids, before)
+                del log.ids[:cut], log.events[:cut]
+
+    def wake(self, stream):
+        self._waiters.wake(stream)
+
+    def delete(self, *keys):
+        with self._lock:
+            for key in keys:
+                self._data.pop(key, None)
+
+    # --- strings -------------------------------------------------------------------------
+
+    def get(self, key):
+        with self._lock:
+            return self._value(key, str)
+
+    def set(self, key, value, *, ttl=None, nx=False):
+        check_ttl(ttl)
+        with self._lock:
+            self._sweep()
+            if nx and self._entry(key) is not None:
+                return False
+            self._data[key] = _Entry(str(value))
+            self._set_ttl(self._data[key], ttl)
+            return True
+
+    def cas(self, key, expected, new, *, ttl=None):
+        check_ttl(ttl)
+        with self._lock:
+            if self._value(key, str) != expected:
+                return False
+            if new is None:
+                self._data.pop(key, None)
+            else:
+                self._data[key] = _Entry(str(new))
+                self._set_ttl(self._data[key], ttl)
+            return True
+
+    def incr(self, key, *, ttl=None):
+        check_ttl(ttl)
+        with self._lock:
+            current = self._value(key, str)
+            try:
+                number = int(current or 0) + 1
+            except ValueError:
+                raise BrokerError(f"{key!r} does not hold an integer") from None
+            entry = self._create(key, str)  # keeps the expiry of an existing counter
+            entry.value = str(number)
+            self._set_ttl(entry, ttl)
+            return number
+
+    def expire(self, key, ttl):
+        check_ttl(ttl)
+        with self._lock:
+            entry = self._entry(key)
+            if entry is not None:
+                self._set_ttl(entry, ttl)
+
+    # --- hashes --------------------------------------------------------------------------
+
+    def hset(self, key, mapping, *, ttl=None):
+        check_ttl(ttl)
+        with self._lock:
+            entry = self._create(key, dict)
+            entry.value.update({str(k): str(v) for k, v in mapping.items()})
+            self._set_ttl(entry, ttl)
+
+    def hget_many(self, key, fields):
+        with self._lock:
+            hashed = self._value(key, dict) or {}
+            return [hashed.get(f) for f in fields]
+
+    def hgetall(self, key):
+        with self._lock:
+            return dict(self._value(key, dict) or {})
+
+    def hdel(self, key, fields):
+        with self._lock:
+            hashed = self._value(key, dict)
+            if hashed is not None:
+                for f in fields:
+                    hashed.pop(f, None)
+                if not hashed:
+                    del self._data[key]
+
+    # --- sets ----------------------------------------------------------------------------
+
+    def sadd(self, key, *members):
+        with self._lock:
+            self._create(key, set).value.update(str(m) for m in members)
+
+    def srem(self, key, *members):
+        with self._lock:
+            found = self._value(key, set)
+            if found is not None:
+                found.difference_update(members)
+                if not found:
+                    del self._data[key]
+
+    def smembers(self, key):
+        with self._lock:
+            return set(self._value(key, set) or ())
+
+    # --- lists ---------------------------------------------------------------------------
+
+    def rpush(self, key, value, *, ttl=None):
+        check_ttl(ttl)
+        with self._lock:
+            entry = self._create(key, list)
+            entry.value.append(str(value))
+            self._set_ttl(entry, ttl)
+
+    def lrange(self, key, start, end):
+        with self._lock:
+            items = self._value(key, list) or []
+            n = len(items)
+            # Redis LRANGE: negative indexes from the end, out-of-range ends clamped.
+            first = max(start + n if start < 0 else start, 0)
+            last = min(end + n if end < 0 else end, n - 1)
+            return items[first : last + 1] if first <= last else []
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def ping(self):
+        return True
+
+    def close(self):
+        self._waiters.close()
+
+    def stats(self):
+        with self._lock:
+            keys = len(self._data)
+        return {
+            "backend": self.backend,
+            "connections": 0,
+            "waiters": len(self._waiters),
+            "keys": keys,
+        }
+
+
+def _now() -> float:
+    return concurrency.monotonic()

@@ -1,0 +1,298 @@
+"""The Redis broker: state shared by any number of workers on any number of hosts.
+
+Streams are Redis Streams with explicit ids ``N-0`` taken from a counter, so ids are the
+small integers of the contract. Appending is one Lua script (dedupe check, ids, XADD, TTLs,
+PUBLISH of the wake-up): a waiter either sees the events or gets the wake-up, never neither.
+Each broker keeps one pooled set of command connections (a ``BlockingConnectionPool``: a
+burst of requests waits for a free connection instead of opening hundreds) and one pub/sub
+connection for wake-ups (cobrowse/broker/listener.py), never a connection per parked poll.
+
+Derived keys are the caller's key plus a suffix, so they keep its Cluster hash tag:
+``<stream>#id`` (the id counter) and ``<stream>#dd`` (the dedupe record).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import uuid
+
+import redis
+
+from cobrowse import concurrency
+from cobrowse.broker import scripts
+from cobrowse.broker.base import (
+    Broker,
+    BrokerError,
+    BrokerUnavailable,
+    check_ttl,
+    decode_event,
+    encode_event,
+)
+from cobrowse.broker.listener import WakeListener
+from cobrowse.broker.waiters import WaiterRegistry
+
+ID_SUFFIX = "#id"
+DEDUPE_SUFFIX = "#dd"
+
+#: Connection defaults; any of them can be overridden in the URL's query string
+#: (``redis://host/0?max_connections=100&socket_timeout=2``).
+POOL_DEFAULTS = {
+    "max_connections": 50,  # per worker; a parked poll holds none
+    "timeout": 5,  # seconds to wait for a free pooled connection
+    "socket_timeout": 5,
+    "socket_connect_timeout": 3,
+    "socket_keepalive": True,
+    "health_check_interval": 15,  # PING a connection idle longer than this before use
+}
+
+
+def _translate_errors(cls):
+    """Turn redis-py errors into the project's errors, so the web layer answers 503."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def translated(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                raise BrokerUnavailable(f"Redis is unreachable: {exc}") from exc
+            except redis.RedisError as exc:
+                raise BrokerError(f"Redis refused: {exc}") from exc
+
+        return translated
+
+    for name in Broker.__abstractmethods__ - {"close", "stats", "ping"}:
+        setattr(cls, name, wrap(getattr(cls, name)))
+    return cls
+
+
+@_translate_errors
+class RedisBroker(Broker):
+    """Broker on a Redis server (5.0+ for streams; 7.0+ for same-instant TTLs in scripts)."""
+
+    backend = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "cobrowse:",
+        ready_timeout: float = 3.0,
+        health_interval: float = 5.0,
+        **pool_options,
+    ):
+        if "{" in prefix or "}" in prefix:
+            raise ValueError("the key prefix must not contain a hash tag")
+        super().__init__()
+        self.prefix = prefix
+        self._id = uuid.uuid4().hex[:8]
+        name = f"{prefix.rstrip(':')}-{os.getpid()}-{self._id}"
+        options = {**POOL_DEFAULTS, **pool_options, "decode_responses": True}
+        pool = redis.BlockingConnectionPool.from_url(url, client_name=name, **options)
+        self._redis = redis.Redis(connection_pool=pool)
+        # The listener's own pool: its connection never competes with commands for a slot.
+        sub_pool = redis.ConnectionPool.from_url(
+            url,
+            client_name=f"{name}-wake",
+            decode_responses=True,
+            max_connections=2,
+            socket_connect_timeout=options["socket_connect_timeout"],
+            socket_keepalive=True,
+        )
+        self._sub_redis = redis.Redis(connection_pool=sub_pool)
+        self._append = self._redis.register_script(scripts.APPEND)
+        self._cas = self._redis.register_script(scripts.CAS)
+        self._expire = self._redis.register_script(scripts.EXPIRE_GROUP)
+        self.channel = f"{prefix}wake"
+        self._health_interval = health_interval
+        self._ready_timeout = ready_timeout
+        # Started by the first waiter() of each process: commands-only users (the CLI) never
+        # subscribe, and a broker built before a fork gets its own listener in the child.
+        self._listener: WakeListener | None = None
+        self._listener_pid: int | None = None
+        self._claim = concurrency.Lock()  # held for a few assignments, never across I/O
+
+    def waiter(self, streams):
+        if self._listener_pid != os.getpid():
+            self._start_listener()
+        # Until the first subscription, a wake-up published now would be lost: hold the
+        # first waiters back (instant afterwards). If Redis is down the worker carries on;
+        # the listener keeps retrying and wakes every waiter once subscribed.
+        if self._listener is not None:  # None only when closed before any waiter
+            self._listener.first_subscription.wait(self._ready_timeout)
+        return super().waiter(streams)
+
+    def _start_listener(self) -> None:
+        with self._claim:
+            if self._listener_pid == os.getpid() or self.closed:
+                return
+            if self._listener_pid is not None:
+                # A fork (gunicorn's preload_app): the parent's listener thread did not come
+                # along, and its registry's lock may predate gevent's patching.
+                self._waiters = WaiterRegistry()
+            self._listener_pid = os.getpid()
+            self._listener = WakeListener(
+                self._sub_redis,
+                self.channel,
+                f"{self.prefix}wake-ctl:{self._id}",
+                self._waiters,
+                health_interval=self._health_interval,
+            )
+            self._listener.start()
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    def _group(self, key: str) -> list[str]:
+        """A key and the keys derived from it (same hash tag)."""
+        k = self._k(key)
+        return [k, k + ID_SUFFIX, k + DEDUPE_SUFFIX]
+
+    # --- streams -------------------------------------------------------------------------
+
+    def append(self, stream, events, *, ttl, dedupe=None):
+        check_ttl(ttl, required=True)
+        sender, seq = ("", 0) if dedupe is None else (str(dedupe[0]), int(dedupe[1]))
+        if dedupe is not None and not sender:
+            raise ValueError("dedupe sender must be a non-empty string")
+        args = [ttl, self.channel, stream, sender, seq, *(encode_event(e) for e in events)]
+        ids = self._append(keys=self._group(stream), args=args)
+        return None if ids is None else [int(i) for i in ids]
+
+    def read(self, stream, after, limit):
+        if limit <= 0:
+            return []
+        entries = self._redis.xrange(self._k(stream), min=f"{int(after) + 1}-0", count=limit)
+        return [(int(eid.split("-", 1)[0]), decode_event(fields["e"])) for eid, fields in entries]
+
+    def last_id(self, stream):
+        return int(self._redis.get(self._k(stream) + ID_SUFFIX) or 0)
+
+    def trim(self, stream, before):
+        self._redis.xtrim(self._k(stream), minid=f"{int(before)}-0", approximate=False)
+
+    def wake(self, stream):
+        self._redis.publish(self.channel, stream)
+
+    def delete(self, *keys):
+        if not keys:
+            return
+        # One DEL per caller key: each groups keys of one hash tag (Cluster-safe).
+        with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.delete(*self._group(key))
+            pipe.execute()
+
+    # --- strings -------------------------------------------------------------------------
+
+    def get(self, key):
+        return self._redis.get(self._k(key))
+
+    def set(self, key, value, *, ttl=None, nx=False):
+        check_ttl(ttl)
+        return bool(self._redis.set(self._k(key), value, ex=ttl, nx=nx))
+
+    def cas(self, key, expected, new, *, ttl=None):
+        check_ttl(ttl)
+        args = [
+            0 if expected is None else 1,
+            expected or "",
+            0 if new is None else 1,
+            new or "",
+            ttl or 0,
+        ]
+        return bool(self._cas(keys=[self._k(key)], args=args))
+
+    def incr(self, key, *, ttl=None):
+        check_ttl(ttl)
+        if ttl is None:
+            return int(self._redis.incr(self._k(key)))
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(self._k(key))
+            pipe.expire(self._k(key), ttl)
+            number, _ = pipe.execute()
+        return int(number)
+
+    def expire(self, key, ttl):
+        check_ttl(ttl)
+        self._expire(keys=self._group(key), args=[ttl])
+
+    # --- hashes --------------------------------------------------------------------------
+
+    def hset(self, key, mapping, *, ttl=None):
+        check_ttl(ttl)
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._k(key), mapping=mapping)
+            if ttl is not None:
+                pipe.expire(self._k(key), ttl)
+            pipe.execute()
+
+    def hget_many(self, key, fields):
+        if not fields:
+            return []
+        return self._redis.hmget(self._k(key), fields)
+
+    def hgetall(self, key):
+        return self._redis.hgetall(self._k(key))
+
+    def hdel(self, key, fields):
+        if fields:
+            self._redis.hdel(self._k(key), *fields)
+
+    # --- sets ----------------------------------------------------------------------------
+
+    def sadd(self, key, *members):
+        if members:
+            self._redis.sadd(self._k(key), *members)
+
+    def srem(self, key, *members):
+        if members:
+            self._redis.srem(self._k(key), *members)
+
+    def smembers(self, key):
+        return set(self._redis.smembers(self._k(key)))
+
+    # --- lists ---------------------------------------------------------------------------
+
+    def rpush(self, key, value, *, ttl=None):
+        check_ttl(ttl)
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(self._k(key), value)
+            if ttl is not None:
+                pipe.expire(self._k(key), ttl)
+            pipe.execute()
+
+    def lrange(self, key, start, end):
+        return self._redis.lrange(self._k(key), start, end)
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def ping(self):
+        try:
+            return bool(self._redis.ping())
+        except redis.RedisError:
+            return False
+
+    def close(self):
+        """Wake every waiter (parked polls answer at once), stop the listener, disconnect."""
+        self._waiters.close()
+        if self._listener is not None:
+            self._listener.stop()
+        self._redis.connection_pool.disconnect()
+        self._sub_redis.connection_pool.disconnect()
+
+    def stats(self):
+        pool = self._redis.connection_pool
+        listener = self._listener
+        subscribed = listener is not None and listener.subscribed.is_set()
+        return {
+            "backend": self.backend,
+            # redis-py keeps no public count of a pool's open connections.
+            "connections": len(getattr(pool, "_connections", ())) + int(subscribed),
+            "pubsub_connections": int(subscribed),
+            "max_connections": pool.max_connections,
+            "waiters": len(self._waiters),
+            "reconnects": listener.reconnects if listener else 0,
+            "wake_messages": listener.messages if listener else 0,
+        }

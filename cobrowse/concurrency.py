@@ -1,0 +1,54 @@
+"""The one seam for concurrency: events, locks, background tasks, sleeping, clocks.
+
+Everything here goes through the standard ``threading`` and ``time`` modules, looked up at
+call time. In production gunicorn's gevent worker monkey-patches them before the app is
+loaded, so the same calls become cooperative (greenlets, gevent events); in unit tests they
+are plain threads. No module of the project imports gevent directly (STYLE.md, habit 2).
+
+The lookups are deliberately late (``threading.Event()`` inside a function, not
+``Event = threading.Event`` at import): if this module is imported before the patching, a
+module-level alias would keep pointing at the unpatched class and block the whole worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def Event() -> threading.Event:  # noqa: N802 - reads like the class it builds
+    """A new event flag (``set``/``clear``/``wait(timeout)``)."""
+    return threading.Event()
+
+
+def Lock() -> threading.Lock:  # noqa: N802
+    """A new mutual-exclusion lock (usable as a context manager)."""
+    return threading.Lock()
+
+
+def RLock() -> threading.RLock:  # noqa: N802
+    """A new re-entrant lock."""
+    return threading.RLock()
+
+
+def spawn(fn: Callable[..., Any], *args: Any, name: str | None = None) -> threading.Thread:
+    """Run ``fn(*args)`` in the background (a daemon thread, or a greenlet under gevent).
+
+    Returns the handle; ``handle.join(timeout)`` waits for it. Daemon, so a forgotten task
+    never keeps the process alive at shutdown.
+    """
+    thread = threading.Thread(target=fn, args=args, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def sleep(seconds: float) -> None:
+    """Pause the current thread (yields to other greenlets under gevent)."""
+    time.sleep(seconds)
+
+
+def monotonic() -> float:
+    """Seconds from a clock that never goes back; for deadlines and TTLs, not timestamps."""
+    return time.monotonic()

@@ -1,0 +1,52 @@
+"""The server's parts, wired together once per process (no Flask here)."""
+
+from __future__ import annotations
+
+import os
+
+from . import config as config_mod
+from .auth import AgentAuth
+from .broker import create_broker
+from .conversations import Conversations
+from .directory import BrokerStore, Directory, FileStore
+from .participants import Participants
+from .polling import Poller, agent_or_visitor_state
+from .reaper import Reaper
+from .relay import Relay
+from .sending import Sender
+from .sessions import Lifecycle
+from .visitors import Visitors
+
+
+def make_directory(config, broker) -> Directory:
+    """Agents and sites: in Redis when Redis is configured, else in a file under data_dir."""
+    if config.redis_url:
+        return Directory(BrokerStore(broker))
+    return Directory(FileStore(os.path.join(config.data_dir, "directory.json")))
+
+
+class Core:
+    """Everything a request needs: broker, directory and the domain services."""
+
+    def __init__(self, config=None, broker=None):
+        self.config = config or config_mod.load().validate()
+        self.broker = broker or create_broker(self.config.redis_url or None)
+        self.directory = make_directory(self.config, self.broker)
+        self.participants = Participants(self.broker, self.config)
+        self.conversations = Conversations(self.broker, self.config, self.participants)
+        self.lifecycle = Lifecycle(self.broker, self.config, self.conversations)
+        self.relay = Relay(self.broker, self.config, self.directory, self.lifecycle)
+        self.sender = Sender(self)
+        self.poller = Poller(self)
+        self.auth = AgentAuth(self)
+        self.visitors = Visitors(self)
+        self.reaper = Reaper(self)
+
+    def state(self, who: dict):
+        return agent_or_visitor_state(self, who)
+
+    def drain(self) -> None:
+        """Answer every parked poll now (shutdown or reload): clients move to another worker."""
+        self.poller.draining.set()
+        self.reaper.stop()
+        self.broker.close()

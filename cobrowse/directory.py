@@ -1,0 +1,149 @@
+"""Agents and sites: the records the CLI writes and the server reads.
+
+With Redis they live in Redis, so every worker and host sees an agent added while the server
+runs. With the embedded broker they live in a JSON file under ``data_dir`` (the CLI and the
+single server process share it; the server re-reads it when it changes).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+
+from .errors import BadRequest
+from .protocol import origin_of
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class Agent:
+    name: str
+    password_hash: str
+    display: str = ""
+
+
+@dataclass
+class Site:
+    id: str
+    origins: list[str]
+    mask: list[str] = field(default_factory=list)
+    resource_origins: list[str] = field(default_factory=list)
+
+
+def check_name(name: str, what: str) -> str:
+    if not NAME_RE.match(name or ""):
+        raise BadRequest(f"{what} must be 1-64 letters, digits, '.', '_' or '-'")
+    return name
+
+
+def check_origin(url: str) -> str:
+    """Normalize an origin given as a URL: ``https://shop.example`` (no path)."""
+    from .protocol import http_url
+
+    http_url(url, "origin")
+    return origin_of(url)
+
+
+class BrokerStore:
+    """Directory records as broker hashes (Redis in production)."""
+
+    def __init__(self, broker):
+        self.broker = broker
+
+    def all(self, kind: str) -> dict[str, str]:
+        return self.broker.hgetall(f"dir:{kind}")
+
+    def put(self, kind: str, key: str, value: str) -> None:
+        self.broker.hset(f"dir:{kind}", {key: value})
+
+    def remove(self, kind: str, key: str) -> None:
+        self.broker.hdel(f"dir:{kind}", [key])
+
+
+class FileStore:
+    """Directory records in one JSON file, locked for writers, cached by mtime for readers."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._cache: tuple[float, dict] | None = None
+
+    def _read(self) -> dict:
+        try:
+            mtime = os.stat(self.path).st_mtime_ns
+        except FileNotFoundError:
+            return {}
+        if self._cache and self._cache[0] == mtime:
+            return self._cache[1]
+        with open(self.path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        self._cache = (mtime, data)
+        return data
+
+    def all(self, kind: str) -> dict[str, str]:
+        return dict(self._read().get(kind, {}))
+
+    def _update(self, fn) -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        with open(self.path + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._cache = None
+            data = self._read()
+            fn(data)
+            tmp = f"{self.path}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=1, sort_keys=True)
+            os.replace(tmp, self.path)
+            self._cache = None
+
+    def put(self, kind: str, key: str, value: str) -> None:
+        self._update(lambda d: d.setdefault(kind, {}).__setitem__(key, value))
+
+    def remove(self, kind: str, key: str) -> None:
+        self._update(lambda d: d.setdefault(kind, {}).pop(key, None))
+
+
+class Directory:
+    """Agents and sites over one of the stores above."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def agent(self, name: str) -> Agent | None:
+        raw = self.store.all("agents").get(name)
+        return Agent(**json.loads(raw)) if raw else None
+
+    def agents(self) -> list[Agent]:
+        return [Agent(**json.loads(v)) for _, v in sorted(self.store.all("agents").items())]
+
+    def put_agent(self, agent: Agent) -> None:
+        check_name(agent.name, "agent name")
+        self.store.put("agents", agent.name, json.dumps(asdict(agent)))
+
+    def remove_agent(self, name: str) -> bool:
+        found = self.agent(name) is not None
+        self.store.remove("agents", name)
+        return found
+
+    def site(self, site_id: str) -> Site | None:
+        raw = self.store.all("sites").get(site_id)
+        return Site(**json.loads(raw)) if raw else None
+
+    def sites(self) -> list[Site]:
+        return [Site(**json.loads(v)) for _, v in sorted(self.store.all("sites").items())]
+
+    def put_site(self, site: Site) -> None:
+        check_name(site.id, "site id")
+        if not site.origins:
+            raise BadRequest("a site needs at least one origin")
+        site.origins = [check_origin(o) for o in site.origins]
+        site.resource_origins = [check_origin(o) for o in site.resource_origins]
+        self.store.put("sites", site.id, json.dumps(asdict(site)))
+
+    def remove_site(self, site_id: str) -> bool:
+        found = self.site(site_id) is not None
+        self.store.remove("sites", site_id)
+        return found

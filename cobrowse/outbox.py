@@ -1,0 +1,30 @@
+"""Events produced while applying one send, appended at the end, each stream once.
+
+Appending per stream with the sender's ``(participant, seq)`` as the dedupe key makes a
+retried send land exactly once in every stream it touches, even if the first try died
+half-way (docs/architecture.md, "exactly once").
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class Outbox:
+    """Collects ``stream -> [events]`` and appends them in one go per stream."""
+
+    def __init__(self):
+        self._streams: dict[str, tuple[int, list[dict]]] = {}
+
+    def push(self, stream: str, event: dict, ttl: int) -> None:
+        event.setdefault("at", round(time.time(), 3))
+        entry = self._streams.setdefault(stream, (ttl, []))
+        entry[1].append(event)
+
+    def flush(self, broker, dedupe: tuple[str, int] | None = None) -> None:
+        for stream, (ttl, events) in self._streams.items():
+            broker.append(stream, events, ttl=ttl, dedupe=dedupe)
+        self._streams.clear()
+
+    def __bool__(self) -> bool:
+        return bool(self._streams)

@@ -1,0 +1,86 @@
+"""Participants (a visitor in one browser tab, or an agent's workspace sign-in) and tokens.
+
+A token is 192 random bits; only its SHA-256 is stored, so a copy of the store does not
+let anyone act as a participant. A token reaches only its own participant, and through it
+only that participant's conversation and session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from . import keys, records
+from .errors import CobrowseError
+
+
+class UnknownToken(CobrowseError):
+    status = 401
+    code = "unknown_token"
+
+
+def new_id(prefix: str) -> str:
+    """A random identifier, unguessable, safe in URLs and in key names."""
+    return prefix + secrets.token_hex(12)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Participants:
+    """Create, find and refresh participants."""
+
+    def __init__(self, broker, config):
+        self.broker = broker
+        self.ttl = config.participant_ttl
+
+    def create(self, role: str, **fields) -> tuple[str, dict]:
+        """A new participant and its token (the token is returned once, never stored)."""
+        pid = new_id("v_" if role == "visitor" else "a_")
+        token = secrets.token_urlsafe(24)
+        record = {"id": pid, "role": role, "token": digest(token), "created": time.time(), **fields}
+        records.save(self.broker, keys.participant(pid), record, self.ttl)
+        self.broker.set(keys.token(record["token"]), pid, ttl=self.ttl)
+        return token, record
+
+    def by_token(self, token: object) -> dict:
+        """The participant of ``token``, or UnknownToken (401)."""
+        if not isinstance(token, str) or not 10 < len(token) < 200:
+            raise UnknownToken("missing or malformed token")
+        pid = self.broker.get(keys.token(digest(token)))
+        record = records.load(self.broker, keys.participant(pid)) if pid else None
+        if not record:
+            raise UnknownToken("this token is unknown or has expired: start again")
+        return record
+
+    def issue_token(self, record: dict) -> str:
+        """Another token for an existing participant (an agent reloading the workspace)."""
+        token = secrets.token_urlsafe(24)
+        self.broker.set(keys.token(digest(token)), record["id"], ttl=self.ttl)
+        return token
+
+    def get(self, pid: str) -> dict | None:
+        return records.load(self.broker, keys.participant(pid))
+
+    def update(self, pid: str, change) -> dict | None:
+        return records.update(self.broker, keys.participant(pid), change, self.ttl)
+
+    def touch(self, record: dict) -> None:
+        """Mark the participant alive now and keep its records from expiring."""
+        pid = record["id"]
+        self.broker.set(keys.seen(pid), str(time.time()), ttl=self.ttl)
+        self.broker.expire(keys.participant(pid), self.ttl)
+        self.broker.expire(keys.token(record["token"]), self.ttl)
+        # An inbox that expired would restart its ids at 1 under a client's higher cursor.
+        self.broker.expire(keys.inbox(pid), self.ttl)
+
+    def last_seen(self, pid: str) -> float:
+        raw = self.broker.get(keys.seen(pid))
+        return float(raw) if raw else 0.0
+
+    def remove(self, record: dict) -> None:
+        pid = record["id"]
+        self.broker.delete(keys.participant(pid), keys.token(record["token"]), keys.inbox(pid),
+                           keys.last_send(pid), keys.poll_generation(pid), keys.seen(pid))

@@ -1,0 +1,117 @@
+"""Co-browse session events between the two sides, through the sanitizer.
+
+Visitor data (snapshots, mutations) is sanitized BEFORE it is queued, so nothing unsafe is
+ever stored (DESIGN.md, "Data flow of one event"). Agent actions are checked against the
+visitor's page: input into a masked field and navigation off the site are refused.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from . import concurrency, keys
+from .errors import BadRequest, Refused
+from .node_ids import expand_event
+from .outbox import Outbox
+from .protocol import origin_of
+from .sanitize import SanitizeError, SitePolicy, is_masked, sanitize_mutation, sanitize_snapshot
+
+_SNAPSHOT_TAKES_YIELD = "yield_every" in inspect.signature(sanitize_snapshot).parameters
+
+
+def _cooperate() -> None:
+    """Let other greenlets (parked polls) run during a long sanitize."""
+    concurrency.sleep(0)
+
+
+class Relay:
+    """Moves one side's session events to the other side's session stream."""
+
+    def __init__(self, broker, config, directory, lifecycle):
+        self.broker = broker
+        self.config = config
+        self.directory = directory
+        self.lifecycle = lifecycle
+
+    def policy(self, site_id: str) -> SitePolicy:
+        site = self.directory.site(site_id)
+        if not site:
+            raise Refused("this site is no longer configured", code="unknown_site")
+        return SitePolicy(origins=tuple(site.origins), resource_origins=tuple(site.resource_origins),
+                          mask_selectors=tuple(site.mask))
+
+    def from_visitor(self, sess: dict, event: dict, out: Outbox) -> dict:
+        kind = event["k"]
+        sid = sess["id"]
+        expand_event(event)
+        if kind == "snapshot":
+            event = self._snapshot(sess, event)
+        elif kind == "mutation":
+            event = self._mutation(sess, event)
+        elif kind == "page":
+            self.lifecycle.set_presence(sess, "away", out)
+        if sess.get("presence") == "away" and kind != "page":
+            self.lifecycle.set_presence(sess, "here", out)
+        out.push(keys.session_stream(sid, "agent"), event, self.config.session_ttl)
+        return {}
+
+    def _snapshot(self, sess: dict, event: dict) -> dict:
+        try:
+            if _SNAPSHOT_TAKES_YIELD:
+                clean, index = sanitize_snapshot(event, self.policy(sess["site"]),
+                                                 yield_every=_cooperate)
+            else:
+                clean, index = sanitize_snapshot(event, self.policy(sess["site"]))
+        except SanitizeError as err:
+            raise BadRequest(f"snapshot refused: {err}", code="bad_snapshot") from err
+        idx = keys.session_index(sess["id"])
+        self.broker.delete(idx)
+        items = list(index.items())
+        for start in range(0, len(items), 5000):
+            chunk = {str(k): v for k, v in items[start:start + 5000]}
+            self.broker.hset(idx, chunk, ttl=self.config.session_ttl)
+        self.broker.set(keys.session(sess["id"]) + ":url", clean.get("url") or "",
+                        ttl=self.config.session_ttl)
+        return clean
+
+    def _lookup(self, sid: str):
+        idx = keys.session_index(sid)
+
+        def lookup(ids: list[int]) -> dict[int, str | None]:
+            ids = list(dict.fromkeys(ids))
+            values = self.broker.hget_many(idx, [str(i) for i in ids]) if ids else []
+            return dict(zip(ids, values, strict=True))
+        return lookup
+
+    def _mutation(self, sess: dict, event: dict) -> dict:
+        page_url = self.broker.get(keys.session(sess["id"]) + ":url") or ""
+        try:
+            clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
+                                               self._lookup(sess["id"]), page_url)
+        except SanitizeError as err:
+            raise BadRequest(f"mutation refused: {err}", code="bad_mutation") from err
+        idx = keys.session_index(sess["id"])
+        gone = [str(k) for k, v in changes.items() if v is None]
+        kept = {str(k): v for k, v in changes.items() if v is not None}
+        if gone:
+            self.broker.hdel(idx, gone)
+        if kept:
+            self.broker.hset(idx, kept, ttl=self.config.session_ttl)
+        return clean
+
+    def from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
+        kind = event["k"]
+        if kind == "control.input":
+            entry = self._lookup(sess["id"])([event["i"]]).get(event["i"])
+            if entry is None:
+                raise Refused("that field is no longer on the visitor's page", code="unknown_node")
+            if is_masked(entry):
+                raise Refused("this field is masked: only the visitor can fill it in",
+                              code="masked_field")
+        elif kind == "control.navigate":
+            site = self.policy(sess["site"])
+            if origin_of(event["url"]) not in site.origins:
+                raise Refused("the agent can only navigate to pages of this site",
+                              code="off_site")
+        out.push(keys.session_stream(sess["id"], "visitor"), event, self.config.session_ttl)
+        return {}

@@ -1,0 +1,49 @@
+"""A site's sanitizing policy (from the site's configuration) and its compiled form."""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import urls
+from .mask import MaskRules, compile_rules
+
+
+@dataclass(frozen=True)
+class SitePolicy:
+    """What the sanitizer needs to know of a site.
+
+    ``origins``: the site's own origins (``"https://shop.example"``); its pages, same-origin
+    frames and ``<base>`` must be on them. ``resource_origins``: further origins the agent's
+    browser may fetch images, style sheets and fonts from (CDNs); the own origins always may.
+    ``mask_selectors``: CSS selectors of elements whose values and text are masked.
+    """
+
+    origins: tuple[str, ...]
+    resource_origins: tuple[str, ...] = ()
+    mask_selectors: tuple[str, ...] = ()
+
+
+class Site:
+    """A :class:`SitePolicy` compiled: canonical origin sets and mask rules."""
+
+    __slots__ = ("origins", "resource_origins", "rules")
+
+    def __init__(self, policy: SitePolicy):
+        self.origins = _origins(policy.origins)
+        self.resource_origins = self.origins | _origins(policy.resource_origins)
+        self.rules: MaskRules = compile_rules(tuple(policy.mask_selectors))
+
+
+def _origins(values) -> frozenset:
+    found = set()
+    for value in values:
+        if isinstance(value, str):
+            origin = urls.canonical_origin(value)
+            if origin:
+                found.add(origin)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=256)
+def compile_site(policy: SitePolicy) -> Site:
+    """The compiled form of a policy, cached (policies are few and immutable)."""
+    return Site(policy)

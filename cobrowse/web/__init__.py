@@ -1,0 +1,38 @@
+"""Flask glue: blueprints and the error handlers that turn every refusal into a clear 4xx."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import CobrowseError
+from .api import api
+from .http import json_response
+from .pages import pages
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+
+    @app.errorhandler(CobrowseError)
+    def _refusal(err: CobrowseError):
+        return json_response(err.to_json(), err.status)
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        if err.code and err.code < 400 or not (request.path.startswith("/api/")
+                                                or request.path.startswith("/workspace/api/")):
+            return err
+        return json_response({"ok": False, "error": err.name.lower().replace(" ", "_"),
+                              "message": err.description}, err.code or 500)
+
+    @app.errorhandler(Exception)
+    def _crash(err: Exception):
+        log.exception("unhandled error on %s", request.path)
+        return json_response({"ok": False, "error": "internal",
+                              "message": "the server failed on this request; retry later"}, 500)

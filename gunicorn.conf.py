@@ -1,0 +1,72 @@
+"""gunicorn settings: gevent workers that park thousands of long polls each.
+
+Run: ``gunicorn -c gunicorn.conf.py app:app``. Port from ``PORT`` (default 8000); workers
+from ``COBROWSE_WORKERS`` (default 1). The in-process broker refuses more than one worker.
+"""
+
+import os
+import signal
+import sys
+
+bind = [f"{os.environ.get('COBROWSE_BIND', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]
+worker_class = "gevent"
+workers = int(os.environ.get("COBROWSE_WORKERS", "1"))
+# Each parked poll is one greenlet; 10,000 of them fit in one worker.
+worker_connections = int(os.environ.get("COBROWSE_WORKER_CONNECTIONS", "10000"))
+# Longer than the poll hold (25 s) so a parked poll never looks like a hung worker.
+timeout = 60
+graceful_timeout = 10
+keepalive = 75
+backlog = 4096
+accesslog = os.environ.get("COBROWSE_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("COBROWSE_LOG_LEVEL", "info")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Refuse a configuration that cannot work, before any worker starts."""
+    import resource
+
+    # Every parked poll holds a socket: allow as many as the system lets us.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY
+                                                    else 65536, hard))
+    from cobrowse import config as config_mod
+    from cobrowse.errors import ConfigError
+
+    try:
+        cfg = config_mod.load().validate()
+    except ConfigError as err:
+        sys.exit(f"cobrowse: {err.message}")
+    if server.cfg.workers > 1 and not cfg.redis_url:
+        sys.exit("cobrowse: the embedded broker keeps state inside one process, so it runs with "
+                 "exactly one worker. Set COBROWSE_REDIS_URL (e.g. redis://127.0.0.1:6379/0) "
+                 "to run several workers or hosts.")
+
+
+def when_ready(server):
+    """In demo mode: the demo site and a demo agent with a fresh password, printed once."""
+    from cobrowse import config as config_mod
+    from cobrowse.demo_setup import prepare_demo
+
+    cfg = config_mod.load()
+    if cfg.demo:
+        port = server.cfg.bind[0].rsplit(":", 1)[-1] if server.cfg.bind else "8000"
+        prepare_demo(cfg, port, print_to=sys.stderr)
+
+
+def post_worker_init(worker):
+    """On shutdown or reload, answer parked polls at once so clients move on unharmed."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def drain_then_exit(signum, frame):
+        core = worker.wsgi.extensions.get("cobrowse") if hasattr(worker.wsgi, "extensions") else None
+        if core is not None:
+            core.drain()
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, drain_then_exit)
+    signal.signal(signal.SIGQUIT, drain_then_exit)

@@ -1,0 +1,28 @@
+/*
+ * CoBrowse visitor tag: the tiny classic-script loader a brand page embeds:
+ *   <script src="https://HOST/tag/cobrowse.js" data-site="SITE_ID" async></script>
+ * It finds its server from its own src and loads the real code (tag/src/) as ES modules.
+ * Nothing here may throw into the page.
+ */
+(function () {
+  "use strict";
+  try {
+    if (window.CoBrowse) return; // loaded twice: keep the first
+    var script = document.currentScript;
+    if (!script || !script.src || script.src.indexOf("/tag/cobrowse.js") < 0 || !script.getAttribute("data-site")) {
+      script = document.querySelector('script[src*="/tag/cobrowse.js"][data-site]');
+    }
+    if (!script) return;
+    var src = script.src;
+    var site = script.getAttribute("data-site");
+    // Placeholder until main.js replaces it; also marks "loading" against double loads.
+    window.CoBrowse = { loading: true, stop: function () {} };
+    import(new URL("src/main.js", src).href).then(function (mod) {
+      mod.start({ site: site, server: new URL("../", src).href });
+    }).catch(function (err) {
+      try { console.warn("[cobrowse] tag failed to load", err); } catch (e) { /* ignore */ }
+    });
+  } catch (err) {
+    try { console.warn("[cobrowse] tag failed to start", err); } catch (e) { /* ignore */ }
+  }
+})();

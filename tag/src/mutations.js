@@ -1,0 +1,231 @@
+/**
+ * Mutations after the snapshot, as ops by node id (docs/protocol.md "Mutation ops"):
+ * a MutationObserver over every captured root, input/change listeners for form state
+ * ("prop"), and CSSOM hooks ("css", "ss"). Records are batched and turned into ops at
+ * flush time from the DOM as it is then, so ops always describe the current page.
+ * @module mutations
+ */
+import { adoptedTexts, sheetText } from "./cssom.js";
+import { attributeValue, formState, serializeSubtree } from "./serialize.js";
+
+/** Milliseconds mutations are gathered before they are sent as one batch. */
+const BATCH_MS = 60;
+const OBSERVE = { childList: true, attributes: true, characterData: true, subtree: true };
+
+/**
+ * @typedef {Object} MutationCapture
+ * @property {(root: Document|ShadowRoot) => void} observe
+ * @property {(sheet: CSSStyleSheet) => void} sheetChanged
+ * @property {(root: Document|ShadowRoot) => void} adoptedChanged
+ * @property {(el: Element) => void} replace  re-serialize an element (a frame navigated, a canvas...)
+ * @property {(op: any) => void} push  queue an extra op (canvas images)
+ * @property {() => void} flush
+ * @property {() => void} discard  forget pending changes (a full snapshot follows)
+ * @property {() => void} stop
+ */
+
+/**
+ * @param {import("./serialize.js").SerializeContext} ctx
+ * @param {import("./natives.js").Natives} natives
+ * @param {(ops: any[]) => void} emit receives each non-empty batch of ops
+ * @returns {MutationCapture}
+ */
+export function createMutationCapture(ctx, natives, emit) {
+  const { ids, masker } = ctx;
+  /** @type {MutationRecord[]} */
+  let records = [];
+  /** @type {Set<Element>} */
+  let props = new Set();
+  /** @type {Set<CSSStyleSheet>} */
+  let sheets = new Set();
+  /** @type {Set<Document|ShadowRoot>} */
+  let adopted = new Set();
+  /** @type {Set<Element>} */
+  let replaced = new Set();
+  /** @type {any[]} */
+  let extra = [];
+  /** @type {Set<Document|ShadowRoot>} */
+  const roots = new Set();
+  let timer = 0;
+  let stopped = false;
+
+  const observer = new natives.MutationObserver(natives.guard((/** @type {MutationRecord[]} */ list) => {
+    for (let i = 0; i < list.length; i++) records.push(list[i]);
+    schedule();
+  }));
+  const schedule = () => {
+    if (!timer && !stopped) timer = natives.setTimeout(flush, BATCH_MS);
+  };
+  /** @param {Event} e */
+  const onInput = (e) => {
+    const t = /** @type {Element} */ (e.composedPath ? e.composedPath()[0] : e.target);
+    if (t && t.nodeType === 1) {
+      props.add(t);
+      schedule();
+    }
+  };
+
+  /** @param {Node|null} n */
+  const maskedNode = (n) => !!n && (ctx.maskedNodes.has(/** @type {any} */ (n)) || ctx.maskedNodes.has(/** @type {any} */ (n).host));
+
+  /** The nearest following sibling the replica has (skips comments and new nodes). */
+  const before = (/** @type {Node} */ n) => {
+    for (let s = n.nextSibling; s; s = s.nextSibling) if (ids.isLive(s)) return ids.peek(s);
+    return null;
+  };
+  /** @param {Node} n @param {any[]} ops */
+  const add = (n, ops) => {
+    const parent = n.parentNode;
+    if (!parent || !ids.isLive(parent) || ids.isLive(n) || n === ctx.exclude) return;
+    const pn = /** @type {Element} */ (parent).localName;
+    if (pn === "script" || pn === "noscript") return; // their content is never captured
+    const tree = serializeSubtree(n, ctx);
+    if (tree) ops.push({ o: "add", p: ids.peek(parent), b: before(n), n: tree });
+  };
+  /** @param {Element} el @param {any[]} ops */
+  const reserialize = (el, ops) => {
+    if (!ids.isLive(el)) return;
+    ops.push({ o: "rm", i: ids.peek(el) });
+    ids.forget(el);
+    add(el, ops);
+  };
+
+  /** @param {MutationRecord[]} list @returns {any[]} */
+  const opsFrom = (list) => {
+    const ops = [];
+    /** @type {Node[]} */
+    const added = [];
+    /** @type {Map<Element, Set<string>>} */
+    const attrs = new Map();
+    /** @type {Set<Node>} */
+    const texts = new Set();
+    for (const rec of list) {
+      if (rec.type === "childList") {
+        const parentLive = ids.isLive(rec.target);
+        for (let i = 0; i < rec.removedNodes.length; i++) {
+          const n = rec.removedNodes[i];
+          if (parentLive && ids.isLive(n)) ops.push({ o: "rm", i: ids.peek(n) });
+          ids.forget(n);
+        }
+        for (let i = 0; i < rec.addedNodes.length; i++) added.push(rec.addedNodes[i]);
+      } else if (rec.type === "attributes") {
+        const el = /** @type {Element} */ (rec.target);
+        let set = attrs.get(el);
+        if (!set) attrs.set(el, (set = new Set()));
+        set.add(/** @type {string} */ (rec.attributeName));
+      } else texts.add(rec.target);
+    }
+    for (const n of added) if (n.isConnected) add(n, ops);
+    for (const [el, names] of attrs) attributeOps(el, names, ops);
+    for (const t of texts) {
+      if (!ids.isLive(t)) continue;
+      const x = /** @type {Text} */ (t).data;
+      ops.push({ o: "text", i: ids.peek(t), x: maskedNode(t.parentNode) ? masker.text(x) : x });
+    }
+    return ops;
+  };
+
+  /** @param {Element} el @param {Set<string>} names @param {any[]} ops */
+  const attributeOps = (el, names, ops) => {
+    if (!ids.isLive(el)) return;
+    const wasMasked = ctx.maskedNodes.has(el);
+    if (!wasMasked && masker.isMasked(el)) return reserialize(el, ops);
+    for (const name of names) {
+      if (wasMasked && !masker.keepAttr(name)) continue;
+      const v = el.getAttribute(name);
+      ops.push({ o: "attr", i: ids.peek(el), a: name, v: v === null ? null : attributeValue(el, name, v) });
+    }
+  };
+
+  /** @param {any[]} ops */
+  const propOps = (ops) => {
+    for (const el of props) {
+      if (!ids.isLive(el)) continue;
+      const p = formState(el, ctx.maskedNodes.has(el) || masker.isMasked(el), masker);
+      if (p) ops.push({ o: "prop", i: ids.peek(el), p });
+    }
+  };
+
+  /** @param {any[]} ops */
+  const cssOps = (ops) => {
+    for (const sheet of sheets) {
+      const owner = sheet.ownerNode;
+      if (owner && ids.isLive(owner)) ops.push({ o: "css", i: ids.peek(owner), css: sheetText(sheet) });
+      else if (!owner) {
+        for (const root of roots) {
+          const list = /** @type {any} */ (root).adoptedStyleSheets;
+          if (list && Array.prototype.indexOf.call(list, sheet) >= 0) adopted.add(root);
+        }
+      }
+    }
+    for (const root of adopted) {
+      if (ids.isLive(root)) ops.push({ o: "ss", i: ids.peek(root), ss: adoptedTexts(root) || [] });
+    }
+  };
+
+  function flush() {
+    if (timer) natives.clearTimeout(timer);
+    timer = 0;
+    if (stopped) return;
+    const list = records.concat(observer.takeRecords());
+    records = [];
+    const ops = opsFrom(list);
+    for (const el of replaced) reserialize(el, ops);
+    propOps(ops);
+    cssOps(ops);
+    for (const op of extra) if (ids.nodeOf(op.i)) ops.push(op);
+    replaced = new Set();
+    props = new Set();
+    sheets = new Set();
+    adopted = new Set();
+    extra = [];
+    if (ops.length) emit(ops);
+  }
+
+  return {
+    observe(root) {
+      if (roots.has(root)) return;
+      roots.add(root);
+      observer.observe(root, OBSERVE);
+      natives.listen(root, "input", onInput, true);
+      natives.listen(root, "change", onInput, true);
+    },
+    sheetChanged(sheet) {
+      ctx.dirtySheets.add(sheet);
+      sheets.add(sheet);
+      schedule();
+    },
+    adoptedChanged(root) {
+      adopted.add(root);
+      schedule();
+    },
+    replace(el) {
+      replaced.add(el);
+      schedule();
+    },
+    push(op) {
+      extra.push(op);
+      schedule();
+    },
+    flush,
+    discard() {
+      records = [];
+      observer.takeRecords();
+      replaced = new Set();
+      props = new Set();
+      sheets = new Set();
+      adopted = new Set();
+      extra = [];
+    },
+    stop() {
+      stopped = true;
+      observer.disconnect();
+      if (timer) natives.clearTimeout(timer);
+      for (const root of roots) {
+        natives.unlisten(root, "input", onInput, true);
+        natives.unlisten(root, "change", onInput, true);
+      }
+      roots.clear();
+    },
+  };
+}

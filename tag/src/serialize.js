@@ -1,0 +1,297 @@
+/**
+ * The snapshot serializer: DOM -> compact JSON tree with stable ids (docs/protocol.md
+ * "Snapshot format"). Built for speed on large pages: one plain recursive function, no
+ * closures or computed styles per node, masking decided by a few querySelectorAll calls
+ * per root instead of a matches() per element.
+ * @module serialize
+ */
+import { adoptedTexts, cssomAhead, sheetText } from "./cssom.js";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const MATH_NS = "http://www.w3.org/1998/Math/MathML";
+/** Canvas images larger than this (characters of data URL) are left out. */
+const CANVAS_MAX_CHARS = 1_500_000;
+/** Canvases with more pixels than this are not encoded at all (too slow). */
+const CANVAS_MAX_PIXELS = 4_000_000;
+/** Values already absolute (or fragments) need no URL resolution. */
+const ABSOLUTE = /^(?:[a-z][a-z0-9+.-]*:|#)/i;
+
+/**
+ * @typedef {Object} SerializeContext
+ * @property {import("./ids.js").NodeIds} ids
+ * @property {import("./mask.js").Masker} masker
+ * @property {Node|null} exclude  the tag's own UI host: never captured
+ * @property {(root: Document|ShadowRoot, frame: Element|null) => void} onRoot  a shadow root or frame document was captured
+ * @property {WeakSet<CSSStyleSheet>} dirtySheets  sheets changed through the CSSOM since load
+ * @property {WeakSet<Element>} maskedNodes  elements captured as masked (filled by the serializer)
+ * @property {boolean} [implicit]  omit "i" when it is the previous node's id + 1 (hello config.implicit_ids)
+ * @property {number} [last]  the id written last (for implicit ids)
+ */
+
+/**
+ * A canvas as a size-capped raster data URL, or "" (tainted, empty, too large).
+ * @param {HTMLCanvasElement} c
+ */
+export function canvasImage(c) {
+  try {
+    if (!c.width || !c.height || c.width * c.height > CANVAS_MAX_PIXELS) return "";
+    const url = c.toDataURL("image/webp", 0.7);
+    return url.length <= CANVAS_MAX_CHARS && url.startsWith("data:image/") ? url : "";
+  } catch (e) {
+    return "";
+  }
+}
+
+/**
+ * Form state (`p`) of a form control, masked when needed; null when there is none.
+ * @param {Element} el
+ * @param {boolean} masked
+ * @param {import("./mask.js").Masker} masker
+ * @returns {{value?: string, checked?: boolean, selected?: number[]}|null}
+ */
+export function formState(el, masked, masker) {
+  const name = el.localName;
+  if (name === "input") {
+    const input = /** @type {HTMLInputElement} */ (el);
+    const type = input.type;
+    if (type === "checkbox" || type === "radio") return masked ? null : { checked: input.checked };
+    if (type === "file") return null;
+    const v = input.value;
+    return masked ? { value: masker.value(v) } : v ? { value: v } : null;
+  }
+  if (name === "textarea") {
+    const v = /** @type {HTMLTextAreaElement} */ (el).value;
+    return masked ? { value: masker.value(v) } : { value: v };
+  }
+  if (name === "select") {
+    if (masked) return null;
+    const opts = /** @type {HTMLSelectElement} */ (el).options;
+    const selected = [];
+    for (let i = 0; i < opts.length; i++) if (opts[i].selected) selected.push(i);
+    return { selected };
+  }
+  return null;
+}
+
+/**
+ * Attributes of an element as a plain object, masked and with URLs made absolute.
+ * @param {Element} el
+ * @param {boolean} masked
+ * @param {import("./mask.js").Masker} masker
+ */
+export function attributesOf(el, masked, masker) {
+  /** @type {Record<string, string>} */
+  const a = {};
+  const attrs = el.attributes;
+  for (let i = 0; i < attrs.length; i++) {
+    const at = attrs[i];
+    const name = at.name;
+    if (masked && !masker.keepAttr(name)) continue;
+    a[name] = attributeValue(el, name, at.value);
+  }
+  return a;
+}
+
+/**
+ * An attribute's value as sent: src/href resolved against the node's own base URL, so
+ * frame documents and <base> come out right.
+ * @param {Element} el
+ * @param {string} name
+ * @param {string} v
+ */
+export function attributeValue(el, name, v) {
+  if ((name === "src" || name === "href") && v && !ABSOLUTE.test(v)) {
+    try {
+      return new URL(v, el.baseURI).href;
+    } catch (e) {
+      return v;
+    }
+  }
+  return v;
+}
+
+/**
+ * The node's id as written: `{i}` or, with implicit ids, `{}` when it follows the
+ * previously written id (pre-order: node, `c`, `d`, `sh`). Saves half the gzipped bytes.
+ * @param {Node} n
+ * @param {SerializeContext} ctx
+ * @returns {any}
+ */
+function ident(n, ctx) {
+  const id = ctx.ids.take(n);
+  const skip = ctx.implicit && id === /** @type {number} */ (ctx.last) + 1;
+  ctx.last = id;
+  return skip ? {} : { i: id };
+}
+
+/**
+ * Serialize a root (document or shadow root) with its masked set computed once.
+ * @param {Document|ShadowRoot} root
+ * @param {boolean} masked inherited from the host or frame element
+ * @param {SerializeContext} ctx
+ * @param {Element|null} frame the iframe element for a frame document
+ */
+function serializeRoot(root, masked, ctx, frame) {
+  const maskedSet = ctx.masker.roots(root);
+  ctx.onRoot(root, frame);
+  const isDoc = root.nodeType === 9;
+  /** @type {any} */
+  const out = ident(root, ctx);
+  out.t = isDoc ? 9 : 11;
+  out.c = children(root, masked, maskedSet, ctx);
+  const ss = adoptedTexts(root);
+  if (ss) out.ss = ss;
+  return out;
+}
+
+/**
+ * @param {Node} parent
+ * @param {boolean} masked
+ * @param {Set<Element>} maskedSet
+ * @param {SerializeContext} ctx
+ */
+function children(parent, masked, maskedSet, ctx) {
+  const out = [];
+  for (let c = parent.firstChild; c; c = c.nextSibling) {
+    const n = node(c, masked, maskedSet, ctx);
+    if (n) out.push(n);
+  }
+  return out;
+}
+
+/**
+ * One node and its subtree, or null for what is never captured (comments, our UI).
+ * @param {Node} n
+ * @param {boolean} masked
+ * @param {Set<Element>} maskedSet
+ * @param {SerializeContext} ctx
+ * @returns {any}
+ */
+function node(n, masked, maskedSet, ctx) {
+  const type = n.nodeType;
+  if (type === 1) return element(/** @type {Element} */ (n), masked, maskedSet, ctx);
+  if (type !== 3 && type !== 4 && type !== 10) return null;
+  const out = ident(n, ctx);
+  if (type === 10) {
+    out.t = 10;
+    out.n = /** @type {DocumentType} */ (n).name;
+  } else {
+    const x = /** @type {Text} */ (n).data;
+    out.t = 3;
+    out.x = masked ? ctx.masker.text(x) : x;
+  }
+  return out;
+}
+
+/**
+ * @param {Element} el
+ * @param {boolean} masked
+ * @param {Set<Element>} maskedSet
+ * @param {SerializeContext} ctx
+ */
+function element(el, masked, maskedSet, ctx) {
+  if (el === ctx.exclude) return null;
+  const m = masked || (maskedSet.size > 0 && maskedSet.has(el)) || ctx.masker.sticky.has(el);
+  const name = el.localName;
+  /** @type {any} */
+  const out = ident(el, ctx);
+  out.t = 1;
+  out.n = name;
+  out.a = attributesOf(el, m, ctx.masker);
+  const ns = el.namespaceURI;
+  if (ns === SVG_NS) out.ns = "svg";
+  else if (ns === MATH_NS) out.ns = "math";
+  if (m) {
+    out.m = 1;
+    ctx.maskedNodes.add(el);
+  }
+  if (name === "script" || name === "noscript") {
+    out.c = [];
+    return out;
+  }
+  out.c = children(el, m, maskedSet, ctx);
+  if (!ns || ns === "http://www.w3.org/1999/xhtml") special(el, name, out, m, ctx);
+  const sh = el.shadowRoot;
+  if (sh) out.sh = serializeRoot(sh, m, ctx, null);
+  if (el.scrollTop || el.scrollLeft) out.sc = [el.scrollLeft, el.scrollTop];
+  return out;
+}
+
+/**
+ * The per-tag extras: form state, CSSOM text, frame documents, canvas pixels.
+ * @param {Element} el
+ * @param {string} name
+ * @param {any} out
+ * @param {boolean} m
+ * @param {SerializeContext} ctx
+ */
+function special(el, name, out, m, ctx) {
+  switch (name) {
+    case "input":
+    case "textarea":
+    case "select": {
+      const p = formState(el, m, ctx.masker);
+      if (p) out.p = p;
+      break;
+    }
+    case "style": {
+      const sheet = /** @type {HTMLStyleElement} */ (el).sheet;
+      if (sheet && (ctx.dirtySheets.has(sheet) || cssomAhead(sheet, el.textContent || ""))) out.css = sheetText(sheet);
+      break;
+    }
+    case "link": {
+      const sheet = /** @type {HTMLLinkElement} */ (el).sheet;
+      if (sheet && ctx.dirtySheets.has(sheet)) out.css = sheetText(sheet);
+      break;
+    }
+    case "iframe":
+    case "frame": {
+      let doc = null;
+      try {
+        doc = /** @type {HTMLIFrameElement} */ (el).contentDocument;
+      } catch (e) {
+        doc = null; // cross-origin: the server shows a placeholder
+      }
+      if (doc && doc.documentElement) out.d = serializeRoot(doc, m, ctx, el);
+      else ctx.onRoot(/** @type {any} */ (null), el);
+      break;
+    }
+    case "canvas": {
+      if (!m) {
+        const img = canvasImage(/** @type {HTMLCanvasElement} */ (el));
+        if (img) out.img = img;
+      }
+      break;
+    }
+  }
+}
+
+/**
+ * Serialize a whole document (the snapshot's `doc`).
+ * @param {Document} doc
+ * @param {SerializeContext} ctx
+ */
+export function serializeDocument(doc, ctx) {
+  ctx.last = -1; // the first node always carries its id
+  return serializeRoot(doc, false, ctx, null);
+}
+
+/**
+ * Serialize a node added after the snapshot (a mutation's `add`), with its masking
+ * inherited from its ancestors.
+ * @param {Node} n
+ * @param {SerializeContext} ctx
+ */
+export function serializeSubtree(n, ctx) {
+  ctx.last = -1;
+  if (n.nodeType === 9 || n.nodeType === 11) return serializeRoot(/** @type {any} */ (n), false, ctx, null);
+  const parent = n.parentElement || /** @type {any} */ (n.parentNode)?.host || null;
+  const masked = !!parent && ctx.masker.isMasked(parent);
+  let maskedSet = new Set();
+  if (n.nodeType === 1) {
+    const el = /** @type {Element} */ (n);
+    maskedSet = ctx.masker.roots(/** @type {any} */ (el));
+    if (ctx.masker.matchesSelf(el)) maskedSet.add(el);
+  }
+  return node(n, masked, maskedSet, ctx);
+}

@@ -1,0 +1,147 @@
+/**
+ * The engagement window: a launcher with an unread count, a chat panel (messages, input,
+ * send, "reconnecting…" state) and the co-browse invitation card that says plainly what
+ * the agent will be able to do. All text goes in with textContent, never as markup.
+ * @module ui/chat
+ */
+
+/** What the agent can do in each mode, in the visitor's words. */
+export const MODE_WORDS = Object.freeze({
+  view: "see this tab",
+  shared: "see this tab, click and fill in forms with you",
+});
+
+/** How many chat messages the tab remembers across pages. */
+const KEEP = 100;
+
+/**
+ * @typedef {Object} ChatOptions
+ * @property {import("./host.js").UiHost} ui
+ * @property {import("../natives.js").Natives} natives
+ * @property {import("../storage.js").TabStore} store
+ * @property {(text: string) => void} onSend
+ * @property {(invitation: string) => void} onAccept
+ * @property {(invitation: string) => void} onDecline
+ */
+
+/**
+ * @param {ChatOptions} o
+ */
+export function createChatWindow(o) {
+  const { ui, natives, store } = o;
+  const launcher = ui.el("button", { class: "launcher", "data-testid": "cobrowse-chat-open", "aria-label": "Chat with us", type: "button" }, "\u{1F4AC}");
+  const badge = ui.el("span", { class: "badge", "data-testid": "cobrowse-chat-unread", hidden: "" }, "0");
+  launcher.appendChild(badge);
+  const panel = ui.el("section", { class: "panel", "data-testid": "cobrowse-chat-panel", role: "dialog", "aria-label": "Chat", hidden: "" });
+  const head = ui.el("div", { class: "head" });
+  head.appendChild(ui.el("strong", {}, "Chat with us"));
+  const close = ui.el("button", { "data-testid": "cobrowse-chat-close", "aria-label": "Minimize chat", type: "button" }, "\u2013");
+  head.appendChild(close);
+  const status = ui.el("div", { class: "status", "data-testid": "cobrowse-status", role: "status", hidden: "" }, "Reconnecting\u2026");
+  const list = ui.el("div", { class: "messages", "data-testid": "cobrowse-chat-messages", "aria-live": "polite" });
+  const form = ui.el("form");
+  const input = /** @type {HTMLInputElement} */ (ui.el("input", { "data-testid": "cobrowse-chat-input", "aria-label": "Message", placeholder: "Type a message", maxlength: "4000", autocomplete: "off" }));
+  const send = ui.el("button", { "data-testid": "cobrowse-chat-send", type: "submit" }, "Send");
+  form.append(input, send);
+  panel.append(head, status, list, form);
+  ui.root.append(panel, launcher);
+
+  /** @type {Array<{from: string, agent?: string, text: string}>} */
+  let log = store.get("chat") || [];
+  let unread = store.get("unread") || 0;
+  /** @type {HTMLElement|null} */
+  let card = null;
+  let cardId = "";
+
+  const isOpen = () => !panel.hasAttribute("hidden");
+  const showUnread = () => {
+    badge.textContent = String(unread);
+    if (unread > 0) badge.removeAttribute("hidden");
+    else badge.setAttribute("hidden", "");
+  };
+  /** @param {{from: string, agent?: string, text: string}} m */
+  const render = (m) => {
+    const div = ui.el("div", { class: "msg " + (m.from === "agent" ? "agent" : "visitor"), "data-testid": "cobrowse-chat-message", "data-from": m.from });
+    if (m.from === "agent") div.appendChild(ui.el("span", { class: "who" }, m.agent || "Agent"));
+    div.appendChild(document.createTextNode(m.text));
+    list.insertBefore(div, card && card.parentNode === list ? card : null);
+    list.scrollTop = list.scrollHeight;
+  };
+  const setOpen = (/** @type {boolean} */ open) => {
+    if (open) {
+      panel.removeAttribute("hidden");
+      unread = 0;
+      store.set("unread", 0);
+      showUnread();
+      list.scrollTop = list.scrollHeight;
+    } else panel.setAttribute("hidden", "");
+    store.set("open", open);
+  };
+
+  natives.listen(launcher, "click", () => setOpen(!isOpen()));
+  natives.listen(close, "click", () => setOpen(false));
+  natives.listen(form, "submit", (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    o.onSend(text.slice(0, 4000));
+  });
+  log.forEach(render);
+  showUnread();
+  if (store.get("open")) setOpen(true);
+
+  return {
+    /** A chat message delivered by the server (ours come back too). @param {{from: string, agent?: string, text: string}} m */
+    addMessage(m) {
+      const entry = { from: m.from, agent: m.agent, text: String(m.text) };
+      log = log.concat([entry]).slice(-KEEP);
+      store.set("chat", log);
+      render(entry);
+      if (m.from === "agent" && !isOpen()) {
+        unread++;
+        store.set("unread", unread);
+        showUnread();
+      }
+    },
+    /** Show the invitation card. @param {{invitation: string, mode: string, agent?: string}} inv */
+    showInvite(inv) {
+      if (cardId === inv.invitation) return;
+      this.hideInvite();
+      cardId = inv.invitation;
+      const what = MODE_WORDS[/** @type {"view"|"shared"} */ (inv.mode)] || MODE_WORDS.view;
+      card = ui.el("div", { class: "invite", "data-testid": "cobrowse-invite", "data-mode": inv.mode, role: "alertdialog" });
+      card.appendChild(ui.el("p", {}, `${inv.agent || "The agent"} invites you to browse this page together.`));
+      card.appendChild(ui.el("p", {}, `If you accept, the agent will be able to ${what}. Passwords and hidden fields are never shown.`));
+      const row = ui.el("div", { class: "row" });
+      const accept = ui.el("button", { "data-testid": "cobrowse-accept", type: "button" }, "Accept");
+      const decline = ui.el("button", { class: "secondary", "data-testid": "cobrowse-decline", type: "button" }, "Decline");
+      const id = inv.invitation;
+      natives.listen(accept, "click", () => {
+        this.hideInvite();
+        o.onAccept(id);
+      });
+      natives.listen(decline, "click", () => {
+        this.hideInvite();
+        o.onDecline(id);
+      });
+      row.append(accept, decline);
+      card.appendChild(row);
+      list.appendChild(card);
+      setOpen(true);
+    },
+    /** Remove the invitation card (answered, cancelled, expired). @param {string} [id] */
+    hideInvite(id) {
+      if (!card || (id && id !== cardId)) return;
+      card.remove();
+      card = null;
+      cardId = "";
+    },
+    /** @param {boolean} online */
+    setOnline(online) {
+      if (online) status.setAttribute("hidden", "");
+      else status.removeAttribute("hidden");
+    },
+    open: () => setOpen(true),
+  };
+}

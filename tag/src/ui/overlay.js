@@ -1,0 +1,150 @@
+/**
+ * The session's marks on the visitor's page, all drawn in the tag's shadow root: the
+ * frame around the viewport (mode + X that ends the session), the agent's labelled
+ * pointer on the element it points at, the yellow ring of an agent click, the agent's
+ * text selection, and the wiggle of an element (Web Animations: nothing is written into
+ * the page's DOM, so capture does not echo it back).
+ * @module ui/overlay
+ */
+import { MODE_WORDS } from "./chat.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** The arrow, built with DOM calls (innerHTML would trip Trusted Types pages). */
+function arrow() {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("width", "18");
+  svg.setAttribute("height", "24");
+  svg.setAttribute("viewBox", "0 0 18 24");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", "M1 1l15 12-7 1 4 8-3 1-4-8-5 5z");
+  path.setAttribute("fill", "#f29900");
+  path.setAttribute("stroke", "#000");
+  svg.appendChild(path);
+  return svg;
+}
+
+/**
+ * Viewport coordinates of a point given as fractions inside an element, through
+ * same-origin frames.
+ * @param {Element} el
+ * @param {number} fx
+ * @param {number} fy
+ * @returns {{x: number, y: number}}
+ */
+export function clientPoint(el, fx, fy) {
+  const r = el.getBoundingClientRect();
+  let x = r.left + fx * r.width;
+  let y = r.top + fy * r.height;
+  let win = el.ownerDocument && el.ownerDocument.defaultView;
+  try {
+    while (win && win !== window && win.frameElement) {
+      const f = win.frameElement;
+      const fr = f.getBoundingClientRect();
+      x += fr.left + f.clientLeft;
+      y += fr.top + f.clientTop;
+      win = f.ownerDocument.defaultView;
+    }
+  } catch (e) {
+    /* cross-origin parent: stop adding offsets */
+  }
+  return { x, y };
+}
+
+/**
+ * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void}} o
+ */
+export function createOverlay(o) {
+  const { ui, natives } = o;
+  const frame = ui.el("div", { class: "frame", "data-testid": "cobrowse-frame", hidden: "" });
+  const bar = ui.el("div", { class: "bar" });
+  const label = ui.el("span", { "data-testid": "cobrowse-mode" });
+  const close = ui.el("button", { "data-testid": "cobrowse-close", type: "button", "aria-label": "End co-browsing" }, "\u2715");
+  bar.append(label, close);
+  frame.appendChild(bar);
+  const cursor = ui.el("div", { class: "cursor", "data-testid": "cobrowse-agent-cursor", hidden: "" });
+  cursor.appendChild(arrow());
+  const name = ui.el("span", { class: "name" });
+  cursor.appendChild(name);
+  const selLayer = ui.el("div", { "data-testid": "cobrowse-agent-selection" });
+  ui.root.append(frame, selLayer, cursor);
+  natives.listen(close, "click", () => o.onClose());
+
+  /** @type {{el: Element, x: number, y: number}|null} */
+  let point = null;
+  /** @type {Range|null} */
+  let range = null;
+  let raf = 0;
+
+  const place = () => {
+    raf = 0;
+    if (point && point.el.isConnected) {
+      const p = clientPoint(point.el, point.x, point.y);
+      cursor.style.transform = `translate(${Math.round(p.x)}px,${Math.round(p.y)}px)`;
+      cursor.removeAttribute("hidden");
+    } else cursor.setAttribute("hidden", "");
+    drawSelection();
+  };
+  const drawSelection = () => {
+    selLayer.textContent = "";
+    if (!range) return;
+    const rects = range.getClientRects();
+    for (let i = 0; i < rects.length && i < 200; i++) {
+      const r = rects[i];
+      const box = ui.el("div", { class: "sel" });
+      box.style.cssText = `left:${r.left}px;top:${r.top}px;width:${r.width}px;height:${r.height}px`;
+      selLayer.appendChild(box);
+    }
+  };
+  const schedule = () => {
+    if (!raf) raf = requestAnimationFrame(natives.guard(place));
+  };
+  natives.listen(window, "scroll", schedule, { capture: true, passive: true });
+  natives.listen(window, "resize", schedule, { passive: true });
+
+  return {
+    /** @param {string} mode @param {string} [agent] */
+    showFrame(mode, agent) {
+      const what = MODE_WORDS[/** @type {"view"|"shared"} */ (mode)] || MODE_WORDS.view;
+      label.textContent = `${agent || "The agent"} can ${what}`;
+      frame.setAttribute("data-mode", mode);
+      frame.removeAttribute("hidden");
+      name.textContent = agent || "Agent";
+    },
+    hideFrame() {
+      frame.setAttribute("hidden", "");
+      point = null;
+      range = null;
+      place();
+    },
+    /** @param {Element} el @param {number} x @param {number} y */
+    pointer(el, x, y) {
+      point = { el, x, y };
+      schedule();
+    },
+    /** A yellow ring at the point. @param {Element} el @param {number} x @param {number} y */
+    highlight(el, x, y) {
+      point = { el, x, y };
+      schedule();
+      const p = clientPoint(el, x, y);
+      const ring = ui.el("div", { class: "ring", "data-testid": "cobrowse-highlight" });
+      ring.style.left = p.x + "px";
+      ring.style.top = p.y + "px";
+      ui.root.appendChild(ring);
+      natives.setTimeout(() => ring.remove(), 1300);
+    },
+    /** @param {Element} el */
+    wiggle(el) {
+      if (typeof (/** @type {any} */ (el).animate) !== "function") return;
+      el.animate(
+        [{ transform: "rotate(0)" }, { transform: "rotate(-3deg)" }, { transform: "rotate(3deg)" }, { transform: "rotate(-3deg)" }, { transform: "rotate(0)" }],
+        { duration: 600, iterations: 1 },
+      );
+    },
+    /** @param {Range|null} r */
+    selection(r) {
+      range = r;
+      schedule();
+    },
+  };
+}

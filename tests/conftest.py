@@ -1,0 +1,82 @@
+"""Shared fixtures. Keep one section per concern; add new fixtures below the broker ones."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+# The checkout is importable without installing it (pytest started from anywhere).
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from cobrowse.broker import create_broker  # noqa: E402
+from tests.support.redis_server import RedisServer, RedisServerError  # noqa: E402
+
+# --- broker ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """URL of a redis-server started for this test session (never a Redis already running)."""
+    try:
+        server = RedisServer().start()
+    except RedisServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def broker(request):
+    """A fresh broker of each backend. Redis ones get a unique key prefix per test, so tests
+    never see each other's keys and no FLUSHDB is needed."""
+    if request.param == "memory":
+        url = None
+    else:
+        url = request.getfixturevalue("redis_url")
+    instance = create_broker(url, prefix=f"t{uuid.uuid4().hex[:10]}:")
+    yield instance
+    instance.close()
+
+
+# --- the app in-process (Flask test client) -------------------------------------------------
+
+AGENT_PASSWORD = "correct horse battery"
+
+
+def configure(core, origin="http://shop.example", mask=("#card",)):
+    """A site "shop" and agents alice and bob, written through the same directory the CLI uses."""
+    from cobrowse.directory import Agent, Site
+    from cobrowse.passwords import hash_password
+
+    core.directory.put_site(Site(id="shop", origins=[origin], mask=list(mask)))
+    for name in ("alice", "bob"):
+        core.directory.put_agent(Agent(name=name, password_hash=hash_password(AGENT_PASSWORD),
+                                       display=name.title()))
+
+
+@pytest.fixture
+def app(tmp_path):
+    from cobrowse import create_app
+
+    application = create_app({"demo": True, "data_dir": str(tmp_path), "poll_hold": 2.0,
+                              "reaper_interval": 3600})
+    configure(application.extensions["cobrowse"])
+    yield application
+    application.extensions["cobrowse"].drain()
+
+
+@pytest.fixture
+def core(app):
+    return app.extensions["cobrowse"]
+
+
+@pytest.fixture
+def transport(app):
+    from tests.support.actors import flask_transport
+
+    return flask_transport(app.test_client())

@@ -1,0 +1,130 @@
+"""A visitor and an agent as test actors, speaking the protocol over any transport.
+
+``transport(path, body, headers) -> (status, json)`` is either the Flask test client or real
+HTTP (``http_transport``), so the same scenario runs in-process and through gunicorn.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+from urllib.parse import urlsplit
+
+
+def flask_transport(client):
+    def post(path, body, headers=None, raw=None, method="POST"):
+        data = raw if raw is not None else json.dumps(body)
+        headers = {"Content-Type": "text/plain;charset=UTF-8", **(headers or {})}
+        if method == "GET":
+            response = client.get(path, headers=headers)
+        else:
+            response = client.post(path, data=data, headers=headers)
+        try:
+            payload = response.get_json(force=True) if response.data else None
+        except Exception:
+            payload = None
+        return response.status_code, payload
+    return post
+
+
+def http_transport(base_url: str, timeout: float = 40.0):
+    parts = urlsplit(base_url)
+
+    def post(path, body, headers=None, raw=None, method="POST"):
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        data = raw if raw is not None else json.dumps(body).encode()
+        try:
+            conn.request(method, path, body=None if method == "GET" else data, headers={
+                "Content-Type": "text/plain;charset=UTF-8", "Accept-Encoding": "gzip",
+                **(headers or {})})
+            response = conn.getresponse()
+            content = response.read()
+            if response.getheader("Content-Encoding") == "gzip":
+                content = gzip.decompress(content)
+            return response.status, json.loads(content) if content else None
+        finally:
+            conn.close()
+    return post
+
+
+class Participant:
+    """Shared by both roles: seq-numbered sends and cursor-tracking polls."""
+
+    origin: str | None = None
+
+    def __init__(self, transport):
+        self.post = transport
+        self.token = None
+        self.seq = 0
+        self.cursors: dict[str, int] = {}
+        self.seen: list[dict] = []
+        self.state: dict = {}
+
+    def headers(self):
+        return {"Origin": self.origin} if self.origin else {}
+
+    def send(self, *events, seq=None, expect=200):
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        status, body = self.post("/api/v1/send", {"token": self.token, "seq": seq,
+                                                  "events": list(events)}, self.headers())
+        assert expect is None or status == expect, (status, body)
+        return body if expect is not None else (status, body)
+
+    def poll(self, hold=0):
+        status, body = self.post("/api/v1/poll", {"token": self.token, "cursors": self.cursors,
+                                                  "hold": hold}, self.headers())
+        assert status == 200, (status, body)
+        fresh = [e for e in body["events"] if e["id"] > self.cursors.get(e["s"], 0)]
+        self.cursors.update(body["cursors"])
+        self.seen.extend(fresh)
+        self.state = body["state"]
+        return fresh
+
+    def kinds(self, events=None):
+        return [e["k"] for e in (self.seen if events is None else events)]
+
+    def last(self, kind):
+        return [e for e in self.seen if e["k"] == kind][-1]
+
+
+class Visitor(Participant):
+    def __init__(self, transport, site="shop", origin="http://shop.example"):
+        super().__init__(transport)
+        self.site, self.origin = site, origin
+
+    def hello(self, token=None, expect=200):
+        status, body = self.post("/api/v1/visitor/hello", {"site": self.site, "token": token,
+                                 "url": f"{self.origin}/page"}, self.headers())
+        assert status == expect, (status, body)
+        if status == 200:
+            self.token, self.seq = body["token"], body["seq"]
+            self.state = body["state"]
+        return body
+
+
+class Agent(Participant):
+    def __init__(self, transport, origin=None):
+        super().__init__(transport)
+        self.origin = origin
+
+    def login(self, name, password, expect=200):
+        status, body = self.post("/workspace/api/login", {"username": name, "password": password},
+                                 {"Content-Type": "application/json", **self.headers()})
+        assert status == expect, (status, body)
+        if status == 200:
+            self.token, self.seq = body["token"], body["seq"]
+        return body
+
+    def conversations(self):
+        status, body = self.post("/api/v1/agent/conversations", {"token": self.token}, self.headers())
+        assert status == 200, body
+        return body["conversations"]
+
+    def transcript(self, cid):
+        status, body = self.post("/api/v1/agent/transcript", {"token": self.token, "conversation": cid},
+                                 self.headers())
+        assert status == 200, body
+        return body["messages"]

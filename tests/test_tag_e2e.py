@@ -1,0 +1,204 @@
+"""The visitor tag in real Chromium against the real server (gunicorn + gevent, demo mode):
+chat, invitation, consent, capture and masking end to end, the agent's pointer and control,
+navigation in the same tab, and a second tab that does not join."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.support.actors import Agent, http_transport
+from tests.support.servers import Gunicorn
+
+# tests/support/servers.py keeps its log file open for the server's life (reported to the lead).
+pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
+              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+
+PAGES = Path(__file__).resolve().parent / "pages"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "demo-password-for-tests"
+SECRETS = ["hunter2-pw-secret", "marked-typed-9911", "attr-secret-5150", "balance 98765",
+           "textarea-secret-4242", "frame-secret-777", "shadow-pw-3141"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with Gunicorn(env={"COBROWSE_DEMO_PASSWORD": PASSWORD, "COBROWSE_POLL_HOLD": "5"}) as g:
+        yield g
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Wire:
+    """Every byte the tag sent to the server, decompressed."""
+
+    def __init__(self):
+        self.bodies: list[bytes] = []
+
+    def __call__(self, request):
+        if "/api/" not in request.url or request.method != "POST":
+            return
+        body = request.post_data_buffer or b""
+        if parse_qs(urlsplit(request.url).query).get("z") == ["1"]:
+            body = gzip.decompress(body)
+        self.bodies.append(body)
+
+    def joined(self):
+        return b"".join(self.bodies)
+
+
+@pytest.fixture
+def context(browser, server):
+    ctx = browser.new_context()
+
+    def serve(route):
+        name = urlsplit(route.request.url).path.rsplit("/", 1)[-1]
+        if name.endswith(".css"):
+            return route.fulfill(body=".from-link{color:red}", content_type="text/css")
+        file = PAGES / name
+        if not file.is_file():
+            return route.fulfill(status=404, body="no")
+        route.fulfill(body=file.read_text(), content_type="text/html; charset=utf-8")
+
+    ctx.route(f"{server.url}/pages/**", serve)
+    yield ctx
+    ctx.close()
+
+
+def new_page(context):
+    page = context.new_page()
+    page.errors = []
+    page.wire = Wire()
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("request", page.wire)
+    return page
+
+
+def agent_for(server):
+    agent = Agent(http_transport(server.url), origin=server.url)
+    agent.login("demo", PASSWORD)
+    return agent
+
+
+def poll_until(actor, predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        actor.poll(hold=1)
+        found = [e for e in actor.seen if predicate(e)]
+        if found:
+            return found[-1]
+    raise AssertionError(f"not seen; kinds {actor.kinds()}")
+
+
+def start_session(server, page, mode="shared"):
+    page.get_by_test_id("cobrowse-chat-open").click()
+    page.get_by_test_id("cobrowse-chat-input").fill("hello, I need help")
+    page.get_by_test_id("cobrowse-chat-send").click()
+    page.get_by_test_id("cobrowse-chat-message").filter(has_text="hello, I need help").wait_for()
+    agent = agent_for(server)
+    agent.send({"k": "session.end"}, expect=None)  # the demo agent may still be in an earlier test's session
+    conv = [c for c in agent.conversations() if c["status"] == "waiting"][-1]
+    agent.send({"k": "conversation.take", "conversation": conv["id"]})
+    agent.send({"k": "invite", "conversation": conv["id"], "mode": mode})
+    invite = page.get_by_test_id("cobrowse-invite")
+    invite.wait_for(timeout=10000)
+    words = "see this tab, click and fill in forms with you" if mode == "shared" else "see this tab"
+    assert words in invite.inner_text()
+    page.get_by_test_id("cobrowse-accept").click()
+    page.get_by_test_id("cobrowse-frame").wait_for(timeout=10000)
+    snap = poll_until(agent, lambda e: e["k"] == "snapshot")
+    return agent, snap
+
+
+def walk(node):
+    yield node
+    for child in node.get("c") or []:
+        yield from walk(child)
+    for key in ("sh", "d"):
+        if node.get(key):
+            yield from walk(node[key])
+
+
+def test_session_capture_masking_and_agent_control(server, context):
+    page = new_page(context)
+    page.goto(f"{server.url}/pages/tag_hard.html")
+    agent, snap = start_session(server, page)
+    doc = snap["doc"]
+    texts = [n.get("x") for n in walk(doc)]
+    assert "Inside the shadow" in texts and "Inside the frame" in texts
+    name_id = [n for n in walk(doc) if (n.get("a") or {}).get("id") == "name"][0]["i"]
+
+    page.fill("#pw", "hunter2-pw-secret")
+    page.fill("#marked", "marked-typed-9911")
+    page.fill("#notes", "textarea-secret-4242")
+    page.locator("x-card input").fill("shadow-pw-3141")
+    page.fill("#name", "visible-name")
+    poll_until(agent, lambda e: e["k"] == "mutation" and "visible-name" in str(e))
+
+    agent.send({"k": "pointer", "i": name_id, "x": 0.5, "y": 0.5})
+    cursor = page.get_by_test_id("cobrowse-agent-cursor")
+    cursor.wait_for(timeout=10000)
+    assert "Demo Agent" in cursor.inner_text()
+    agent.send({"k": "control.input", "i": name_id, "value": "typed by the agent"})
+    page.wait_for_function("document.getElementById('name').value === 'typed by the agent'")
+
+    wire = page.wire.joined()
+    received = repr(agent.seen).encode()
+    for secret in SECRETS:
+        assert secret.encode() not in wire, secret
+        assert secret.encode() not in received, secret
+    assert page.errors == []
+
+    page.get_by_test_id("cobrowse-close").click()
+    poll_until(agent, lambda e: e["k"] == "session.ended")
+
+
+def test_session_follows_the_tab_and_not_a_second_tab(server, context):
+    page = new_page(context)
+    page.goto(f"{server.url}/pages/tag_hard.html")
+    agent, first = start_session(server, page, mode="view")
+    page.goto(f"{server.url}/pages/tag_hostile.html")
+    page.get_by_test_id("cobrowse-frame").wait_for(timeout=10000)
+    again = poll_until(agent, lambda e: e["k"] == "snapshot" and e["url"].endswith("tag_hostile.html"))
+    assert again["s"] == first["s"]
+    other = new_page(context)
+    other.goto(f"{server.url}/pages/tag_hard.html")
+    other.wait_for_function("window.CoBrowse && window.CoBrowse.info && CoBrowse.info().state")
+    assert other.evaluate("CoBrowse.info().session") is None
+    assert other.get_by_test_id("cobrowse-frame").is_hidden()
+
+
+def test_network_loss_and_recovery(server, context):
+    page = new_page(context)
+    page.goto(f"{server.url}/pages/tag_hard.html")
+    agent, _ = start_session(server, page)
+    context.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    for n in range(3):
+        page.get_by_test_id("cobrowse-chat-input").fill(f"during the outage {n}")
+        page.get_by_test_id("cobrowse-chat-send").click()
+    page.evaluate("document.getElementById('dyn').textContent = 'changed offline'")
+    page.get_by_test_id("cobrowse-status").wait_for(timeout=30000)
+    time.sleep(20)
+    context.unroute("**/api/v1/**")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    poll_until(agent, lambda e: e["k"] == "chat" and e["text"] == "during the outage 2", timeout=45)
+    poll_until(agent, lambda e: e["k"] == "mutation" and "changed offline" in str(e), timeout=15)
+    texts = [e["text"] for e in agent.seen if e["k"] == "chat"]
+    for n in range(3):
+        assert texts.count(f"during the outage {n}") == 1
+    page.get_by_test_id("cobrowse-status").wait_for(state="hidden", timeout=15000)
+    assert page.errors == []

@@ -1,0 +1,330 @@
+// HTTP transport of the workspace: JSON requests, the send queue and the poll loop.
+// Rules from docs/protocol.md and DESIGN.md "Protocol principles": one send in flight with a
+// sequence number (a retry reuses it), cursors per stream (the last id seen), backoff with
+// jitter from 1 s to 30 s, and a hard timeout of hold + 10 s on each poll.
+
+const MAX_BACKOFF_MS = 30000;
+const SEND_TIMEOUT_MS = 20000;
+const BODY_IDLE_MS = 15000;
+const MAX_EVENTS_PER_SEND = 500;
+
+/** An error answer of the server, or a transport failure (status 0). */
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, 0 when the request never got an answer
+   * @param {{error?: string, message?: string, retry_after?: number, [k: string]: any}} body
+   */
+  constructor(status, body) {
+    super(body.message || body.error || `HTTP ${status}`);
+    this.status = status;
+    this.code = body.error || '';
+    this.retryAfter = Number(body.retry_after) || 0;
+    this.body = body;
+  }
+}
+
+/**
+ * Milliseconds to wait before the next attempt: exponential from 1 s, capped at 30 s, with
+ * "full jitter" so many workspaces do not come back at the same instant.
+ * @param {number} attempt 0 for the first retry
+ * @returns {number}
+ */
+export function backoff(attempt) {
+  const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempt, 10));
+  return Math.min(MAX_BACKOFF_MS, base * (1 + Math.random() * 0.5));
+}
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Read a response body as text, reporting bytes as they arrive; the body must keep flowing
+ * (an idle gap of 15 s aborts it).
+ * @param {Response} res
+ * @param {AbortController} ctrl
+ * @param {(bytes: number) => void} [onProgress]
+ */
+async function readBody(res, ctrl, onProgress) {
+  if (!res.body || !onProgress) return res.text();
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const idle = setTimeout(() => ctrl.abort(), BODY_IDLE_MS);
+    const { done, value } = await reader.read().finally(() => clearTimeout(idle));
+    if (done) break;
+    bytes += value.byteLength;
+    text += decoder.decode(value, { stream: true });
+    onProgress(bytes);
+  }
+  return text + decoder.decode();
+}
+
+/**
+ * One JSON request to the server (POST with a body, GET without). Resolves with the parsed
+ * answer when it says ok; rejects with ApiError otherwise (status 0: no answer, timeout).
+ * @param {string} path absolute path on this origin
+ * @param {object} [body]
+ * @param {{timeout?: number, signal?: AbortSignal, onProgress?: (bytes: number) => void}} [opts]
+ * @returns {Promise<any>}
+ */
+export async function request(path, body, opts = {}) {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), opts.timeout ?? SEND_TIMEOUT_MS);
+  const outer = opts.signal;
+  const onAbort = () => ctrl.abort();
+  outer?.addEventListener('abort', onAbort, { once: true });
+  const url = `${path}${path.includes('?') ? '&' : '?'}r=${Math.random().toString(36).slice(2)}`;
+  try {
+    /** @type {RequestInit} */
+    const init = { method: 'GET', credentials: 'same-origin', cache: 'no-store', signal: ctrl.signal };
+    if (body !== undefined) {
+      init.method = 'POST';
+      init.headers = { 'Content-Type': 'application/json' };
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(url, init);
+    } catch (err) {
+      throw new ApiError(0, { error: 'network', message: 'The server could not be reached.' });
+    }
+    clearTimeout(timer);
+    let data;
+    try {
+      data = JSON.parse(await readBody(res, ctrl, opts.onProgress));
+    } catch {
+      if (ctrl.signal.aborted) throw new ApiError(0, { error: 'timeout', message: 'The answer stopped.' });
+      data = { ok: false, error: 'bad_response', message: `Unexpected answer (HTTP ${res.status}).` };
+    }
+    if (!res.ok || !data || data.ok === false) throw new ApiError(res.ok ? 500 : res.status, data || {});
+    return data;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * @typedef {{events: object[], merge: boolean, resolve: (r: object[]) => void,
+ *   reject: (e: Error) => void}} Batch
+ * @typedef {{onStatus?: (online: boolean) => void, onUnauthorized?: () => void}} Hooks
+ */
+
+/** The agent's outgoing events: sequence-numbered batches, one in flight at a time. */
+export class Sender {
+  /**
+   * @param {string} token the agent's participant token
+   * @param {number} seq the last applied seq the server reported at sign-in
+   * @param {Hooks} [hooks]
+   */
+  constructor(token, seq, hooks = {}) {
+    this.token = token;
+    this.next = (Number(seq) || 0) + 1;
+    this.hooks = hooks;
+    /** @type {Batch[]} */
+    this.queue = [];
+    this.busy = false;
+    this.closed = false;
+  }
+
+  /**
+   * Queue events as one batch (all or nothing on the server). `merge` batches (pointer,
+   * scroll...) may share a send with their neighbours: losing one of them costs nothing.
+   * @param {object[]} events
+   * @param {{merge?: boolean}} [opts]
+   * @returns {Promise<object[]>} one result per event
+   */
+  send(events, opts = {}) {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new ApiError(401, { error: 'closed', message: 'Signed out.' }));
+      this.queue.push({ events, merge: !!opts.merge, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Stop sending; queued batches are rejected. */
+  close() {
+    this.closed = true;
+    for (const b of this.queue.splice(0)) b.reject(new ApiError(401, { error: 'closed', message: 'Signed out.' }));
+  }
+
+  /** @private */
+  async pump() {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length && !this.closed) {
+        const batches = [/** @type {Batch} */ (this.queue.shift())];
+        let count = batches[0].events.length;
+        while (batches[0].merge && this.queue[0]?.merge && count + this.queue[0].events.length <= MAX_EVENTS_PER_SEND) {
+          const more = /** @type {Batch} */ (this.queue.shift());
+          count += more.events.length;
+          batches.push(more);
+        }
+        const events = batches.flatMap((b) => b.events);
+        try {
+          const results = await this.deliver(events);
+          let at = 0;
+          for (const b of batches) {
+            b.resolve(results.slice(at, at + b.events.length));
+            at += b.events.length;
+          }
+        } catch (err) {
+          for (const b of batches) b.reject(/** @type {Error} */ (err));
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Deliver one send, retrying transport failures with the same seq.
+   * @private
+   * @param {object[]} events
+   * @returns {Promise<object[]>}
+   */
+  async deliver(events) {
+    let attempt = 0;
+    let resyncs = 0;
+    for (;;) {
+      const seq = this.next;
+      try {
+        const res = await request('/api/v1/send', { token: this.token, seq, events }, { timeout: SEND_TIMEOUT_MS });
+        this.next = seq + 1;
+        this.hooks.onStatus?.(true);
+        return Array.isArray(res.results) ? res.results : [];
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        if (err.status === 409 && err.code === 'seq' && Number.isInteger(err.body.expected) && resyncs < 3) {
+          resyncs += 1; // another tab or a lost answer moved the server on: follow it
+          this.next = err.body.expected;
+          continue;
+        }
+        if (err.status === 401) {
+          this.hooks.onUnauthorized?.();
+          throw err;
+        }
+        if (err.status === 429) {
+          // A throttled seq may be stored as consumed: move on; a 409 resyncs otherwise.
+          this.next = seq + 1;
+          await sleep(Math.max(err.retryAfter, 1) * 1000);
+          continue;
+        }
+        if (err.status === 0 || err.status >= 500) {
+          if (this.closed) throw err;
+          this.hooks.onStatus?.(false);
+          await sleep(backoff(attempt++));
+          continue;
+        }
+        this.next = seq + 1; // refused: the seq is consumed (protocol.md "A refused seq")
+        throw err;
+      }
+    }
+  }
+}
+
+/**
+ * @typedef {{onEvents: (events: any[]) => void, onState: (state: any) => void,
+ *   onStatus?: (online: boolean) => void, onUnauthorized?: () => void,
+ *   onReleased?: () => void, onProgress?: (bytes: number) => void}} PollHooks
+ */
+
+/** The long-poll loop: reads the inbox and the current session's stream. */
+export class Poller {
+  /**
+   * @param {string} token
+   * @param {PollHooks} hooks
+   * @param {number} [hold] seconds the server may park the poll
+   */
+  constructor(token, hooks, hold = 25) {
+    this.token = token;
+    this.hooks = hooks;
+    this.hold = hold;
+    /** @type {Record<string, number>} */
+    this.cursors = { inbox: 0 };
+    this.running = false;
+    this.ctrl = new AbortController();
+  }
+
+  /** Start polling (idempotent). */
+  start() {
+    if (this.running) return;
+    this.running = true;
+    this.loop();
+  }
+
+  /** Stop polling and abort the parked request. */
+  stop() {
+    this.running = false;
+    this.ctrl.abort();
+  }
+
+  /**
+   * Follow the session stream of `sessionId` (null: none). A new stream starts at cursor 0.
+   * @param {string|null} sessionId
+   */
+  follow(sessionId) {
+    const key = sessionId ? `s_${sessionId}` : null;
+    for (const name of Object.keys(this.cursors)) if (name !== 'inbox' && name !== key) delete this.cursors[name];
+    if (key && !(key in this.cursors)) this.cursors[key] = 0;
+  }
+
+  /** @private */
+  async loop() {
+    let attempt = 0;
+    let released = 0;
+    while (this.running) {
+      try {
+        const res = await request(
+          '/api/v1/poll',
+          { token: this.token, cursors: { ...this.cursors }, hold: this.hold },
+          { timeout: (this.hold + 10) * 1000, signal: this.ctrl.signal, onProgress: this.hooks.onProgress },
+        );
+        attempt = 0;
+        this.hooks.onStatus?.(true);
+        if (res.released) {
+          // Another poll of ours (another tab) took over; give way if it keeps happening.
+          if (++released >= 3) this.hooks.onReleased?.();
+          await sleep(released * 500);
+          continue;
+        }
+        released = 0;
+        this.deliver(res);
+      } catch (err) {
+        if (!this.running) return;
+        if (err instanceof ApiError && err.status === 401) {
+          this.running = false;
+          this.hooks.onUnauthorized?.();
+          return;
+        }
+        this.hooks.onStatus?.(false);
+        await sleep(backoff(attempt++));
+      }
+    }
+  }
+
+  /**
+   * Drop events already seen, move the cursors, hand the rest on.
+   * @private
+   * @param {{events?: any[], cursors?: Record<string, number>, state?: any}} res
+   */
+  deliver(res) {
+    const fresh = [];
+    for (const ev of res.events || []) {
+      const stream = ev.s || 'inbox';
+      if (!(stream in this.cursors) && stream !== 'inbox' && !stream.startsWith('s_')) continue;
+      if (ev.id <= (this.cursors[stream] ?? 0)) continue;
+      this.cursors[stream] = ev.id;
+      fresh.push(ev);
+    }
+    for (const [stream, id] of Object.entries(res.cursors || {})) {
+      if (stream in this.cursors && Number.isInteger(id) && id > this.cursors[stream]) this.cursors[stream] = id;
+    }
+    // Events first: a session.started in this answer explains the STATE that follows.
+    if (fresh.length) this.hooks.onEvents(fresh);
+    if (res.state) this.hooks.onState(res.state);
+  }
+}

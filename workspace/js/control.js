@@ -1,0 +1,187 @@
+// What the agent's clicks and typing in the replica mean. The replica itself never
+// navigates, submits or runs anything: every click is intercepted, then turned into
+// events. View only: highlight (and scroll, pointer) only. Shared: control events too.
+import { identified, pointOf } from './cursors.js';
+import { attrOf, closestOf, nameOf, parentOf, typeOf } from './safe-dom.js';
+
+const TYPING_MS = 150;
+const BUTTON_TYPES = new Set(['button', 'submit', 'reset', 'image']);
+const INTERACTIVE = 'a[href], area[href], button, input, select, textarea, label, summary, option, [role=button], [role=link], [tabindex], [contenteditable]';
+
+export const NOTES = Object.freeze({
+  view: 'View only: the visitor saw your highlight, but nothing was clicked or typed. Switch to Shared to control the page.',
+  masked: "This field is masked: its content stays on the visitor's screen, so you cannot type into it.",
+});
+
+/**
+ * @typedef {{send: (events: object[], opts?: {merge?: boolean}) => Promise<any>|void,
+ *   note: (text: string) => void, ring: (p: {i: number, x: number, y: number}, who: 'agent'|'wiggle') => void,
+ *   mode: () => string}} ControlHooks
+ */
+
+/** Interprets the agent's input in the replica documents. */
+export class Control {
+  /**
+   * @param {import('./replica.js').Replica} replica
+   * @param {ControlHooks} hooks
+   */
+  constructor(replica, hooks) {
+    this.replica = replica;
+    this.hooks = hooks;
+    /** @type {Map<number, number>} pending typing per field id */
+    this.typing = new Map();
+  }
+
+  /**
+   * Intercept clicks, submits and typing in one replica document (capture listeners).
+   * @param {Document} doc
+   */
+  hook(doc) {
+    doc.addEventListener('click', (e) => this.click(/** @type {MouseEvent} */ (e)), true);
+    doc.addEventListener('auxclick', (e) => e.preventDefault(), true);
+    doc.addEventListener('submit', (e) => e.preventDefault(), true);
+    doc.addEventListener('dragstart', (e) => e.preventDefault(), true);
+    doc.addEventListener('beforeinput', (e) => this.beforeInput(/** @type {InputEvent} */ (e)), true);
+    doc.addEventListener('keydown', (e) => this.keydown(/** @type {KeyboardEvent} */ (e)), true);
+    doc.addEventListener('mousedown', (e) => this.mousedown(/** @type {MouseEvent} */ (e)), true);
+    doc.addEventListener('input', (e) => this.changed(/** @type {Event} */ (e), false), true);
+    doc.addEventListener('change', (e) => this.changed(/** @type {Event} */ (e), true), true);
+  }
+
+  /** @private */
+  get shared() {
+    return this.hooks.mode() === 'shared';
+  }
+
+  /**
+   * @private
+   * @param {Event} e
+   * @returns {Element|null}
+   */
+  targetOf(e) {
+    const t = /** @type {Node} */ (e.composedPath()[0] || e.target);
+    if (!t) return null;
+    if (typeOf(t) === 1) return /** @type {Element} */ (t);
+    const parent = parentOf(t);
+    return parent && typeOf(parent) === 1 ? /** @type {Element} */ (parent) : null;
+  }
+
+  /**
+   * @private
+   * @param {MouseEvent} e
+   */
+  click(e) {
+    const el = this.targetOf(e);
+    const p = pointOf(this.replica, e);
+    if (!el || !p) {
+      e.preventDefault();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey) {
+      e.preventDefault();
+      this.hooks.ring(p, 'wiggle');
+      this.hooks.send([{ k: 'wiggle', i: p.i }]);
+      return;
+    }
+    this.hooks.ring(p, 'agent');
+    this.hooks.send([{ k: 'highlight', ...p }], { merge: true });
+    const field = /** @type {HTMLInputElement|null} */ (closestOf(el, 'input, select, textarea, label, option'));
+    const link = closestOf(el, 'a[href], area[href]');
+    if (!this.shared) {
+      e.preventDefault();
+      if (closestOf(el, INTERACTIVE)) this.hooks.note(NOTES.view);
+      return;
+    }
+    if (field && this.replica.isMasked(field) && nameOf(field) === 'input' && /^(checkbox|radio)$/.test(field.type)) {
+      e.preventDefault();
+      this.hooks.note(NOTES.masked);
+      return;
+    }
+    if (field && !(nameOf(field) === 'input' && BUTTON_TYPES.has(field.type))) return; // typed and changed: see changed()
+    e.preventDefault();
+    const href = link && (attrOf(link, 'href') || attrOf(link, 'xlink:href') || '');
+    if (link && href && !href.startsWith('#') && /^https?:/i.test(href.trim())) {
+      this.hooks.send([{ k: 'control.navigate', url: new URL(href.trim()).href }]);
+      return;
+    }
+    const target = identified(this.replica, link || closestOf(el, 'button, summary, input') || el);
+    if (target) this.hooks.send([{ k: 'control.click', i: target.id }]);
+  }
+
+  /**
+   * Refuse typing where it cannot be sent: view only, or a masked field.
+   * @private
+   * @param {InputEvent} e
+   */
+  beforeInput(e) {
+    const el = this.targetOf(e);
+    if (!el) return;
+    if (!this.shared) {
+      e.preventDefault();
+      this.hooks.note(NOTES.view);
+    } else if (this.replica.isMasked(el)) {
+      e.preventDefault();
+      this.hooks.note(NOTES.masked);
+    }
+  }
+
+  /**
+   * View only: keys that would change a select or toggle a box do nothing.
+   * @private
+   * @param {KeyboardEvent} e
+   */
+  keydown(e) {
+    const el = this.targetOf(e);
+    if (!el || this.shared && !this.replica.isMasked(el)) return;
+    const changesValue = nameOf(el) === 'select' ? /^(Arrow|Home|End|Page|[ a-zA-Z0-9]$)/.test(e.key)
+      : nameOf(el) === 'input' && /^(checkbox|radio)$/.test(/** @type {HTMLInputElement} */ (el).type) ? e.key === ' ' || e.key.startsWith('Arrow')
+        : false;
+    if (changesValue) {
+      e.preventDefault();
+      this.hooks.note(this.shared ? NOTES.masked : NOTES.view);
+    }
+  }
+
+  /**
+   * View only (or a masked select): the drop-down does not open.
+   * @private
+   * @param {MouseEvent} e
+   */
+  mousedown(e) {
+    const el = this.targetOf(e);
+    const select = closestOf(el, 'select');
+    if (select && (!this.shared || this.replica.isMasked(select))) {
+      e.preventDefault();
+      this.hooks.note(this.shared ? NOTES.masked : NOTES.view);
+    }
+  }
+
+  /**
+   * A field changed in the replica (shared mode): send it as control.input. Text is sent
+   * after a short pause in typing, or at once on change.
+   * @private
+   * @param {Event} e
+   * @param {boolean} committed
+   */
+  changed(e, committed) {
+    const el = /** @type {any} */ (this.targetOf(e));
+    if (!el || !this.shared || this.replica.isMasked(el)) return;
+    const found = identified(this.replica, el);
+    if (!found || found.el !== el) return;
+    const id = found.id;
+    if (nameOf(el) === 'select') {
+      if (committed) this.hooks.send([{ k: 'control.input', i: id, selected: [...el.selectedOptions].map((o) => o.index) }]);
+    } else if (nameOf(el) === 'input' && /^(checkbox|radio)$/.test(el.type)) {
+      if (committed) this.hooks.send([{ k: 'control.input', i: id, checked: !!el.checked }]);
+    } else if ('value' in el) {
+      if (committed && !this.typing.has(id)) return; // already sent while typing
+      window.clearTimeout(this.typing.get(id));
+      const flush = () => {
+        this.typing.delete(id);
+        this.hooks.send([{ k: 'control.input', i: id, value: String(el.value) }]);
+      };
+      if (committed) flush();
+      else this.typing.set(id, window.setTimeout(flush, TYPING_MS));
+    }
+  }
+}

@@ -1,0 +1,131 @@
+// The list of conversations: waiting ones any agent may take, and the agent's own.
+import { clock, h } from './dom.js';
+
+/**
+ * @typedef {{id: string, site?: string, status: 'waiting'|'open'|'closed', agent?: string,
+ *   mine?: boolean, started?: number, last?: {from: string, text: string, at: number} | null,
+ *   unread?: number}} Conversation
+ */
+
+/**
+ * A short, stable name for a conversation's visitor.
+ * @param {Conversation} conv
+ * @returns {string}
+ */
+export function visitorLabel(conv) {
+  const tail = String(conv.id).replace(/[^a-z0-9]/gi, '').slice(-4).toUpperCase();
+  return `Visitor ${tail}`;
+}
+
+/** The sidebar list. */
+export class ConversationList {
+  /**
+   * @param {HTMLElement} root
+   * @param {{onOpen: (id: string) => void, onTake: (id: string) => void}} hooks
+   */
+  constructor(root, hooks) {
+    this.root = root;
+    this.hooks = hooks;
+    /** @type {Conversation[]} */
+    this.items = [];
+    /** @type {string|null} */
+    this.openId = null;
+    /** @type {Set<string>} */
+    this.coBrowsing = new Set();
+  }
+
+  /**
+   * Show a fresh list from /api/v1/agent/conversations.
+   * @param {Conversation[]} items
+   */
+  update(items) {
+    this.items = items;
+    this.render();
+  }
+
+  /** @param {string|null} id */
+  select(id) {
+    this.openId = id;
+    this.render();
+  }
+
+  /** @param {string|null} id the conversation with a live co-browse, if any */
+  markCoBrowsing(id) {
+    this.coBrowsing = new Set(id ? [id] : []);
+    this.render();
+  }
+
+  /** @param {string} id */
+  find(id) {
+    return this.items.find((c) => c.id === id);
+  }
+
+  /** @private */
+  render() {
+    const waiting = this.items.filter((c) => c.status === 'waiting');
+    const mine = this.items.filter((c) => c.status !== 'waiting' && c.mine);
+    const focused = /** @type {HTMLElement|null} */ (document.activeElement)?.dataset?.conversation;
+    this.root.replaceChildren(
+      this.section('Waiting', waiting, 'No visitor is waiting.'),
+      this.section('Mine', mine, 'Take a waiting conversation to start.'),
+    );
+    if (focused) {
+      const again = this.root.querySelector(`[data-conversation="${CSS.escape(focused)}"] .conv-open`);
+      /** @type {HTMLElement|null} */ (again)?.focus();
+    }
+  }
+
+  /**
+   * @private
+   * @param {string} title
+   * @param {Conversation[]} items
+   * @param {string} empty
+   */
+  section(title, items, empty) {
+    return h('section', { class: 'conv-section' },
+      h('h2', { class: 'conv-heading' }, title, h('span', { class: 'count' }, String(items.length))),
+      items.length
+        ? h('ul', { class: 'conv-list' }, items.map((c) => this.item(c)))
+        : h('p', { class: 'conv-empty' }, empty));
+  }
+
+  /**
+   * @private
+   * @param {Conversation} conv
+   */
+  item(conv) {
+    const unread = conv.id === this.openId ? 0 : Number(conv.unread) || 0;
+    const last = conv.last;
+    const preview = last ? `${last.from === 'agent' ? 'You: ' : ''}${last.text}` : 'No message yet';
+    const li = h('li', {
+      class: `conv${conv.id === this.openId ? ' selected' : ''}${unread ? ' unread' : ''}`,
+      testid: 'conversation',
+      'data-conversation': conv.id,
+      'data-status': conv.status,
+      'data-unread': String(unread),
+    },
+    h('button', {
+      type: 'button',
+      class: 'conv-open',
+      'data-conversation': conv.id,
+      'aria-current': conv.id === this.openId ? 'true' : null,
+      onclick: () => this.hooks.onOpen(conv.id),
+    },
+    h('span', { class: 'conv-line' },
+      h('span', { class: 'conv-name' }, visitorLabel(conv)),
+      this.coBrowsing.has(conv.id) ? h('span', { class: 'tag live', title: 'Co-browsing now' }, 'Co-browsing') : null,
+      conv.status === 'closed' ? h('span', { class: 'tag' }, 'Closed') : null,
+      h('span', { class: 'conv-time' }, clock(last?.at || conv.started || 0))),
+    h('span', { class: 'conv-line' },
+      h('span', { class: 'conv-preview' }, preview),
+      unread ? h('span', { class: 'unread-mark', testid: 'conversation-unread', 'aria-label': `${unread} unread` }, String(unread)) : null)));
+    if (conv.status === 'waiting') {
+      li.append(h('button', {
+        type: 'button', class: 'conv-take small primary', testid: 'conversation-take',
+        'aria-label': `Take the conversation with ${visitorLabel(conv)}`,
+        onclick: () => this.hooks.onTake(conv.id),
+      }, 'Take'));
+    }
+    return li;
+  }
+}

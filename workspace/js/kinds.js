@@ -1,0 +1,54 @@
+// Event kinds, defined once for the workspace. They mirror the tables of docs/protocol.md
+// and cobrowse/protocol.py; tests/test_workspace_kinds.py checks that the lists agree.
+
+/** Kinds the agent's workspace may send (protocol.md "From the agent"). */
+export const AGENT_KINDS = Object.freeze([
+  'conversation.take',
+  'conversation.close',
+  'chat',
+  'invite',
+  'invite.cancel',
+  'session.end',
+  'session.mode',
+  'snapshot.request',
+  'pointer',
+  'highlight',
+  'wiggle',
+  'selection',
+  'scroll',
+  'control.click',
+  'control.input',
+  'control.navigate',
+]);
+
+/** Kinds the visitor's tag may send (protocol.md "From the visitor"). */
+export const VISITOR_KINDS = Object.freeze([
+  'chat',
+  'invite.accept',
+  'invite.decline',
+  'session.end',
+  'snapshot',
+  'mutation',
+  'scroll',
+  'pointer',
+  'click',
+  'selection',
+  'resize',
+  'visibility',
+  'page',
+]);
+
+/** Kinds the server itself delivers (protocol.md "Delivered by the server"). */
+export const SERVER_KINDS = Object.freeze([
+  'chat',
+  'queue',
+  'invite',
+  'invite.state',
+  'session.started',
+  'session.mode',
+  'session.ended',
+  'presence',
+]);
+
+/** Agent kinds that act on the visitor's page: refused by the server in view-only mode. */
+export const CONTROL_KINDS = Object.freeze(['control.click', 'control.input', 'control.navigate']);

@@ -1,0 +1,297 @@
+// Turns snapshot JSON (docs/protocol.md "Snapshot format") into DOM nodes of the replica
+// document, with DOM APIs only: createElement(NS), setAttribute, createTextNode. Never
+// innerHTML, outerHTML, srcdoc, document.write or insertAdjacentHTML of visitor data.
+// The walk is iterative and a generator, so a large page is built in slices.
+
+import {
+  MATHML_NS, REPLICA_CSS, SVG_NS, allowedTag, safeImageData, setSafeAttribute,
+} from './replica-policy.js';
+import { childrenOf, nameOf, shadowOf } from './safe-dom.js';
+
+/** Node ids of the replica, both ways, and what is masked. */
+export class Registry {
+  constructor() {
+    /** @type {Map<number, Node>} */
+    this.nodes = new Map();
+    /** @type {WeakMap<Node, number>} */
+    this.ids = new WeakMap();
+    /** @type {WeakSet<Node>} */
+    this.masked = new WeakSet();
+  }
+
+  /**
+   * @param {number} id
+   * @param {Node} node
+   */
+  add(id, node) {
+    if (!Number.isInteger(id)) return;
+    this.nodes.set(id, node);
+    this.ids.set(node, id);
+  }
+
+  /** Forget a node and everything under it (shadow roots and nested documents too).
+   * @param {Node} root */
+  forget(root) {
+    const stack = [root];
+    while (stack.length) {
+      const node = /** @type {Node} */ (stack.pop());
+      const id = this.ids.get(node);
+      if (id !== undefined && this.nodes.get(id) === node) this.nodes.delete(id);
+      for (const child of childrenOf(node)) stack.push(child);
+      const el = /** @type {Element} */ (node);
+      const shadow = shadowOf(el);
+      if (shadow) stack.push(shadow);
+      if (nameOf(el) === 'iframe') {
+        const inner = /** @type {HTMLIFrameElement} */ (el).contentDocument;
+        if (inner) stack.push(inner);
+      }
+    }
+  }
+
+  /** Forget everything. */
+  clear() {
+    this.nodes.clear();
+  }
+}
+
+/**
+ * Apply form state as properties (never as attributes: the page's markup stays as sent).
+ * @param {Element} el
+ * @param {{value?: string, checked?: boolean, selected?: number[]}} p
+ */
+export function applyProps(el, p) {
+  const field = /** @type {any} */ (el);
+  try {
+    if ('value' in p && 'value' in field && field.type !== 'file' && field.value !== String(p.value ?? '')) {
+      field.value = String(p.value ?? '');
+    }
+    if ('checked' in p && 'checked' in field) field.checked = !!p.checked;
+    if (Array.isArray(p.selected) && field.options) {
+      const chosen = new Set(p.selected);
+      Array.from(field.options).forEach((opt, index) => {
+        opt.selected = chosen.has(index);
+      });
+    }
+  } catch {
+    /* a property this element refuses: keep what it shows */
+  }
+}
+
+/**
+ * Give a document or shadow root its adopted style sheets (plus the workspace's own
+ * sheet on documents), as constructed sheets of that document's window.
+ * @param {Document|ShadowRoot} root
+ * @param {unknown} texts
+ */
+export function adoptSheets(root, texts) {
+  const doc = root.nodeType === 9 ? /** @type {Document} */ (root) : root.ownerDocument;
+  const win = /** @type {any} */ (doc?.defaultView);
+  const list = Array.isArray(texts) ? texts.filter((t) => typeof t === 'string') : [];
+  if (root.nodeType === 9) list.push(REPLICA_CSS);
+  if (!win) return;
+  try {
+    root.adoptedStyleSheets = list.map((text) => {
+      const sheet = new win.CSSStyleSheet();
+      sheet.replaceSync(text);
+      return sheet;
+    });
+  } catch {
+    /* constructed sheets unsupported: the page shows without them */
+  }
+}
+
+/**
+ * @typedef {{i: number, t: number, n?: string, ns?: string, a?: Record<string, string>,
+ *   c?: SnapNode[], x?: string, p?: object, sh?: SnapNode, d?: SnapNode, css?: string,
+ *   sc?: [number, number], img?: string, m?: number, ss?: string[]}} SnapNode
+ * @typedef {{props: Array<[Element, object]>, scrolls: Array<[Element, [number, number]]>,
+ *   frames: Array<[HTMLIFrameElement, SnapNode]>, count: number}} Pending
+ */
+
+/** Builds snapshot subtrees into a document, registering every node. */
+export class TreeBuilder {
+  /** @param {Registry} registry */
+  constructor(registry) {
+    this.registry = registry;
+  }
+
+  /** @returns {Pending} */
+  static pending() {
+    return { props: [], scrolls: [], frames: [], count: 0 };
+  }
+
+  /**
+   * Build one subtree (element or text) detached in `doc`. Yields the node count now and
+   * then; returns the root node, or null if the policy refused it.
+   * @param {Document} doc
+   * @param {SnapNode} json
+   * @param {Pending} pending
+   * @returns {Generator<number, Node|null>}
+   */
+  *subtree(doc, json, pending) {
+    /** @type {Array<[SnapNode, Node|null]>} */
+    const stack = [[json, null]];
+    /** @type {Node|null} */
+    let root = null;
+    while (stack.length) {
+      const [item, parent] = /** @type {[SnapNode, Node|null]} */ (stack.pop());
+      const made = this.create(doc, item, pending);
+      if (++pending.count % 400 === 0) yield pending.count;
+      if (!made) continue;
+      const { node, descend } = made;
+      if (parent) {
+        try {
+          parent.appendChild(node);
+        } catch {
+          continue;
+        }
+      } else {
+        root = node;
+      }
+      this.registry.add(item.i, node);
+      if (!descend || !item.c && !item.sh) continue;
+      const el = /** @type {Element} */ (node);
+      if (item.sh && item.sh.t === 11) this.shadow(el, item.sh, stack);
+      const kids = Array.isArray(item.c) ? item.c : [];
+      for (let k = kids.length - 1; k >= 0; k--) if (kids[k] && typeof kids[k] === 'object') stack.push([kids[k], el]);
+    }
+    return root;
+  }
+
+  /**
+   * Attach an open shadow root (or flatten into the host when it cannot have one).
+   * @private
+   * @param {Element} host
+   * @param {SnapNode} sh
+   * @param {Array<[SnapNode, Node|null]>} stack
+   */
+  shadow(host, sh, stack) {
+    /** @type {Node} */
+    let root = host;
+    try {
+      root = host.attachShadow({ mode: 'open' });
+      this.registry.add(sh.i, root);
+      adoptSheets(/** @type {ShadowRoot} */ (root), sh.ss);
+    } catch {
+      /* not a valid shadow host: its content is shown inline */
+    }
+    const kids = Array.isArray(sh.c) ? sh.c : [];
+    for (let k = kids.length - 1; k >= 0; k--) if (kids[k] && typeof kids[k] === 'object') stack.push([kids[k], root]);
+  }
+
+  /**
+   * Create one node without its children.
+   * @private
+   * @param {Document} doc
+   * @param {SnapNode} n
+   * @param {Pending} pending
+   * @returns {{node: Node, descend: boolean} | null}
+   */
+  create(doc, n, pending) {
+    if (n.t === 3) return { node: doc.createTextNode(String(n.x ?? '')), descend: false };
+    if (n.t !== 1 || typeof n.n !== 'string' || !allowedTag(n.n)) return null;
+    let name = n.n;
+    const lower = name.toLowerCase();
+    const canvasPicture = lower === 'canvas' && !n.ns;
+    const inlineSheet = lower === 'link' && !n.ns && typeof n.css === 'string';
+    if (canvasPicture) name = 'img';
+    if (inlineSheet) name = 'style';
+    /** @type {Element} */
+    let el;
+    try {
+      if (n.ns === 'svg') el = doc.createElementNS(SVG_NS, name);
+      else if (n.ns === 'math') el = doc.createElementNS(MATHML_NS, name);
+      else if (n.ns) return null;
+      else el = doc.createElement(name);
+    } catch {
+      return null;
+    }
+    for (const [key, value] of Object.entries(n.a || {})) {
+      if (inlineSheet && (key === 'href' || key === 'rel')) continue;
+      setSafeAttribute(el, key, value);
+    }
+    if (canvasPicture && safeImageData(n.img)) el.setAttribute('src', /** @type {string} */ (n.img));
+    if (n.m) this.registry.masked.add(el);
+    if (n.p && typeof n.p === 'object') pending.props.push([el, n.p]);
+    if (Array.isArray(n.sc)) pending.scrolls.push([el, n.sc]);
+    if (lower === 'iframe' && n.d && n.d.t === 9) {
+      el.setAttribute('sandbox', 'allow-same-origin');
+      pending.frames.push([/** @type {HTMLIFrameElement} */ (el), n.d]);
+      return { node: el, descend: false };
+    }
+    if ((lower === 'style' || inlineSheet) && typeof n.css === 'string') {
+      el.textContent = n.css;
+      return { node: el, descend: false };
+    }
+    return { node: el, descend: !canvasPicture };
+  }
+
+  /**
+   * Build a whole document (the replica's, or a nested same-origin frame's) in place:
+   * the old content goes, the new is built detached and attached at once, then form
+   * state, nested frames and scroll positions follow.
+   * @param {Document} doc
+   * @param {SnapNode} json a document node (t = 9)
+   * @param {Pending} pending
+   * @returns {Generator<number, void>}
+   */
+  *document(doc, json, pending) {
+    if (doc.documentElement) {
+      this.registry.forget(doc.documentElement);
+      doc.documentElement.remove();
+    }
+    this.registry.add(json.i, doc);
+    /** @type {Node[]} */
+    const roots = [];
+    for (const child of json.c || []) {
+      if (!child || child.t !== 1) continue;
+      const root = yield* this.subtree(doc, child, pending);
+      if (root) roots.push(root);
+    }
+    for (const root of roots) {
+      try {
+        doc.appendChild(root);
+      } catch {
+        /* a document holds one root element */
+      }
+    }
+    adoptSheets(doc, json.ss);
+    yield* this.finish(pending);
+  }
+
+  /**
+   * Apply what needs the nodes attached: form state, nested frames, element scroll.
+   * @param {Pending} pending
+   * @returns {Generator<number, void>}
+   */
+  *finish(pending) {
+    for (const [el, p] of pending.props.splice(0)) applyProps(el, p);
+    for (const [frame, d] of pending.frames.splice(0)) {
+      const inner = frame.contentDocument;
+      if (inner) yield* this.document(inner, d, pending);
+    }
+    for (const [el, [left, top]] of pending.scrolls.splice(0)) {
+      el.scrollLeft = Number(left) || 0;
+      el.scrollTop = Number(top) || 0;
+    }
+  }
+}
+
+/**
+ * Count the nodes of a snapshot tree (iteratively), for the progress indicator.
+ * @param {SnapNode} json
+ * @returns {number}
+ */
+export function countNodes(json) {
+  let count = 0;
+  const stack = [json];
+  while (stack.length) {
+    const n = stack.pop();
+    if (!n || typeof n !== 'object') continue;
+    count += 1;
+    if (Array.isArray(n.c)) for (const c of n.c) stack.push(c);
+    if (n.sh) stack.push(n.sh);
+    if (n.d) stack.push(n.d);
+  }
+  return count;
+}

@@ -1,0 +1,305 @@
+// The live replica of the visitor's page: an <iframe sandbox="allow-same-origin"> (never
+// allow-scripts) whose document is /workspace/replica.html, served with a CSP that allows
+// no script at all. Snapshots and mutations are applied with DOM APIs (replica-build.js).
+
+import { Registry, TreeBuilder, adoptSheets, applyProps, countNodes } from './replica-build.js';
+import { removeAttribute, safeImageData, setSafeAttribute } from './replica-policy.js';
+import { boxOf, detach, nameOf, parentOf, typeOf } from './safe-dom.js';
+
+const SLICE_MS = 12;
+
+/**
+ * Create the replica's iframe element (the `cobrowse-replica` of the workspace). With the
+ * site's id, the server narrows the replica's CSP to that site's resource origins.
+ * @param {string} [site]
+ * @returns {HTMLIFrameElement}
+ */
+export function createReplicaFrame(site) {
+  const frame = document.createElement('iframe');
+  frame.setAttribute('sandbox', 'allow-same-origin');
+  frame.setAttribute('title', "Visitor's page (live copy)");
+  frame.setAttribute('referrerpolicy', 'no-referrer');
+  frame.dataset.testid = 'cobrowse-replica';
+  frame.className = 'replica-frame';
+  frame.src = site ? `/workspace/replica.html?site=${encodeURIComponent(site)}` : '/workspace/replica.html';
+  return frame;
+}
+
+/** The replica document and its node ids. */
+export class Replica {
+  /**
+   * @param {HTMLIFrameElement} frame an iframe made by createReplicaFrame, in the document
+   * @param {{onDocument?: (doc: Document) => void, onDesync?: () => void}} [hooks]
+   */
+  constructor(frame, hooks = {}) {
+    this.frame = frame;
+    this.hooks = hooks;
+    this.registry = new Registry();
+    this.builder = new TreeBuilder(this.registry);
+    /** @type {number|null} */
+    this.docId = null;
+    this.viewport = { vw: 1280, vh: 800 };
+    this.generation = 0;
+    this.building = false;
+    /** @type {WeakSet<Document>} */
+    this.hooked = new WeakSet();
+    this.ready = new Promise((resolve) => {
+      const done = () => {
+        const doc = frame.contentDocument;
+        if (doc && doc.readyState === 'complete' && new URL(doc.URL).pathname === '/workspace/replica.html') resolve(doc);
+        else frame.addEventListener('load', done, { once: true });
+      };
+      done();
+    });
+  }
+
+  /** @returns {Document|null} the replica's top document */
+  get doc() {
+    return this.frame.contentDocument;
+  }
+
+  /**
+   * Replace the replica with a snapshot, in time slices. Resolves false if a newer
+   * snapshot or clear() superseded it.
+   * @param {{doc: any, vw?: number, vh?: number, sx?: number, sy?: number}} snap
+   * @param {(done: number, total: number) => void} [onProgress]
+   * @returns {Promise<boolean>}
+   */
+  async load(snap, onProgress) {
+    const generation = ++this.generation;
+    const doc = /** @type {Document} */ (await this.ready);
+    if (generation !== this.generation || !snap.doc || snap.doc.t !== 9) return false;
+    this.building = true;
+    this.viewport = { vw: Number(snap.vw) || 1280, vh: Number(snap.vh) || 800 };
+    this.registry.clear();
+    this.docId = snap.doc.i;
+    const total = countNodes(snap.doc);
+    const pending = TreeBuilder.pending();
+    const steps = this.builder.document(doc, snap.doc, pending);
+    try {
+      for (;;) {
+        const started = performance.now();
+        let step = steps.next();
+        while (!step.done && performance.now() - started < SLICE_MS) step = steps.next();
+        onProgress?.(Math.min(pending.count, total), total);
+        if (step.done) break;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (generation !== this.generation) return false;
+      }
+    } finally {
+      this.building = false;
+    }
+    this.hookDocuments();
+    this.scroll(this.docId, Number(snap.sx) || 0, Number(snap.sy) || 0);
+    return true;
+  }
+
+  /** Empty the replica (session ended: nothing of the visitor's page is kept). */
+  clear() {
+    this.generation += 1;
+    this.registry.clear();
+    this.docId = null;
+    const doc = this.doc;
+    if (doc?.documentElement) doc.documentElement.remove();
+  }
+
+  /**
+   * Apply mutation ops in order. Returns false when an op named an unknown node (the
+   * replica has drifted: the caller asks for a fresh snapshot).
+   * @param {any[]} ops
+   * @returns {boolean}
+   */
+  apply(ops) {
+    let inSync = true;
+    const pending = TreeBuilder.pending();
+    for (const op of Array.isArray(ops) ? ops : []) {
+      if (!op || typeof op !== 'object') continue;
+      try {
+        if (!this.applyOne(op, pending)) inSync = false;
+      } catch {
+        inSync = false; // an op this replica cannot apply: a fresh snapshot will repair it
+      }
+    }
+    for (const _ of this.builder.finish(pending)) { /* run to the end */ }
+    this.hookDocuments();
+    return inSync;
+  }
+
+  /**
+   * @private
+   * @param {any} op
+   * @param {import('./replica-build.js').Pending} pending
+   * @returns {boolean}
+   */
+  applyOne(op, pending) {
+    if (op.o === 'add') {
+      const parent = this.registry.nodes.get(op.p);
+      if (!parent || !op.n) return false;
+      const old = this.registry.nodes.get(op.n.i);
+      if (old) {
+        this.registry.forget(old);
+        detach(old);
+      }
+      const doc = typeOf(parent) === 9 ? /** @type {Document} */ (parent) : /** @type {Document} */ (parent.ownerDocument);
+      const steps = this.builder.subtree(doc, op.n, pending);
+      let step = steps.next();
+      while (!step.done) step = steps.next();
+      if (!step.value) return true;
+      const before = op.b == null ? null : this.registry.nodes.get(op.b) || null;
+      try {
+        Node.prototype.insertBefore.call(parent, step.value, before && parentOf(before) === parent ? before : null);
+      } catch {
+        return true;
+      }
+      return op.b == null || !!before;
+    }
+    const node = /** @type {any} */ (this.registry.nodes.get(op.i));
+    if (!node) return false;
+    const type = typeOf(node);
+    const name = nameOf(node);
+    switch (op.o) {
+      case 'rm':
+        this.registry.forget(node);
+        detach(node);
+        break;
+      case 'attr':
+        if (type !== 1) break;
+        if (op.v === null || op.v === undefined) removeAttribute(node, String(op.a));
+        else setSafeAttribute(node, String(op.a), String(op.v));
+        break;
+      case 'text':
+        if (type === 3) node.data = String(op.x ?? '');
+        else if (name === 'style') node.textContent = String(op.x ?? '');
+        break;
+      case 'prop':
+        if (type === 1 && op.p && typeof op.p === 'object') applyProps(node, op.p);
+        break;
+      case 'css':
+        if (name === 'style') node.textContent = String(op.css ?? '');
+        else if (name === 'link') this.inlineSheet(node, String(op.css ?? ''), op.i);
+        break;
+      case 'ss':
+        if (type === 9 || type === 11) adoptSheets(node, op.ss);
+        break;
+      case 'img':
+        if (name === 'img' && safeImageData(op.img)) Element.prototype.setAttribute.call(node, 'src', op.img);
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  /**
+   * Replace a <link> by a <style> holding the sheet's text (CSS object model changes).
+   * @private
+   * @param {Element} link
+   * @param {string} css
+   * @param {number} id
+   */
+  inlineSheet(link, css, id) {
+    const style = /** @type {Document} */ (link.ownerDocument).createElement('style');
+    style.textContent = css;
+    link.replaceWith(style);
+    this.registry.add(id, style);
+  }
+
+  /**
+   * Scroll the replica's window (the document's id) or one element to the visitor's offset.
+   * @param {number|null} id
+   * @param {number} x
+   * @param {number} y
+   */
+  scroll(id, x, y) {
+    const node = /** @type {any} */ (id == null ? null : this.registry.nodes.get(id));
+    if (!node) return;
+    if (typeOf(node) === 9) node.defaultView?.scrollTo(x, y);
+    else if (typeOf(node) === 1) {
+      node.scrollLeft = x;
+      node.scrollTop = y;
+    }
+  }
+
+  /**
+   * The node id of a replica node, if it has one.
+   * @param {Node|null} node
+   * @returns {number|undefined}
+   */
+  idOf(node) {
+    return node ? this.registry.ids.get(node) : undefined;
+  }
+
+  /**
+   * The node of an id.
+   * @param {number} id
+   * @returns {Node|undefined}
+   */
+  node(id) {
+    return this.registry.nodes.get(id);
+  }
+
+  /**
+   * Whether a node is masked (its value never left the visitor's browser).
+   * @param {Node} node
+   */
+  isMasked(node) {
+    return this.registry.masked.has(node);
+  }
+
+  /**
+   * Offset of a node's document inside the top replica viewport (nested frames add up).
+   * @param {Node} node
+   * @returns {{x: number, y: number}}
+   */
+  frameOffset(node) {
+    let x = 0;
+    let y = 0;
+    let doc = node.nodeType === 9 ? /** @type {Document} */ (node) : node.ownerDocument;
+    while (doc && doc !== this.doc) {
+      const host = /** @type {HTMLIFrameElement|null} */ (doc.defaultView?.frameElement ?? null);
+      if (!host) break;
+      const r = host.getBoundingClientRect();
+      x += r.left + host.clientLeft;
+      y += r.top + host.clientTop;
+      doc = host.ownerDocument;
+    }
+    return { x, y };
+  }
+
+  /**
+   * A node's box in the top replica viewport's coordinates, or null.
+   * @param {number} id
+   * @returns {DOMRect|null}
+   */
+  rectOf(id) {
+    const node = this.registry.nodes.get(id);
+    if (!node || !node.isConnected) return null;
+    let rect;
+    if (typeOf(node) === 1) rect = boxOf(/** @type {Element} */ (node));
+    else if (typeOf(node) === 3) {
+      const range = /** @type {Document} */ (node.ownerDocument).createRange();
+      range.selectNodeContents(node);
+      rect = range.getBoundingClientRect();
+    } else return null;
+    const off = this.frameOffset(node);
+    return new DOMRect(rect.left + off.x, rect.top + off.y, rect.width, rect.height);
+  }
+
+  /**
+   * Call hooks.onDocument once for every replica document (top and nested frames), so
+   * the workspace can listen to the agent's pointer, clicks and typing there.
+   * @private
+   */
+  hookDocuments() {
+    const docs = [this.doc];
+    while (docs.length) {
+      const doc = docs.pop();
+      if (!doc) continue;
+      if (!this.hooked.has(doc)) {
+        this.hooked.add(doc);
+        this.hooks.onDocument?.(doc);
+      }
+      for (const frame of doc.querySelectorAll('iframe')) docs.push(frame.contentDocument);
+    }
+  }
+}

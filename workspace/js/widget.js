@@ -1,0 +1,291 @@
+// The co-browse widget beside the chat: status, mode switch, fullscreen, end, and the live
+// replica with pointers, co-scrolling and control.
+import { Control } from './control.js';
+import { Pointers } from './cursors.js';
+import { Replica, createReplicaFrame } from './replica.js';
+import { ScrollSync } from './scroll-sync.js';
+import { WidgetChrome } from './widget-chrome.js';
+
+const RESYNC_MS = 5000;
+const RESUME_WAIT_MS = 2500;
+
+const ENDED = {
+  visitor: 'The visitor ended the co-browse.',
+  agent: 'You ended the co-browse.',
+  visitor_gone: 'The visitor left the site.',
+  signed_out: 'The co-browse ended when you signed out.',
+};
+
+/**
+ * @typedef {{id: string, conversation?: string, mode: string, visitor?: string, site?: string}} Session
+ * @typedef {{send: (events: object[], opts?: {merge?: boolean}) => Promise<any>,
+ *   onClose: () => void}} WidgetHooks
+ */
+
+/** One co-browse session's widget. */
+export class CobrowseWidget {
+  /**
+   * @param {HTMLElement} root the widget's section (the element made fullscreen)
+   * @param {WidgetHooks} hooks
+   */
+  constructor(root, hooks) {
+    this.root = root;
+    this.hooks = hooks;
+    this.chrome = new WidgetChrome(root, {
+      onSwitch: () => this.switchMode(),
+      onEnd: () => this.end(),
+      onClose: () => hooks.onClose(),
+    });
+    /** @type {Session|null} */
+    this.session = null;
+    /** @type {Replica|null} */
+    this.replica = null;
+    /** @type {any[]} */
+    this.queue = [];
+    this.draining = false;
+    this.resyncAt = 0;
+    this.flags = { loaded: false, away: false, online: true, leaving: false, ended: '' };
+    new ResizeObserver(() => this.layout()).observe(this.chrome.stage);
+  }
+
+  /**
+   * Open the widget for a session (new, or found again after a reload).
+   * @param {Session} session
+   * @param {{resumed?: boolean}} [opts] resumed: ask the visitor's tag for a fresh snapshot
+   */
+  start(session, opts = {}) {
+    if (this.session?.id === session.id && !this.flags.ended) return;
+    this.teardown();
+    this.session = session;
+    this.flags = { loaded: false, away: session.visitor === 'away', online: true, leaving: false, ended: '' };
+    const frame = createReplicaFrame(session.site);
+    this.chrome.mount(frame);
+    const send = (/** @type {object[]} */ events, /** @type {{merge?: boolean}} */ o) => this.sendQuiet(events, o);
+    const replica = new Replica(frame, { onDocument: (doc) => this.hook(doc) });
+    this.replica = replica;
+    this.pointers = new Pointers(this.chrome.overlay, replica, send);
+    this.scrolls = new ScrollSync(replica, send);
+    this.control = new Control(replica, {
+      send,
+      note: (text) => this.chrome.note(text),
+      ring: (p, who) => this.pointers?.ring(p, who),
+      mode: () => this.session?.mode || 'view',
+    });
+    this.root.hidden = false;
+    this.chrome.setMode(session.mode);
+    this.render();
+    this.layout();
+    if (opts.resumed) {
+      // Found again after a reload: the stream may still hold the snapshot; ask only if not.
+      window.setTimeout(() => { if (this.session === session && !this.flags.loaded) this.requestSnapshot(true); }, RESUME_WAIT_MS);
+    }
+  }
+
+  /** @private @param {Document} doc */
+  hook(doc) {
+    this.pointers?.hook(doc);
+    this.scrolls?.hook(doc);
+    this.control?.hook(doc);
+  }
+
+  /**
+   * Events of the session stream, applied in order (a snapshot is built in slices; what
+   * comes meanwhile waits; a newer snapshot makes older events moot).
+   * @param {any[]} events
+   */
+  push(events) {
+    if (!this.session || this.flags.ended) return;
+    this.queue.push(...events);
+    if (!this.draining) this.drain();
+  }
+
+  /** @private */
+  async drain() {
+    this.draining = true;
+    try {
+      while (this.queue.length) {
+        let last = -1;
+        this.queue.forEach((ev, at) => { if (ev.k === 'snapshot') last = at; });
+        if (last > 0) this.queue.splice(0, last);
+        await this.handle(this.queue.shift());
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * @private
+   * @param {any} ev
+   */
+  async handle(ev) {
+    const replica = this.replica;
+    if (!replica || !this.pointers || !this.scrolls) return;
+    switch (ev.k) {
+      case 'snapshot':
+        return this.snapshot(ev);
+      case 'mutation':
+        if (!this.flags.loaded) return;
+        if (!replica.apply(ev.m)) this.requestSnapshot(false);
+        this.pointers.reposition();
+        return;
+      case 'scroll':
+        this.scrolls.remote(ev.i, ev.x, ev.y);
+        this.pointers.reposition();
+        return;
+      case 'pointer':
+        return this.pointers.visitorPointer(ev);
+      case 'click':
+        return this.pointers.ring(ev, 'visitor');
+      case 'selection':
+        return this.pointers.visitorSelection(ev.r);
+      case 'resize':
+        replica.viewport = { vw: Number(ev.w) || replica.viewport.vw, vh: Number(ev.h) || replica.viewport.vh };
+        return this.layout();
+      case 'visibility':
+        return this.chrome.tabHidden(!!ev.hidden);
+      case 'page':
+        if (ev.state === 'leave') this.flags.leaving = true;
+        return this.render();
+      default:
+    }
+  }
+
+  /**
+   * @private
+   * @param {any} snap
+   */
+  async snapshot(snap) {
+    const replica = /** @type {Replica} */ (this.replica);
+    this.pointers?.clear();
+    this.chrome.progress(0, 1, 'Building the page…');
+    const done = await replica.load(snap, (n, total) => this.chrome.progress(n, total, 'Building the page…'));
+    if (!done || replica !== this.replica) return;
+    this.chrome.progress(null);
+    this.flags.loaded = true;
+    this.flags.leaving = false;
+    this.chrome.page(String(snap.title || ''), String(snap.url || ''), Array.isArray(snap.fidelity) ? snap.fidelity : []);
+    this.layout();
+    this.render();
+  }
+
+  /**
+   * Bytes of a poll answer arriving; shown while the first snapshot is on its way.
+   * @param {number} bytes
+   */
+  receiving(bytes) {
+    if (!this.session || this.flags.ended || (this.flags.loaded && !this.flags.leaving) || bytes < 65536) return;
+    this.chrome.progress(-1, 1, `Receiving the page… ${(bytes / 1048576).toFixed(1)} MB`);
+  }
+
+  /** @param {string} mode */
+  setMode(mode) {
+    if (!this.session) return;
+    this.session.mode = mode;
+    this.chrome.setMode(mode);
+  }
+
+  /** @param {boolean} here */
+  setPresence(here) {
+    this.flags.away = !here;
+    this.render();
+  }
+
+  /** @param {boolean} online whether the workspace reaches the server */
+  setOnline(online) {
+    if (this.flags.online === online) return;
+    this.flags.online = online;
+    this.render();
+  }
+
+  /**
+   * The session is over: nothing of the visitor's page is kept.
+   * @param {string} reason
+   */
+  ended(reason) {
+    if (!this.session || this.flags.ended) return;
+    this.flags.ended = ENDED[/** @type {keyof ENDED} */ (reason)] || 'The co-browse ended.';
+    this.queue.length = 0;
+    this.pointers?.clear();
+    this.replica?.clear();
+    this.chrome.progress(null);
+    this.chrome.endedPanel(this.flags.ended);
+    this.render();
+    if (document.fullscreenElement === this.root) document.exitFullscreen().catch(() => {});
+  }
+
+  /** Hide the widget. */
+  close() {
+    this.teardown();
+    this.session = null;
+    this.root.hidden = true;
+  }
+
+  /** @returns {boolean} whether a live (not ended) session is shown */
+  get live() {
+    return !!this.session && !this.flags.ended;
+  }
+
+  /** @private */
+  teardown() {
+    this.pointers?.clear();
+    this.replica?.clear();
+    this.replica = null;
+    this.pointers = this.scrolls = this.control = undefined;
+    this.queue.length = 0;
+    this.chrome.reset();
+  }
+
+  /** @private */
+  render() {
+    const f = this.flags;
+    const [state, text] = f.ended ? ['ended', 'Ended']
+      : !f.online ? ['reconnecting', 'Reconnecting…']
+        : f.away ? ['away', 'Visitor away']
+          : !f.loaded || f.leaving ? ['connecting', f.leaving ? 'Connecting… (visitor is changing page)' : 'Connecting…']
+            : ['active', 'Active'];
+    this.chrome.status(state, text);
+  }
+
+  /** Fit the visitor's viewport into the stage. @private */
+  layout() {
+    if (!this.replica) return;
+    const scale = this.chrome.fit(this.replica.viewport.vw, this.replica.viewport.vh);
+    this.pointers?.setScale(scale);
+  }
+
+  /** @private */
+  switchMode() {
+    if (!this.session) return;
+    const mode = this.session.mode === 'shared' ? 'view' : 'shared';
+    this.hooks.send([{ k: 'session.mode', mode }]).catch((err) => this.chrome.note(`Mode not changed: ${err.message}`));
+  }
+
+  /** @private */
+  end() {
+    this.hooks.send([{ k: 'session.end' }]).catch((err) => this.chrome.note(`Could not end: ${err.message}`));
+  }
+
+  /**
+   * Ask the visitor's tag for a fresh snapshot (after a reload, or when the replica drifted).
+   * @private
+   * @param {boolean} force
+   */
+  requestSnapshot(force) {
+    if (!force && Date.now() - this.resyncAt < RESYNC_MS) return;
+    this.resyncAt = Date.now();
+    this.sendQuiet([{ k: 'snapshot.request' }]);
+  }
+
+  /**
+   * Send events; a refusal shows as a note (e.g. a control event after a switch to view only).
+   * @private
+   * @param {object[]} events
+   * @param {{merge?: boolean}} [opts]
+   */
+  sendQuiet(events, opts) {
+    return this.hooks.send(events, opts).catch((err) => {
+      if (!opts?.merge) this.chrome.note(err.status === 403 ? `Not allowed: ${err.message}` : `Not sent: ${err.message}`);
+    });
+  }
+}

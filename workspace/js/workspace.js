@@ -1,0 +1,340 @@
+// The workspace: signs the agent in, then ties the transport to the views.
+import { ApiError, Poller, Sender, request } from './api.js';
+import { ChatView } from './chat.js';
+import { ConversationList } from './conversations.js';
+import { InviteControl } from './invite.js';
+import { LoginForm } from './login.js';
+import { CobrowseWidget } from './widget.js';
+
+const REFRESH_MS = 250;
+
+/** @param {string} id */
+const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/** The signed-in workspace and its state. */
+export class Workspace {
+  constructor() {
+    this.login = new LoginForm((res) => this.start(res));
+    /** @type {Sender|null} */
+    this.sender = null;
+    /** @type {Poller|null} */
+    this.poller = null;
+    this.agent = { name: '', display: '' };
+    /** @type {string|null} */
+    this.openId = null;
+    /** @type {{id: string, conversation?: string, mode: string}|null} */
+    this.invitation = null;
+    /** @type {{id: string, conversation?: string, mode: string, visitor?: string}|null} */
+    this.session = null;
+    /** @type {Map<string, {state: string, message?: string}>} outcome of the last invitation per conversation */
+    this.results = new Map();
+    this.refreshTimer = 0;
+    this.list = new ConversationList(byId('conversations'), {
+      onOpen: (id) => this.open(id),
+      onTake: (id) => this.take(id),
+    });
+    this.chat = new ChatView(byId('chat'), {
+      onSend: (text) => this.sendChat(text),
+      onTake: (id) => this.take(id),
+      onClose: (id) => this.act([{ k: 'conversation.close', conversation: id }]),
+    });
+    this.invite = new InviteControl(this.chat.actions, this.chat.banner, {
+      onInvite: (mode) => this.sendInvite(mode),
+      onCancel: (id) => this.act([{ k: 'invite.cancel', invitation: id }]),
+      onDismiss: () => { if (this.openId) this.results.delete(this.openId); this.renderInvite(); },
+    });
+    this.widget = new CobrowseWidget(byId('widget'), {
+      send: (events, opts) => this.send(events, opts),
+      onClose: () => { this.widget.close(); this.layout(); },
+    });
+    byId('logout').addEventListener('click', () => this.signOut());
+  }
+
+  /** Resume a signed-in cookie, or show the sign-in form. */
+  async boot() {
+    try {
+      this.start(await request('/workspace/api/me'));
+    } catch (err) {
+      this.login.show(err instanceof ApiError && err.status !== 401 && err.status !== 0 ? err.message : '');
+    }
+  }
+
+  /**
+   * @param {{agent: {name: string, display?: string}, token: string, seq: number}} res
+   */
+  start(res) {
+    this.agent = { name: res.agent?.name || '', display: res.agent?.display || res.agent?.name || '' };
+    this.chat.me = [this.agent.name, this.agent.display];
+    byId('agent-name').textContent = this.agent.display;
+    this.login.hide();
+    byId('app').hidden = false;
+    const hooks = { onStatus: (/** @type {boolean} */ on) => this.online(on), onUnauthorized: () => this.expired() };
+    this.sender = new Sender(res.token, res.seq, hooks);
+    this.poller = new Poller(res.token, {
+      ...hooks,
+      onEvents: (events) => this.dispatch(events),
+      onState: (state) => this.applyState(state),
+      onReleased: () => this.otherTab(),
+      onProgress: (bytes) => this.widget.receiving(bytes),
+    });
+    this.poller.start();
+    this.refresh();
+  }
+
+  /**
+   * Queue events for the server (see api.js Sender).
+   * @param {object[]} events
+   * @param {{merge?: boolean}} [opts]
+   * @returns {Promise<any[]>}
+   */
+  send(events, opts) {
+    if (!this.sender) return Promise.reject(new ApiError(401, { message: 'Not signed in.' }));
+    return this.sender.send(events, opts);
+  }
+
+  /**
+   * Send, and show a refusal in the chat's banner.
+   * @private
+   * @param {object[]} events
+   */
+  async act(events) {
+    try {
+      const results = await this.send(events);
+      this.scheduleRefresh();
+      return results;
+    } catch (err) {
+      if (this.openId) this.results.set(this.openId, { state: 'error', message: /** @type {Error} */ (err).message });
+      this.renderInvite();
+      return null;
+    }
+  }
+
+  /** @private @param {string} text */
+  async sendChat(text) {
+    if (!this.openId) throw new Error('No conversation is open.');
+    await this.send([{ k: 'chat', conversation: this.openId, text }]);
+  }
+
+  /** @private @param {string} id */
+  async take(id) {
+    if (await this.act([{ k: 'conversation.take', conversation: id }])) {
+      await this.refresh();
+      this.open(id);
+    }
+  }
+
+  /** @private @param {'view'|'shared'} mode */
+  async sendInvite(mode) {
+    const conversation = this.openId;
+    if (!conversation) return;
+    this.results.delete(conversation);
+    const results = await this.act([{ k: 'invite', conversation, mode }]);
+    const id = results?.[0]?.invitation;
+    if (id && !this.session) this.invitation = { id: String(id), conversation, mode };
+    this.renderInvite();
+  }
+
+  /**
+   * Open a conversation: its transcript from the server, then live messages.
+   * @param {string} id
+   */
+  async open(id) {
+    this.openId = id;
+    this.list.select(id);
+    const conv = this.list.find(id);
+    if (!conv || !this.poller) return;
+    try {
+      const res = await request('/api/v1/agent/transcript', { token: this.poller.token, conversation: id });
+      if (this.openId !== id) return;
+      this.chat.open(this.list.find(id) || conv, res.messages || []);
+    } catch (err) {
+      this.chat.open(conv, []);
+      this.chat.error.textContent = `The transcript could not be loaded: ${/** @type {Error} */ (err).message}`;
+      this.chat.error.hidden = false;
+    }
+    this.renderInvite();
+    this.scheduleRefresh();
+  }
+
+  /** Fetch the conversation list again. */
+  async refresh() {
+    if (!this.poller) return;
+    try {
+      const res = await request('/api/v1/agent/conversations', { token: this.poller.token });
+      this.list.update(res.conversations || []);
+      const conv = this.openId && this.list.find(this.openId);
+      if (conv && this.chat.conv?.id === conv.id) this.chat.update(conv);
+      this.renderInvite();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.expired();
+    }
+  }
+
+  /** @private */
+  scheduleRefresh() {
+    window.clearTimeout(this.refreshTimer);
+    this.refreshTimer = window.setTimeout(() => this.refresh(), REFRESH_MS);
+  }
+
+  /**
+   * Events from the poll, in order.
+   * @private
+   * @param {any[]} events
+   */
+  dispatch(events) {
+    /** @type {any[]} */
+    const session = [];
+    for (const ev of events) {
+      switch (ev.k) {
+        case 'chat':
+          if (ev.conversation === this.openId) this.chat.add(ev);
+          this.scheduleRefresh();
+          break;
+        case 'queue':
+          this.scheduleRefresh();
+          break;
+        case 'invite.state':
+          this.inviteState(ev);
+          break;
+        case 'session.started':
+          this.sessionStarted(ev, false);
+          break;
+        case 'session.mode':
+          if (this.session && this.session.id === ev.session) this.session.mode = ev.mode;
+          this.widget.setMode(ev.mode);
+          break;
+        case 'session.ended':
+          this.sessionEnded(ev.reason);
+          break;
+        case 'presence':
+          this.widget.setPresence(ev.visitor !== 'away');
+          break;
+        default:
+          if (String(ev.s).startsWith('s_')) session.push(ev);
+      }
+    }
+    if (session.length) this.widget.push(session);
+  }
+
+  /** @private @param {any} ev */
+  inviteState(ev) {
+    if (ev.state === 'open') {
+      // The server confirms a new invitation (also seen by this agent's other tabs).
+      if (!this.session) this.invitation = { id: String(ev.invitation), conversation: ev.conversation, mode: ev.mode };
+      if (ev.conversation) this.results.delete(ev.conversation);
+      this.renderInvite();
+      return;
+    }
+    if (this.invitation && this.invitation.id === ev.invitation) this.invitation = null;
+    if (ev.state !== 'accepted' && ev.conversation) this.results.set(ev.conversation, { state: ev.state });
+    if (ev.state === 'cancelled' && ev.conversation) this.results.delete(ev.conversation);
+    this.renderInvite();
+  }
+
+  /**
+   * @private
+   * @param {any} ev session.started, or the STATE's session after a reload
+   * @param {boolean} resumed
+   */
+  sessionStarted(ev, resumed) {
+    const id = String(ev.session ?? ev.id);
+    const site = ev.conversation ? this.list.find(ev.conversation)?.site : undefined;
+    this.session = { id, conversation: ev.conversation, mode: ev.mode, visitor: ev.visitor, site };
+    this.invitation = null;
+    this.poller?.follow(id);
+    this.widget.start({ ...this.session }, { resumed });
+    this.list.markCoBrowsing(ev.conversation || null);
+    this.layout();
+    this.renderInvite();
+  }
+
+  /** @private @param {string} reason */
+  sessionEnded(reason) {
+    this.session = null;
+    this.poller?.follow(null);
+    this.widget.ended(reason);
+    this.list.markCoBrowsing(null);
+    this.renderInvite();
+  }
+
+  /**
+   * The STATE of each poll answer: the truth about invitation and session.
+   * @private
+   * @param {any} state
+   */
+  applyState(state) {
+    const inv = state.invitation;
+    if (inv && (!this.invitation || this.invitation.id !== inv.id)) {
+      this.invitation = { id: String(inv.id), mode: inv.mode, conversation: inv.conversation };
+    } else if (!inv) this.invitation = null;
+    const s = state.session;
+    if (s && (!this.session || this.session.id !== s.id)) this.sessionStarted({ ...s, session: s.id }, true);
+    else if (s && this.session) this.widget.setPresence(s.visitor !== 'away');
+    else if (!s && this.session) this.sessionEnded('');
+    this.renderInvite();
+  }
+
+  /** @private */
+  renderInvite() {
+    this.invite.update({
+      conversation: this.openId ? this.list.find(this.openId) || null : null,
+      invitation: this.invitation,
+      session: this.session,
+      result: this.openId ? this.results.get(this.openId) || null : null,
+    });
+  }
+
+  /** Widget beside the chat, or not. @private */
+  layout() {
+    byId('panes').classList.toggle('with-widget', !byId('widget').hidden);
+  }
+
+  /** @private @param {boolean} on */
+  online(on) {
+    const el = byId('connection');
+    el.hidden = on;
+    el.textContent = on ? '' : 'Reconnecting…';
+    this.widget.setOnline(on);
+  }
+
+  /** Another tab of this agent polls now: this one steps aside. @private */
+  otherTab() {
+    this.poller?.stop();
+    const el = byId('connection');
+    el.hidden = false;
+    el.textContent = 'The workspace is open in another tab. Reload to use it here.';
+  }
+
+  /** The cookie expired or was revoked. @private */
+  expired() {
+    this.stop();
+    this.login.show('Your sign-in has expired. Sign in again.');
+  }
+
+  /** @private */
+  stop() {
+    this.poller?.stop();
+    this.sender?.close();
+    this.poller = null;
+    this.sender = null;
+    this.session = null;
+    this.invitation = null;
+    this.openId = null;
+    this.widget.close();
+    this.chat.reset();
+    this.list.update([]);
+    byId('app').hidden = true;
+    this.layout();
+  }
+
+  /** @private */
+  async signOut() {
+    try {
+      await request('/workspace/api/logout', {});
+    } catch {
+      /* the cookie is cleared or already gone: either way, sign in again */
+    }
+    this.stop();
+    this.login.show('You are signed out.');
+  }
+}
