@@ -34,9 +34,11 @@ def _synthetic() -> str:
             f'<dt><a href="library/mod{n % 300}.html#sym-{n}">symbol_{n}()</a> '
             f'(<a href="library/mod{n % 300}.html#m{n}" class="ref">in module m{n}</a>)</dt>'
         )
-    return ("<!doctype html><html><head><title>Index</title>"
-            '<link rel="stylesheet" href="_static/pydoctheme.css"></head><body><div>'
-            f'<dl>{"".join(rows)}</dl></div></body></html>')
+    return (
+        "<!doctype html><html><head><title>Index</title>"
+        '<link rel="stylesheet" href="_static/pydoctheme.css"></head><body><div>'
+        f"<dl>{''.join(rows)}</dl></div></body></html>"
+    )
 
 
 def snapshot_of(html: str) -> dict:
@@ -50,8 +52,13 @@ def snapshot_of(html: str) -> dict:
         tag = element.tag
         if not isinstance(tag, str) or tag.startswith("{http://www.w3.org/1999/xhtml}script"):
             continue
-        node = {"i": next(counter), "t": 1, "n": tag.rpartition("}")[2],
-                "a": {k.rpartition("}")[2]: v for k, v in element.attrib.items()}, "c": []}
+        node = {
+            "i": next(counter),
+            "t": 1,
+            "n": tag.rpartition("}")[2],
+            "a": {k.rpartition("}")[2]: v for k, v in element.attrib.items()},
+            "c": [],
+        }
         out.append(node)
         if element.text:
             node["c"].append({"i": next(counter), "t": 3, "x": element.text})
@@ -59,8 +66,16 @@ def snapshot_of(html: str) -> dict:
             stack.append((child, node["c"]))  # order within siblings is irrelevant here
             if child.tail:
                 node["c"].append({"i": next(counter), "t": 3, "x": child.tail})
-    return {"k": "snapshot", "doc": doc, "url": f"{ORIGIN}/3/genindex-all.html",
-            "title": "Index", "vw": 1280, "vh": 800, "sx": 0, "sy": 0}
+    return {
+        "k": "snapshot",
+        "doc": doc,
+        "url": f"{ORIGIN}/3/genindex-all.html",
+        "title": "Index",
+        "vw": 1280,
+        "vh": 800,
+        "sx": 0,
+        "sy": 0,
+    }
 
 
 def main() -> None:
@@ -75,17 +90,22 @@ def main() -> None:
     print(f"page: {source or 'synthetic'}; snapshot JSON {size / 1e6:.2f} MB, {nodes:,} nodes")
     for label, policy in (
         ("no mask selectors", SitePolicy(origins=(ORIGIN,))),
-        ("3 mask selectors", SitePolicy(origins=(ORIGIN,),
-                                        mask_selectors=(".secret", "#card input",
-                                                        "dl > dt.private"))),
+        (
+            "3 mask selectors",
+            SitePolicy(
+                origins=(ORIGIN,), mask_selectors=(".secret", "#card input", "dl > dt.private")
+            ),
+        ),
     ):
         times = []
         for _ in range(args.rounds):
             start = time.perf_counter()
             sanitize_snapshot(event, policy)
             times.append(time.perf_counter() - start)
-        print(f"sanitize_snapshot ({label}): median {statistics.median(times) * 1e3:.0f} ms, "
-              f"best {min(times) * 1e3:.0f} ms (target <= 150 ms)")
+        print(
+            f"sanitize_snapshot ({label}): median {statistics.median(times) * 1e3:.0f} ms, "
+            f"best {min(times) * 1e3:.0f} ms (target <= 150 ms)"
+        )
         gaps, last = [], [time.perf_counter()]
 
         def hook(gaps=gaps, last=last) -> None:
@@ -96,9 +116,11 @@ def main() -> None:
         start = time.perf_counter()
         sanitize_snapshot(event, policy, yield_every=hook)
         gaps.append(time.perf_counter() - last[0])
-        print(f"  with yield hook: {(time.perf_counter() - start) * 1e3:.0f} ms, "
-              f"{len(gaps) - 1} yields, longest gap between yields {max(gaps) * 1e3:.1f} ms "
-              f"(target <= 50 ms)")
+        print(
+            f"  with yield hook: {(time.perf_counter() - start) * 1e3:.0f} ms, "
+            f"{len(gaps) - 1} yields, longest gap between yields {max(gaps) * 1e3:.1f} ms "
+            f"(target <= 50 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -139,6 +139,12 @@ class Directory:
         check_name(site.id, "site id")
         if not site.origins:
             raise BadRequest("a site needs at least one origin")
+        from .sanitize import selector_problem
+
+        for selector in site.mask:
+            problem = selector_problem(selector)
+            if problem:
+                raise BadRequest(problem)
         site.origins = [check_origin(o) for o in site.origins]
         site.resource_origins = [check_origin(o) for o in site.resource_origins]
         self.store.put("sites", site.id, json.dumps(asdict(site)))

@@ -23,11 +23,15 @@ _NS = {
     "http://www.w3.org/2000/svg": "svg",
     "http://www.w3.org/1998/Math/MathML": "math",
 }
-_ATTR_NS = {"http://www.w3.org/1999/xlink": "xlink:", "http://www.w3.org/XML/1998/namespace":
-            "xml:", "http://www.w3.org/2000/xmlns/": "xmlns:"}
+_ATTR_NS = {
+    "http://www.w3.org/1999/xlink": "xlink:",
+    "http://www.w3.org/XML/1998/namespace": "xml:",
+    "http://www.w3.org/2000/xmlns/": "xmlns:",
+}
 
 
 # --- payloads -------------------------------------------------------------------------
+
 
 def load_payloads() -> list[tuple[str, str]]:
     """Every payload of the corpora as (name, html)."""
@@ -42,10 +46,13 @@ def load_payloads() -> list[tuple[str, str]]:
 
 def _dompurify():
     text = (CORPORA / "dompurify" / "expect.mjs").read_text(encoding="utf-8")
-    body = text[text.index("["): text.rindex("]") + 1]
+    body = text[text.index("[") : text.rindex("]") + 1]
     items = json.loads(re.sub(r",\s*([\]}])", r"\1", body))  # JS allows trailing commas
-    return [(f"dompurify:{n}:{item.get('title', '')[:60]}", item["payload"])
-            for n, item in enumerate(items) if isinstance(item.get("payload"), str)]
+    return [
+        (f"dompurify:{n}:{item.get('title', '')[:60]}", item["payload"])
+        for n, item in enumerate(items)
+        if isinstance(item.get("payload"), str)
+    ]
 
 
 def _h5sc():
@@ -57,8 +64,11 @@ def _h5sc():
 def _owasp():
     text = (CORPORA / "owasp" / "XSS_Filter_Evasion_Cheat_Sheet.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```[a-z]*\n(.*?)```", text, re.S)
-    return [(f"owasp:{n}", b.replace("\\<", "<").replace("\\>", ">"))
-            for n, b in enumerate(blocks) if "<" in b or ":" in b]
+    return [
+        (f"owasp:{n}", b.replace("\\<", "<").replace("\\>", ">"))
+        for n, b in enumerate(blocks)
+        if "<" in b or ":" in b
+    ]
 
 
 def _sonar():
@@ -66,8 +76,12 @@ def _sonar():
     for name in ("examples.md", "data.yml"):
         text = (CORPORA / "sonar-mxss" / name).read_text(encoding="utf-8")
         for n, code in enumerate(re.findall(r"`([^`\n]*<[^`\n]*)`", text)):
-            out.append((f"sonar:{name}:{n}", html_lib.unescape(code) if "&lt;" in code
-                        and name == "never" else code))
+            out.append(
+                (
+                    f"sonar:{name}:{n}",
+                    html_lib.unescape(code) if "&lt;" in code and name == "never" else code,
+                )
+            )
     return out
 
 
@@ -77,6 +91,7 @@ def _html5lib():
 
 
 # --- conversion -----------------------------------------------------------------------
+
 
 class Ids:
     """Node ids, unique across one test."""
@@ -130,8 +145,16 @@ def snapshot_event(payload: str, ids: Ids | None = None) -> dict:
     ids = ids or Ids()
     tree = html5lib.parse(payload, treebuilder="etree", namespaceHTMLElements=True)
     doc = {"i": ids(), "t": 9, "c": [{"i": ids(), "t": 10, "n": "html"}, node_of(tree, ids)]}
-    return {"k": "snapshot", "doc": doc, "url": PAGE_URL, "title": "t", "vw": 800, "vh": 600,
-            "sx": 0, "sy": 0}
+    return {
+        "k": "snapshot",
+        "doc": doc,
+        "url": PAGE_URL,
+        "title": "t",
+        "vw": 800,
+        "vh": 600,
+        "sx": 0,
+        "sy": 0,
+    }
 
 
 def mutation_events(payload: str, body_id: int, target_id: int, ids: Ids) -> list[dict]:
@@ -152,17 +175,79 @@ def mutation_events(payload: str, body_id: int, target_id: int, ids: Ids) -> lis
 
 # --- the independent checker ----------------------------------------------------------
 
-_BAD_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base",
-                 "meta", "foreignobject", "animate", "set", "animatemotion",
-                 "animatetransform", "animatecolor", "handler", "listener", "portal",
-                 "fencedframe", "param", "annotation-xml", "noscript", "template"}
-_BAD_ATTRIBUTES = {"srcdoc", "formaction", "action", "ping", "http-equiv", "target",
-                   "xmlns", "autofocus", "contenteditable", "sandbox", "allow"}
-_URL_ATTRIBUTES = {"href", "xlink:href", "src", "poster", "background", "cite", "data",
-                   "codebase", "lowsrc", "dynsrc", "longdesc", "usemap", "icon", "manifest",
-                   "archive", "classid", "itemtype", "formaction", "action"}
-_PRESENTATION = {"fill", "stroke", "filter", "mask", "clip-path", "marker", "marker-start",
-                 "marker-mid", "marker-end", "cursor", "color-profile", "mathbackground"}
+_BAD_ELEMENTS = {
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "base",
+    "meta",
+    "foreignobject",
+    "animate",
+    "set",
+    "animatemotion",
+    "animatetransform",
+    "animatecolor",
+    "handler",
+    "listener",
+    "portal",
+    "fencedframe",
+    "param",
+    "annotation-xml",
+    "noscript",
+    "template",
+}
+_BAD_ATTRIBUTES = {
+    "srcdoc",
+    "formaction",
+    "action",
+    "ping",
+    "http-equiv",
+    "target",
+    "xmlns",
+    "autofocus",
+    "contenteditable",
+    "sandbox",
+    "allow",
+}
+_URL_ATTRIBUTES = {
+    "href",
+    "xlink:href",
+    "src",
+    "poster",
+    "background",
+    "cite",
+    "data",
+    "codebase",
+    "lowsrc",
+    "dynsrc",
+    "longdesc",
+    "usemap",
+    "icon",
+    "manifest",
+    "archive",
+    "classid",
+    "itemtype",
+    "formaction",
+    "action",
+}
+_PRESENTATION = {
+    "fill",
+    "stroke",
+    "filter",
+    "mask",
+    "clip-path",
+    "marker",
+    "marker-start",
+    "marker-mid",
+    "marker-end",
+    "cursor",
+    "color-profile",
+    "mathbackground",
+}
 _CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.S)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.S)
 _RASTER = re.compile(r"data:image/(png|jpeg|gif|webp|avif);base64,[A-Za-z0-9+/]*={0,2}\Z")
@@ -208,8 +293,11 @@ def css_dangers(text: str, allowed: set) -> list[str]:
         if problem:
             found.append("css " + problem)
     low = _CSS_URL.sub("url()", css).lower()  # checked URLs may hold any word in their path
-    found += [f"css {word}" for word in ("expression(", "behavior", "-moz-binding",
-                                          "javascript:", "vbscript:") if word in low]
+    found += [
+        f"css {word}"
+        for word in ("expression(", "behavior", "-moz-binding", "javascript:", "vbscript:")
+        if word in low
+    ]
     for match in re.finditer(r"@import\s+(['\"])(.*?)\1", css):
         found.append(f"css @import string {match.group(2)[:60]!r}")
     for match in re.finditer(r"image-set\(([^;}]*)", low):
@@ -240,8 +328,9 @@ def find_dangers(event: dict, allowed_origins=(ORIGIN,)) -> list[str]:
         node, parent = stack.pop()
         name = str(node.get("n", "")).lower()
         if node.get("t") == 1:
-            if name in _BAD_ELEMENTS and not (name == "iframe" and "d" in node
-                                              and "src" not in node.get("a", {})):
+            if name in _BAD_ELEMENTS and not (
+                name == "iframe" and "d" in node and "src" not in node.get("a", {})
+            ):
                 found.append(f"element <{name}>")
             if name == "link" and node.get("a", {}).get("rel", "").lower() != "stylesheet":
                 found.append("link that is not a style sheet")
@@ -280,14 +369,19 @@ def _attribute_dangers(element: str, key: str, value: str, allowed: set) -> list
                 if problem:
                     found.append("srcset " + problem)
     elif low in _URL_ATTRIBUTES:
-        fetch = not (element in ("a", "area", "blockquote", "q", "del", "ins", "?")
-                     and low in ("href", "xlink:href", "cite"))
+        fetch = not (
+            element in ("a", "area", "blockquote", "q", "del", "ins", "?")
+            and low in ("href", "xlink:href", "cite")
+        )
         if element == "use" and not value.startswith("#"):
             found.append("use of an external document")
         problem = _url_problem(value, allowed, fetch=fetch)
         if problem:
             found.append(f"{key}: {problem}")
-    elif low in _PRESENTATION and "url(" in _decoded_css(value).lower() and \
-            not re.match(r"\s*url\(\s*['\"]?#", value):
+    elif (
+        low in _PRESENTATION
+        and "url(" in _decoded_css(value).lower()
+        and not re.match(r"\s*url\(\s*['\"]?#", value)
+    ):
         found.append(f"presentation attribute {key} with an external url()")
     return found

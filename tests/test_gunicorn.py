@@ -39,6 +39,8 @@ def test_cli_lists_what_the_running_server_uses(servers):
     assert '"shop"' in cli(["site", "list"], a.env).stdout
     bad = cli(["site", "add", "x", "--origin", "javascript:alert(1)"], a.env)
     assert bad.returncode == 1 and "origin" in bad.stderr
+    bad = cli(["site", "add", "x", "--origin", "https://x.example", "--mask", "input[[["], a.env)
+    assert bad.returncode == 1 and "not valid CSS" in bad.stderr
 
 
 def test_full_flow_with_visitor_and_agent_on_different_servers(servers):
@@ -95,7 +97,7 @@ def test_hostile_network_exactly_once_and_in_order(servers):
         visitor = Visitor(retrying(http_transport(proxies[0].url, timeout=10)), origin=ORIGIN)
         visitor.hello()
         agent = Agent(retrying(http_transport(proxies[1].url, timeout=10)))
-        agent.origin = b.url
+        agent.origin = proxies[1].url
         agent.login("carol", AGENT_PASSWORD)
         start_session(visitor, agent, "view")
         total, errors = 2000, []

@@ -38,7 +38,8 @@ def test_payload_as_snapshot_and_mutations(name, payload):
     store = dict(index)
     for event in mutation_events(payload, body["i"], target["i"], ids):
         cleaned, changes = sanitize_mutation(
-            event, POLICY, lambda wanted: {i: store.get(i) for i in wanted}, PAGE_URL)
+            event, POLICY, lambda wanted: {i: store.get(i) for i in wanted}, PAGE_URL
+        )
         assert find_dangers(cleaned) == [], name
         store.update(changes)
 

@@ -9,30 +9,105 @@ from cobrowse.sanitize import SitePolicy, is_masked, sanitize_mutation, sanitize
 
 ORIGIN = "https://shop.example"
 URL = ORIGIN + "/pay.html"
-POLICY = SitePolicy(origins=(ORIGIN,), mask_selectors=(".card input", ".card textarea", "#ssn", "[data-secret]"))
+POLICY = SitePolicy(
+    origins=(ORIGIN,), mask_selectors=(".card input", ".card textarea", "#ssn", "[data-secret]")
+)
 SECRET = "4111-1111-1111-1111"
 
 
 def tampered_page():
     """A tag that forgot to mask: the secret travels as attribute, form state and text."""
-    return {"k": "snapshot", "url": URL, "title": "Pay", "vw": 1, "vh": 1, "sx": 0, "sy": 0,
-            "doc": {"i": 1, "t": 9, "c": [{"i": 2, "t": 1, "n": "html", "c": [
-                {"i": 3, "t": 1, "n": "body", "c": [
-                    {"i": 4, "t": 1, "n": "form", "a": {"class": "card"}, "c": [
-                        {"i": 5, "t": 1, "n": "input", "a": {"value": SECRET, "title": SECRET},
-                         "p": {"value": SECRET}},
-                        {"i": 6, "t": 1, "n": "textarea", "c": [{"i": 7, "t": 3, "x": SECRET}]},
-                    ]},
-                    {"i": 8, "t": 1, "n": "span", "a": {"id": "ssn"},
-                     "c": [{"i": 9, "t": 3, "x": SECRET}]},
-                    {"i": 10, "t": 1, "n": "div", "a": {"data-secret": ""}, "c": [
-                        {"i": 11, "t": 1, "n": "b", "a": {"data-v": SECRET},
-                         "c": [{"i": 12, "t": 3, "x": SECRET}]}]},
-                    {"i": 13, "t": 1, "n": "input", "a": {"type": "PassWord", "value": SECRET}},
-                    {"i": 14, "t": 1, "n": "p", "a": {"data-cobrowse-mask": ""},
-                     "c": [{"i": 15, "t": 3, "x": SECRET}]},
-                    {"i": 16, "t": 1, "n": "p", "c": [{"i": 17, "t": 3, "x": "visible"}]},
-                ]}]}]}}
+    return {
+        "k": "snapshot",
+        "url": URL,
+        "title": "Pay",
+        "vw": 1,
+        "vh": 1,
+        "sx": 0,
+        "sy": 0,
+        "doc": {
+            "i": 1,
+            "t": 9,
+            "c": [
+                {
+                    "i": 2,
+                    "t": 1,
+                    "n": "html",
+                    "c": [
+                        {
+                            "i": 3,
+                            "t": 1,
+                            "n": "body",
+                            "c": [
+                                {
+                                    "i": 4,
+                                    "t": 1,
+                                    "n": "form",
+                                    "a": {"class": "card"},
+                                    "c": [
+                                        {
+                                            "i": 5,
+                                            "t": 1,
+                                            "n": "input",
+                                            "a": {"value": SECRET, "title": SECRET},
+                                            "p": {"value": SECRET},
+                                        },
+                                        {
+                                            "i": 6,
+                                            "t": 1,
+                                            "n": "textarea",
+                                            "c": [{"i": 7, "t": 3, "x": SECRET}],
+                                        },
+                                    ],
+                                },
+                                {
+                                    "i": 8,
+                                    "t": 1,
+                                    "n": "span",
+                                    "a": {"id": "ssn"},
+                                    "c": [{"i": 9, "t": 3, "x": SECRET}],
+                                },
+                                {
+                                    "i": 10,
+                                    "t": 1,
+                                    "n": "div",
+                                    "a": {"data-secret": ""},
+                                    "c": [
+                                        {
+                                            "i": 11,
+                                            "t": 1,
+                                            "n": "b",
+                                            "a": {"data-v": SECRET},
+                                            "c": [{"i": 12, "t": 3, "x": SECRET}],
+                                        }
+                                    ],
+                                },
+                                {
+                                    "i": 13,
+                                    "t": 1,
+                                    "n": "input",
+                                    "a": {"type": "PassWord", "value": SECRET},
+                                },
+                                {
+                                    "i": 14,
+                                    "t": 1,
+                                    "n": "p",
+                                    "a": {"data-cobrowse-mask": ""},
+                                    "c": [{"i": 15, "t": 3, "x": SECRET}],
+                                },
+                                {
+                                    "i": 16,
+                                    "t": 1,
+                                    "n": "p",
+                                    "c": [{"i": 17, "t": 3, "x": "visible"}],
+                                },
+                            ],
+                        }
+                    ],
+                }
+            ],
+        },
+    }
 
 
 def store_of(index):
@@ -59,11 +134,24 @@ def test_mutations_on_masked_nodes_drop_the_value():
         {"o": "attr", "i": 5, "a": "value", "v": SECRET},
         {"o": "text", "i": 7, "x": SECRET},
         {"o": "text", "i": 12, "x": SECRET},
-        {"o": "add", "p": 4, "b": None, "n": {"i": 30, "t": 1, "n": "input",
-                                              "a": {"value": SECRET}}},
-        {"o": "add", "p": 3, "b": None, "n": {"i": 31, "t": 1, "n": "div", "a": {"class": "card"},
-                                              "c": [{"i": 32, "t": 1, "n": "input",
-                                                     "p": {"value": SECRET}}]}},
+        {
+            "o": "add",
+            "p": 4,
+            "b": None,
+            "n": {"i": 30, "t": 1, "n": "input", "a": {"value": SECRET}},
+        },
+        {
+            "o": "add",
+            "p": 3,
+            "b": None,
+            "n": {
+                "i": 31,
+                "t": 1,
+                "n": "div",
+                "a": {"class": "card"},
+                "c": [{"i": 32, "t": 1, "n": "input", "p": {"value": SECRET}}],
+            },
+        },
         {"o": "text", "i": 17, "x": "still visible"},
     ]
     clean, changes = sanitize_mutation({"k": "mutation", "m": ops}, POLICY, lookup, URL)
@@ -76,12 +164,22 @@ def test_attribute_change_that_masks_an_element():
     _, index = sanitize_snapshot(tampered_page(), POLICY)
     store, lookup = store_of(index)
     clean, changes = sanitize_mutation(
-        {"k": "mutation", "m": [{"o": "attr", "i": 16, "a": "data-secret", "v": ""},
-                                {"o": "text", "i": 17, "x": SECRET}]}, POLICY, lookup, URL)
+        {
+            "k": "mutation",
+            "m": [
+                {"o": "attr", "i": 16, "a": "data-secret", "v": ""},
+                {"o": "text", "i": 17, "x": SECRET},
+            ],
+        },
+        POLICY,
+        lookup,
+        URL,
+    )
     assert is_masked(changes[16])
     store.update(changes)
     clean, _ = sanitize_mutation(
-        {"k": "mutation", "m": [{"o": "text", "i": 17, "x": SECRET}]}, POLICY, lookup, URL)
+        {"k": "mutation", "m": [{"o": "text", "i": 17, "x": SECRET}]}, POLICY, lookup, URL
+    )
     assert SECRET not in json.dumps(clean)
 
 
@@ -95,9 +193,15 @@ def test_mutation_ops_are_sanitized_and_unknown_ids_dropped():
         {"o": "rm", "i": 999},
         {"o": "add", "p": 999, "b": None, "n": {"i": 40, "t": 3, "x": "x"}},
         {"o": "add", "p": 3, "b": 999, "n": {"i": 41, "t": 1, "n": "script"}},
-        {"o": "nonsense"}, "not an op", {"o": "text", "i": 16, "x": "not a text node"},
-        {"o": "add", "p": 3, "b": 16, "n": {"i": 42, "t": 1, "n": "a",
-                                            "a": {"href": "javascript:alert(1)"}}},
+        {"o": "nonsense"},
+        "not an op",
+        {"o": "text", "i": 16, "x": "not a text node"},
+        {
+            "o": "add",
+            "p": 3,
+            "b": 16,
+            "n": {"i": 42, "t": 1, "n": "a", "a": {"href": "javascript:alert(1)"}},
+        },
         {"o": "rm", "i": 9},
     ]
     clean, changes = sanitize_mutation({"k": "mutation", "m": ops}, POLICY, lookup, URL)

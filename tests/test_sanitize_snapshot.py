@@ -12,13 +12,31 @@ POLICY = SitePolicy(origins=(ORIGIN,), resource_origins=("https://cdn.example",)
 
 
 def page(*body, head=()):
-    return {"k": "snapshot", "url": ORIGIN + "/a/b.html", "title": "T", "vw": 800, "vh": 600,
-            "sx": 0, "sy": 0,
-            "doc": {"i": 1, "t": 9, "c": [
+    return {
+        "k": "snapshot",
+        "url": ORIGIN + "/a/b.html",
+        "title": "T",
+        "vw": 800,
+        "vh": 600,
+        "sx": 0,
+        "sy": 0,
+        "doc": {
+            "i": 1,
+            "t": 9,
+            "c": [
                 {"i": 2, "t": 10, "n": "html"},
-                {"i": 3, "t": 1, "n": "html", "c": [
-                    {"i": 4, "t": 1, "n": "head", "c": list(head)},
-                    {"i": 5, "t": 1, "n": "body", "c": list(body)}]}]}}
+                {
+                    "i": 3,
+                    "t": 1,
+                    "n": "html",
+                    "c": [
+                        {"i": 4, "t": 1, "n": "head", "c": list(head)},
+                        {"i": 5, "t": 1, "n": "body", "c": list(body)},
+                    ],
+                },
+            ],
+        },
+    }
 
 
 def el(i, n, a=None, c=(), **extra):
@@ -48,16 +66,39 @@ ATTACKS = [
     ("data html", el(10, "a", {"href": "data:text/html,<script>alert(1)</script>"})),
     ("data svg image", el(10, "img", {"src": "data:image/svg+xml;base64,PHN2Zz4="})),
     ("srcdoc", el(10, "iframe", {"srcdoc": "<script>alert(1)</script>"})),
-    ("cross-origin iframe", el(10, "iframe", {"src": "https://evil.example/"},
-                               d={"i": 11, "t": 9, "c": []})),
+    (
+        "cross-origin iframe",
+        el(10, "iframe", {"src": "https://evil.example/"}, d={"i": 11, "t": 9, "c": []}),
+    ),
     ("object", el(10, "object", {"data": "https://evil.example/x.swf"})),
     ("embed", el(10, "embed", {"src": "https://evil.example/x.swf"})),
     ("meta refresh", el(10, "meta", {"http-equiv": "refresh", "content": "0;url=javascript:1"})),
     ("form action", el(10, "form", {"action": "javascript:alert(1)"})),
     ("formaction", el(10, "button", {"formaction": "javascript:alert(1)"})),
     ("svg script", el(10, "script", ns="svg", c=[{"i": 11, "t": 3, "x": "alert(1)"}])),
-    ("svg animate href", el(10, "svg", ns="svg", c=[el(11, "a", ns="svg", c=[
-        el(12, "animate", {"attributeName": "href", "to": "javascript:alert(1)"}, ns="svg")])])),
+    (
+        "svg animate href",
+        el(
+            10,
+            "svg",
+            ns="svg",
+            c=[
+                el(
+                    11,
+                    "a",
+                    ns="svg",
+                    c=[
+                        el(
+                            12,
+                            "animate",
+                            {"attributeName": "href", "to": "javascript:alert(1)"},
+                            ns="svg",
+                        )
+                    ],
+                )
+            ],
+        ),
+    ),
     ("svg set", el(10, "set", {"attributeName": "href", "to": "javascript:1"}, ns="svg")),
     ("external use", el(10, "use", {"href": "https://evil.example/x.svg#a"}, ns="svg")),
     ("external use xlink", el(10, "use", {"xlink:href": "data:image/svg+xml,<svg/>"}, ns="svg")),
@@ -69,21 +110,56 @@ ATTACKS = [
     ("style binding", el(10, "div", {"style": "-moz-binding: url(https://evil.example/x)"})),
     ("style js url", el(10, "div", {"style": "background: url(javascript:alert(1))"})),
     ("style foreign url", el(10, "div", {"style": "background: url(https://evil.example/x)"})),
-    ("style image-set", el(10, "div", {"style": "background: image-set('https://evil.example/a' 1x)"})),
-    ("style var image-set", el(10, "div", {"style": "--u: 'https://evil.example/a'; background: image-set(var(--u) 1x)"})),
-    ("style import", el(10, "style", c=[{"i": 11, "t": 3, "x": "@import 'https://evil.example/x.css'; a{color:red}"}])),
-    ("style escaped url", el(10, "style", c=[{"i": 11, "t": 3, "x": "a{background:\\75 rl(https://evil.example/x)}"}])),
+    (
+        "style image-set",
+        el(10, "div", {"style": "background: image-set('https://evil.example/a' 1x)"}),
+    ),
+    (
+        "style var image-set",
+        el(
+            10,
+            "div",
+            {"style": "--u: 'https://evil.example/a'; background: image-set(var(--u) 1x)"},
+        ),
+    ),
+    (
+        "style import",
+        el(
+            10,
+            "style",
+            c=[{"i": 11, "t": 3, "x": "@import 'https://evil.example/x.css'; a{color:red}"}],
+        ),
+    ),
+    (
+        "style escaped url",
+        el(
+            10, "style", c=[{"i": 11, "t": 3, "x": "a{background:\\75 rl(https://evil.example/x)}"}]
+        ),
+    ),
     ("backslash host", el(10, "img", {"src": "/\\evil.example/x.png"})),
     ("userinfo host", el(10, "img", {"src": "https://shop.example@evil.example/x.png"})),
     ("protocol relative", el(10, "img", {"src": "//evil.example/x.png"})),
-    ("foreign stylesheet", el(10, "link", {"rel": "stylesheet", "href": "https://evil.example/x.css"})),
+    (
+        "foreign stylesheet",
+        el(10, "link", {"rel": "stylesheet", "href": "https://evil.example/x.css"}),
+    ),
     ("preload link", el(10, "link", {"rel": "preload", "href": "https://evil.example/x"})),
     ("base element", el(10, "base", {"href": "https://evil.example/"})),
     ("target", el(10, "a", {"href": "/x", "target": "_top"})),
     ("ping", el(10, "a", {"href": "/x", "ping": "https://evil.example/"})),
     ("blob img", el(10, "img", {"src": "blob:https://shop.example/uuid"})),
     ("srcset foreign", el(10, "img", {"srcset": "https://evil.example/a.png 1x, javascript:1 2x"})),
-    ("math annotation-xml", el(10, "math", ns="math", c=[el(11, "annotation-xml", {"encoding": "text/html"}, ns="math", c=[el(12, "script")])])),
+    (
+        "math annotation-xml",
+        el(
+            10,
+            "math",
+            ns="math",
+            c=[
+                el(11, "annotation-xml", {"encoding": "text/html"}, ns="math", c=[el(12, "script")])
+            ],
+        ),
+    ),
     ("template", el(10, "template", c=[el(11, "img", {"onerror": "x"})])),
     ("noscript", el(10, "noscript", c=[{"i": 11, "t": 3, "x": "<img onerror=x>"}])),
     ("canvas svg", el(10, "canvas", img="data:image/svg+xml;base64,PHN2Zz4=")),
@@ -99,27 +175,61 @@ def test_attacks_are_neutralized(name, node):
 
 
 KEEPS = [
-    ("link", el(10, "a", {"href": "../x.html?a=1#top", "title": "t"}),
-     {"href": ORIGIN + "/x.html?a=1#top", "title": "t"}),
-    ("offsite link", el(10, "a", {"href": "https://other.example/p"}),
-     {"href": "https://other.example/p"}),
-    ("image", el(10, "img", {"src": "img/x.png", "alt": "x", "width": "10"}),
-     {"src": ORIGIN + "/a/img/x.png", "alt": "x", "width": "10"}),
-    ("cdn image", el(10, "img", {"src": "https://cdn.example/x.png"}),
-     {"src": "https://cdn.example/x.png"}),
-    ("data image", el(10, "img", {"src": "data:image/png;base64,iVBORw0KGgo="}),
-     {"src": "data:image/png;base64,iVBORw0KGgo="}),
-    ("srcset", el(10, "img", {"srcset": "a.png 1x, b.png 2x"}),
-     {"srcset": f"{ORIGIN}/a/a.png 1x, {ORIGIN}/a/b.png 2x"}),
-    ("style background", el(10, "div", {"style": "background: url(bg.png) no-repeat; color: red"}),
-     {"style": f'background:url("{ORIGIN}/a/bg.png") no-repeat;color:red'}),
-    ("plain style", el(10, "div", {"style": "color: red; margin: 0 auto"}),
-     {"style": "color: red; margin: 0 auto"}),
-    ("input", el(10, "input", {"type": "TEXT", "name": "q", "value": "shoes", "placeholder": "Search"}),
-     {"type": "text", "name": "q", "value": "shoes", "placeholder": "Search"}),
-    ("data and aria", el(10, "div", {"data-x": "1", "aria-label": "L", "role": "button"}),
-     {"data-x": "1", "aria-label": "L", "role": "button"}),
-    ("svg local use", el(10, "use", {"href": "#icon", "x": "1"}, ns="svg"), {"href": "#icon", "x": "1"}),
+    (
+        "link",
+        el(10, "a", {"href": "../x.html?a=1#top", "title": "t"}),
+        {"href": ORIGIN + "/x.html?a=1#top", "title": "t"},
+    ),
+    (
+        "offsite link",
+        el(10, "a", {"href": "https://other.example/p"}),
+        {"href": "https://other.example/p"},
+    ),
+    (
+        "image",
+        el(10, "img", {"src": "img/x.png", "alt": "x", "width": "10"}),
+        {"src": ORIGIN + "/a/img/x.png", "alt": "x", "width": "10"},
+    ),
+    (
+        "cdn image",
+        el(10, "img", {"src": "https://cdn.example/x.png"}),
+        {"src": "https://cdn.example/x.png"},
+    ),
+    (
+        "data image",
+        el(10, "img", {"src": "data:image/png;base64,iVBORw0KGgo="}),
+        {"src": "data:image/png;base64,iVBORw0KGgo="},
+    ),
+    (
+        "srcset",
+        el(10, "img", {"srcset": "a.png 1x, b.png 2x"}),
+        {"srcset": f"{ORIGIN}/a/a.png 1x, {ORIGIN}/a/b.png 2x"},
+    ),
+    (
+        "style background",
+        el(10, "div", {"style": "background: url(bg.png) no-repeat; color: red"}),
+        {"style": f'background:url("{ORIGIN}/a/bg.png") no-repeat;color:red'},
+    ),
+    (
+        "plain style",
+        el(10, "div", {"style": "color: red; margin: 0 auto"}),
+        {"style": "color: red; margin: 0 auto"},
+    ),
+    (
+        "input",
+        el(10, "input", {"type": "TEXT", "name": "q", "value": "shoes", "placeholder": "Search"}),
+        {"type": "text", "name": "q", "value": "shoes", "placeholder": "Search"},
+    ),
+    (
+        "data and aria",
+        el(10, "div", {"data-x": "1", "aria-label": "L", "role": "button"}),
+        {"data-x": "1", "aria-label": "L", "role": "button"},
+    ),
+    (
+        "svg local use",
+        el(10, "use", {"href": "#icon", "x": "1"}, ns="svg"),
+        {"href": "#icon", "x": "1"},
+    ),
     ("svg viewBox case", el(10, "svg", {"viewbox": "0 0 1 1"}, ns="svg"), {"viewBox": "0 0 1 1"}),
     ("svg local fill", el(10, "rect", {"fill": "url(#g)"}, ns="svg"), {"fill": "url(#g)"}),
 ]
@@ -132,19 +242,32 @@ def test_keeps(name, node, attrs):
 
 
 def test_cross_origin_iframe_becomes_a_placeholder():
-    clean, _ = sanitize_snapshot(page(el(10, "iframe", {"src": "https://other.example/v",
-                                                          "width": "640", "height": "360"})),
-                                 POLICY)
+    clean, _ = sanitize_snapshot(
+        page(el(10, "iframe", {"src": "https://other.example/v", "width": "640", "height": "360"})),
+        POLICY,
+    )
     (node,) = body_of(clean)
-    assert node == {"i": 10, "t": 1, "n": "div", "c": [], "a": {
-        "data-cobrowse-placeholder": "Embedded page from other.example",
-        "style": "width:640px;height:360px"}}
+    assert node == {
+        "i": 10,
+        "t": 1,
+        "n": "div",
+        "c": [],
+        "a": {
+            "data-cobrowse-placeholder": "Embedded page from other.example",
+            "style": "width:640px;height:360px",
+        },
+    }
     assert clean["fidelity"] == ["1 embedded page from another site"]
 
 
 def test_same_origin_iframe_is_kept_as_a_nested_document():
-    inner = {"i": 11, "t": 9, "c": [el(12, "html", c=[el(13, "body", c=[
-        el(14, "img", {"src": "p.png", "onerror": "x"})])])]}
+    inner = {
+        "i": 11,
+        "t": 9,
+        "c": [
+            el(12, "html", c=[el(13, "body", c=[el(14, "img", {"src": "p.png", "onerror": "x"})])])
+        ],
+    }
     (node,) = clean_body(el(10, "iframe", {"src": "/frame/f.html"}, d=inner))
     assert "src" not in node["a"]
     img = node["d"]["c"][0]["c"][0]["c"][0]
@@ -158,11 +281,15 @@ def test_plugins_are_counted():
 
 def test_base_on_the_site_is_used_and_dropped_off_site():
     base = el(20, "base", {"href": "/root/"})
-    assert clean_body(el(10, "img", {"src": "x.png"}), head=[base])[0]["a"]["src"] == \
-        ORIGIN + "/root/x.png"
+    assert (
+        clean_body(el(10, "img", {"src": "x.png"}), head=[base])[0]["a"]["src"]
+        == ORIGIN + "/root/x.png"
+    )
     evil = el(20, "base", {"href": "https://evil.example/"})
-    assert clean_body(el(10, "img", {"src": "x.png"}), head=[evil])[0]["a"]["src"] == \
-        ORIGIN + "/a/x.png"
+    assert (
+        clean_body(el(10, "img", {"src": "x.png"}), head=[evil])[0]["a"]["src"]
+        == ORIGIN + "/a/x.png"
+    )
 
 
 def test_unknown_keys_are_dropped_and_custom_elements_kept():
@@ -172,15 +299,18 @@ def test_unknown_keys_are_dropped_and_custom_elements_kept():
     assert clean_body(el(11, "blink"))[0]["n"] == "span"
 
 
-@pytest.mark.parametrize("bad", [
-    "not a dict",
-    {"i": "1", "t": 9, "c": []},
-    {"i": 1, "t": 9, "c": "x"},
-    {"i": 1, "t": 9, "c": [{"i": 1, "t": 10, "n": "html"}]},
-    {"i": 1, "t": 9, "c": [{"i": 2, "t": 99}]},
-    {"i": 1, "t": 9, "c": [{"i": 2, "t": 1, "n": 5}]},
-    {"i": 1, "t": 9, "c": [{"i": 2, "t": 1, "n": "p", "a": []}]},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not a dict",
+        {"i": "1", "t": 9, "c": []},
+        {"i": 1, "t": 9, "c": "x"},
+        {"i": 1, "t": 9, "c": [{"i": 1, "t": 10, "n": "html"}]},
+        {"i": 1, "t": 9, "c": [{"i": 2, "t": 99}]},
+        {"i": 1, "t": 9, "c": [{"i": 2, "t": 1, "n": 5}]},
+        {"i": 1, "t": 9, "c": [{"i": 2, "t": 1, "n": "p", "a": []}]},
+    ],
+)
 def test_bad_structure_raises_sanitize_error(bad):
     event = page()
     event["doc"] = bad
@@ -201,8 +331,9 @@ def test_limits():
     with pytest.raises(SanitizeError, match="attribute"):
         sanitize_snapshot(page(el(10, "div", {"title": "x" * 70_000})), POLICY)
     with pytest.raises(SanitizeError, match="2,097,152"):
-        sanitize_snapshot(page(el(10, "img", {"src": "data:image/png;base64," + "A" * 2_200_000})),
-                          POLICY)
+        sanitize_snapshot(
+            page(el(10, "img", {"src": "data:image/png;base64," + "A" * 2_200_000})), POLICY
+        )
     many = [{"i": 10 + n, "t": 3, "x": ""} for n in range(250_001)]
     with pytest.raises(SanitizeError, match="250,000"):
         sanitize_snapshot(page(*many), POLICY)
@@ -219,5 +350,31 @@ def test_page_off_site_is_refused():
 def test_idempotent(name, node):
     once, _ = sanitize_snapshot(page(node), POLICY)
     twice, _ = sanitize_snapshot(once, POLICY)
-    assert {k: v for k, v in twice.items() if k != "fidelity"} == \
-        {k: v for k, v in once.items() if k != "fidelity"}
+    assert {k: v for k, v in twice.items() if k != "fidelity"} == {
+        k: v for k, v in once.items() if k != "fidelity"
+    }
+
+
+def test_deeply_nested_css_does_not_blow_the_stack():
+    deep = "a{b:" + "(" * 20_000 + "}"
+    nodes = clean_body(
+        el(10, "div", {"style": "x:" + "(" * 20_000}),
+        el(11, "style", c=[{"i": 12, "t": 3, "x": deep}]),
+    )
+    assert nodes[0]["a"].get("style", "") == "" or "(" in nodes[0]["a"]["style"]
+
+
+def test_deep_mutation_subtree_raises_sanitize_error():
+    from cobrowse.sanitize import sanitize_mutation
+
+    _, index = sanitize_snapshot(page(), POLICY)
+    node = {"i": 200_000, "t": 3, "x": "deep"}
+    for i in range(199_999, 100_000, -1):
+        node = {"i": i, "t": 1, "n": "div", "c": [node]}
+    with pytest.raises(SanitizeError, match="deeper"):
+        sanitize_mutation(
+            {"k": "mutation", "m": [{"o": "add", "p": 5, "b": None, "n": node}]},
+            POLICY,
+            lambda ids: {i: index.get(i) for i in ids},
+            ORIGIN + "/",
+        )

@@ -13,10 +13,19 @@ import tinycss2
 from . import urls
 
 #: Properties that run code or bind behaviour in some browser.
-BLOCKED_PROPERTIES = frozenset({
-    "behavior", "-ms-behavior", "behaviour", "-moz-binding", "-webkit-binding", "binding",
-    "-o-link", "-o-link-source", "-ms-filter",
-})
+BLOCKED_PROPERTIES = frozenset(
+    {
+        "behavior",
+        "-ms-behavior",
+        "behaviour",
+        "-moz-binding",
+        "-webkit-binding",
+        "binding",
+        "-o-link",
+        "-o-link-source",
+        "-ms-filter",
+    }
+)
 
 #: Functions dropped with their declaration (IE's script-in-CSS and element references).
 BLOCKED_FUNCTIONS = frozenset({"expression", "-moz-element", "element", "javascript"})
@@ -25,24 +34,46 @@ BLOCKED_FUNCTIONS = frozenset({"expression", "-moz-element", "element", "javascr
 URL_FUNCTIONS = frozenset({"url", "src"})
 
 #: Functions whose string arguments are URLs (``image-set("a.png" 1x)``).
-URL_STRING_FUNCTIONS = frozenset({
-    "image-set", "-webkit-image-set", "image", "cross-fade", "-webkit-cross-fade",
-})
+URL_STRING_FUNCTIONS = frozenset(
+    {
+        "image-set",
+        "-webkit-image-set",
+        "image",
+        "cross-fade",
+        "-webkit-cross-fade",
+    }
+)
 
 #: Functions that substitute values and so could assemble a URL we never saw.
 SUBSTITUTION_FUNCTIONS = frozenset({"var", "env", "attr", "if", "inherit"})
 
 #: At-rules whose block holds rules (kept, their rules sanitized).
-RULE_BLOCK_AT_RULES = frozenset({
-    "media", "supports", "container", "layer", "scope", "starting-style",
-    "keyframes", "-webkit-keyframes", "-moz-keyframes",
-})
+RULE_BLOCK_AT_RULES = frozenset(
+    {
+        "media",
+        "supports",
+        "container",
+        "layer",
+        "scope",
+        "starting-style",
+        "keyframes",
+        "-webkit-keyframes",
+        "-moz-keyframes",
+    }
+)
 
 #: At-rules whose block holds declarations.
-DECLARATION_AT_RULES = frozenset({
-    "font-face", "page", "property", "counter-style", "font-palette-values", "view-transition",
-    "position-try",
-})
+DECLARATION_AT_RULES = frozenset(
+    {
+        "font-face",
+        "page",
+        "property",
+        "counter-style",
+        "font-palette-values",
+        "view-transition",
+        "position-try",
+    }
+)
 
 #: At-rules without a block kept as they are (after the URL check for ``@import``).
 STATEMENT_AT_RULES = frozenset({"import", "layer", "namespace"})
@@ -134,7 +165,7 @@ def _import(rule, ctx: CssContext) -> str | None:
     tokens = [t for t in rule.prelude if t.type not in ("whitespace", "comment")]
     if not tokens:
         return None
-    first, rest = tokens[0], rule.prelude[rule.prelude.index(tokens[0]) + 1:]
+    first, rest = tokens[0], rule.prelude[rule.prelude.index(tokens[0]) + 1 :]
     if first.type in ("url", "string"):
         target = first.value
     elif first.type == "function" and first.lower_name == "url":
@@ -190,8 +221,9 @@ def _url(target: str | None, ctx: CssContext, local_only: bool) -> str:
     return f'url("{clean}")'
 
 
-def _tokens(tokens, ctx: CssContext, depth: int, local_only: bool = False,
-            strings_are_urls: bool = False) -> str:
+def _tokens(
+    tokens, ctx: CssContext, depth: int, local_only: bool = False, strings_are_urls: bool = False
+) -> str:
     """Serialize a token list, cleaning every URL; raise _Drop when it cannot be made safe."""
     if depth > _MAX_NESTING:
         raise _Drop
@@ -234,4 +266,3 @@ def _tokens(tokens, ctx: CssContext, depth: int, local_only: bool = False,
         else:
             out.append(token.serialize())
     return "".join(out)
-

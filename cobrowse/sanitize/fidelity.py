@@ -5,8 +5,10 @@ from collections import Counter
 #: Reason key -> (singular, plural) wording, in the order the agent reads them.
 SENTENCES = {
     "frame": ("embedded page from another site", "embedded pages from another site"),
-    "frame_uncaptured": ("embedded page that was not captured",
-                         "embedded pages that were not captured"),
+    "frame_uncaptured": (
+        "embedded page that was not captured",
+        "embedded pages that were not captured",
+    ),
     "plugin": ("plugin object", "plugin objects"),
     "media": ("video or audio from another site", "videos or audio from another site"),
     "image": ("image from another site", "images from another site"),

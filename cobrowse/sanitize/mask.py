@@ -50,7 +50,8 @@ class MaskRules:
         """The raw attributes (lower-case names) the selectors may read."""
         wanted = self.attributes
         return {
-            k.lower(): v[:_KEEP_CHARS] for k, v in raw.items()
+            k.lower(): v[:_KEEP_CHARS]
+            for k, v in raw.items()
             if type(k) is str and type(v) is str and k.lower() in wanted
         }
 
@@ -150,7 +151,7 @@ def mask_subtree(node: dict) -> None:
         if t == 1:
             item["m"] = 1
             attrs = item.get("a")
-            if attrs:
+            if attrs and item.get("n") != "link":  # a style sheet link holds no secret
                 item["a"] = {k: v for k, v in attrs.items() if k in MASKED_ATTRIBUTES}
             if "p" in item:
                 item["p"] = mask_form_state(item["p"])

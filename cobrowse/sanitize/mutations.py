@@ -73,8 +73,9 @@ def _is_id(value) -> bool:
     return type(value) is int and value > 0
 
 
-def sanitize_mutation(event: dict, policy: SitePolicy, lookup: Lookup,
-                      page_url: str) -> tuple[dict, dict[int, str | None]]:
+def sanitize_mutation(
+    event: dict, policy: SitePolicy, lookup: Lookup, page_url: str
+) -> tuple[dict, dict[int, str | None]]:
     """Sanitize a ``mutation`` event; return (clean event, index changes; None = delete).
 
     ``lookup(ids)`` returns the stored index entries of those ids (None when unknown);
@@ -82,8 +83,9 @@ def sanitize_mutation(event: dict, policy: SitePolicy, lookup: Lookup,
     """
     if type(event) is not dict or type(event.get("m")) is not list:
         raise SanitizeError("A mutation event needs 'm', a list of ops.")
-    base = urls.absolute_url(page_url, "https://invalid.invalid/") if type(page_url) is str \
-        else None
+    base = (
+        urls.absolute_url(page_url, "https://invalid.invalid/") if type(page_url) is str else None
+    )
     if base is None:
         raise SanitizeError("The session has no page URL to resolve the mutations against.")
     site = compile_site(policy)
@@ -91,8 +93,14 @@ def sanitize_mutation(event: dict, policy: SitePolicy, lookup: Lookup,
     known = Known(lookup)
     ops = [op for op in event["m"] if type(op) is dict]
     known.fetch([op.get("i", op.get("p")) for op in ops] + [op.get("b") for op in ops])
-    known.fetch([e.parent for op in ops if op.get("o") in ("text", "prop")
-                 if (e := known.get(op.get("i"))) is not None])
+    known.fetch(
+        [
+            e.parent
+            for op in ops
+            if op.get("o") in ("text", "prop")
+            if (e := known.get(op.get("i"))) is not None
+        ]
+    )
     out = []
     for op in ops:
         handler = _HANDLERS.get(op.get("o"))
@@ -120,8 +128,16 @@ def _add(op, run: Run, known: Known, base: str):
         before = None
     run.seen, run.records, run.nodes, run.index = set(), [], {}, {}
     allowed = IN_DOCUMENT if parent.kind == "#document" else IN_ELEMENT
-    clean = walk(node, run, parent_id=parent_id, parent_kind=parent.kind,
-                 masked=parent.masked, base=base, depth=1, allowed=allowed)
+    clean = walk(
+        node,
+        run,
+        parent_id=parent_id,
+        parent_kind=parent.kind,
+        masked=parent.masked,
+        base=base,
+        depth=1,
+        allowed=allowed,
+    )
     if clean is None:
         return None
     rules = run.site.rules
@@ -236,8 +252,11 @@ def _adopted(op, run: Run, known: Known, base: str):
     sheets = op.get("ss")
     if entry is None or entry.kind not in ("#document", "#shadow") or type(sheets) is not list:
         return None
-    return {"o": "ss", "i": op["i"],
-            "ss": [run.stylesheet(s, base) for s in sheets if type(s) is str]}
+    return {
+        "o": "ss",
+        "i": op["i"],
+        "ss": [run.stylesheet(s, base) for s in sheets if type(s) is str],
+    }
 
 
 def _canvas(op, run: Run, known: Known, base: str):
@@ -250,6 +269,12 @@ def _canvas(op, run: Run, known: Known, base: str):
 
 
 _HANDLERS = {
-    "add": _add, "rm": _remove, "attr": _attribute, "text": _text, "prop": _property,
-    "css": _sheet, "ss": _adopted, "img": _canvas,
+    "add": _add,
+    "rm": _remove,
+    "attr": _attribute,
+    "text": _text,
+    "prop": _property,
+    "css": _sheet,
+    "ss": _adopted,
+    "img": _canvas,
 }

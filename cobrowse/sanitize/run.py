@@ -16,12 +16,26 @@ class Run:
     """Per-call state shared by the tree walk, the attribute cleaner and the CSS cleaner."""
 
     __slots__ = (
-        "site", "resource_origins", "fidelity", "url_cache", "records", "nodes", "seen",
-        "count", "node_limit", "yield_hook", "_css_cache", "index",
+        "site",
+        "resource_origins",
+        "fidelity",
+        "url_cache",
+        "records",
+        "nodes",
+        "seen",
+        "count",
+        "node_limit",
+        "yield_hook",
+        "_css_cache",
+        "index",
     )
 
-    def __init__(self, site: Site, yield_hook: Callable[[], object] | None = None,
-                 node_limit: int = MAX_NODES):
+    def __init__(
+        self,
+        site: Site,
+        yield_hook: Callable[[], object] | None = None,
+        node_limit: int = MAX_NODES,
+    ):
         self.site = site
         self.resource_origins = site.resource_origins
         self.fidelity: Counter = Counter()

@@ -16,9 +16,9 @@ _VIEWPORT_MAX = 100_000
 _SCROLL_MAX = 1e9
 
 
-def sanitize_snapshot(event: dict, policy: SitePolicy,
-                      yield_every: Callable[[], object] | None = None
-                      ) -> tuple[dict, dict[int, str]]:
+def sanitize_snapshot(
+    event: dict, policy: SitePolicy, yield_every: Callable[[], object] | None = None
+) -> tuple[dict, dict[int, str]]:
     """Sanitize a ``snapshot`` event; return (clean event, index of the kept nodes).
 
     The clean event keeps the snapshot format (docs/protocol.md) and adds ``fidelity``,
@@ -43,8 +43,16 @@ def sanitize_snapshot(event: dict, policy: SitePolicy,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        clean_doc = walk(doc, run, parent_id=0, parent_kind="#root", masked=False, base=base,
-                         depth=0, allowed=AS_DOCUMENT)
+        clean_doc = walk(
+            doc,
+            run,
+            parent_id=0,
+            parent_kind="#root",
+            masked=False,
+            base=base,
+            depth=0,
+            allowed=AS_DOCUMENT,
+        )
         index = _finish(run)
     finally:
         if collecting:

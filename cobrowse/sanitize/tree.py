@@ -43,8 +43,17 @@ _YIELD_MASK = YIELD_EVERY_NODES - 1
 _MASK_ATTRIBUTE = "data-cobrowse-mask"
 
 
-def walk(root, run, *, parent_id: int, parent_kind: str, masked: bool, base: str,
-         depth: int, allowed: frozenset) -> dict | None:
+def walk(
+    root,
+    run,
+    *,
+    parent_id: int,
+    parent_kind: str,
+    masked: bool,
+    base: str,
+    depth: int,
+    allowed: frozenset,
+) -> dict | None:
     """The clean copy of ``root`` (None when it is dropped).
 
     Fills ``run.records`` (document order, parents first) and ``run.index``.
@@ -68,9 +77,7 @@ def walk(root, run, *, parent_id: int, parent_kind: str, masked: bool, base: str
         seen.add(i)
         count += 1
         if count > limit:
-            raise SanitizeError(
-                f"The page has more than {limit:,} nodes; that is over the limit."
-            )
+            raise SanitizeError(f"The page has more than {limit:,} nodes; that is over the limit.")
         if depth > MAX_DEPTH:
             raise SanitizeError(f"The page is nested deeper than {MAX_DEPTH} levels.")
         if hook is not None and not count & _YIELD_MASK:
@@ -96,8 +103,9 @@ def walk(root, run, *, parent_id: int, parent_kind: str, masked: bool, base: str
             x = node.get("x")
             if type(x) is not str:
                 raise SanitizeError(f"Text node {i} has no text string.")
-            out.append({"i": i, "t": TEXT, "x": MASK_PLACEHOLDER if masked
-                        else run.stylesheet(x, base)})
+            out.append(
+                {"i": i, "t": TEXT, "x": MASK_PLACEHOLDER if masked else run.stylesheet(x, base)}
+            )
             run.record(i, pid, "#css", masked, None)
         elif t == ELEMENT:
             if pkind == "#document" and any(c["t"] == ELEMENT for c in out):
@@ -242,15 +250,15 @@ def form_state(state, masked: bool) -> dict | None:
     if type(value) is str:
         if len(value) > MAX_ATTRIBUTE:
             raise SanitizeError(
-                f"A form value is {len(value):,} characters long; the limit is "
-                f"{MAX_ATTRIBUTE:,}."
+                f"A form value is {len(value):,} characters long; the limit is {MAX_ATTRIBUTE:,}."
             )
         out["value"] = value
     if type(state.get("checked")) is bool:
         out["checked"] = state["checked"]
     selected = state.get("selected")
     if type(selected) is bool or (
-        type(selected) is list and len(selected) <= 10_000
+        type(selected) is list
+        and len(selected) <= 10_000
         and all(type(n) is int and 0 <= n < 1_000_000 for n in selected)
     ):
         out["selected"] = selected
@@ -294,7 +302,10 @@ def _placeholder(i, raw, out, pid, masked, base, run, reason="plugin") -> None:
     sizes = [f"{k}:{v}px" for k, v in (("width", width), ("height", height)) if v is not None]
     if sizes:
         attrs["style"] = ";".join(sizes)
-    out.append({"i": i, "t": ELEMENT, "n": "div", "a": attrs, "c": []})
+    clean = {"i": i, "t": ELEMENT, "n": "div", "a": attrs, "c": []}
+    if masked:
+        clean["m"] = 1
+    out.append(clean)
     run.record(i, pid, "#ph", masked, None)
     run.fidelity[reason] += 1
 
@@ -330,8 +341,9 @@ def _link(node, i, raw, out, pid, masked, base, run) -> None:
     if rel != ["stylesheet"]:
         return  # icons, preloads, alternates and the rest change nothing the agent sees
     href_raw = _attr(raw, "href")
-    href = urls.resource_url(href_raw, base, run.resource_origins, run.url_cache) \
-        if href_raw else None
+    href = (
+        urls.resource_url(href_raw, base, run.resource_origins, run.url_cache) if href_raw else None
+    )
     text = node.get("css")
     attrs = {"rel": "stylesheet"}
     if href:
@@ -341,6 +353,8 @@ def _link(node, i, raw, out, pid, masked, base, run) -> None:
         if value is not None and len(value) <= MAX_ATTRIBUTE:
             attrs[name] = value
     clean = {"i": i, "t": ELEMENT, "n": "link", "a": attrs, "c": []}
+    if masked:
+        clean["m"] = 1
     sheet_base = href or (urls.absolute_url(href_raw, base, run.url_cache) if href_raw else None)
     sheet_base = sheet_base or base
     if type(text) is str:

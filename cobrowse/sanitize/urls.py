@@ -156,7 +156,7 @@ def data_image(value: str) -> str | None:
     match = _DATA_IMAGE.match(value)
     if not match or match.group(1).lower() not in DATA_IMAGE_TYPES:
         return None
-    payload = value[match.end():]
+    payload = value[match.end() :]
     if not _BASE64.match(payload):
         return None
     payload = "".join(payload.split())

@@ -113,7 +113,9 @@ export class ConversationList {
     },
     h('span', { class: 'conv-line' },
       h('span', { class: 'conv-name' }, visitorLabel(conv)),
-      this.coBrowsing.has(conv.id) ? h('span', { class: 'tag live', title: 'Co-browsing now' }, 'Co-browsing') : null,
+      this.coBrowsing.has(conv.id)
+        ? h('span', { class: 'live-dot', testid: 'conversation-cobrowsing', title: 'Co-browsing now' }, h('span', { class: 'visually-hidden' }, 'Co-browsing'))
+        : null,
       conv.status === 'closed' ? h('span', { class: 'tag' }, 'Closed') : null,
       h('span', { class: 'conv-time' }, clock(last?.at || conv.started || 0))),
     h('span', { class: 'conv-line' },
