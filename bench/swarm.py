@@ -16,6 +16,7 @@ import json  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
@@ -107,9 +108,10 @@ def make_pairs(url: str, redis_url: str, n: int) -> list:
     core = Core(config.load({"redis_url": redis_url, "secret_key": "b" * 32}))
     transport = http_transport(url, timeout=90)
     pairs = []
+    run = uuid.uuid4().hex[:6]
 
     def one(k):
-        name = f"bench{k}"
+        name = f"bench-{run}-{k}"
         token, who = core.participants.create("agent", agent=name, display=name)
         core.broker.sadd(keys.agent_participants(name), who["id"])
         agent = Agent(transport)

@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import re
+import time
 from dataclasses import asdict, dataclass, field
 
 from .errors import BadRequest
@@ -106,11 +107,23 @@ class FileStore:
         self._update(lambda d: d.setdefault(kind, {}).pop(key, None))
 
 
+#: Sites are read on every visitor request; a worker keeps them this long (seconds).
+SITE_CACHE_SECONDS = 3.0
+
+
 class Directory:
     """Agents and sites over one of the stores above."""
 
     def __init__(self, store):
         self.store = store
+        self._sites: tuple[float, dict[str, Site]] = (0.0, {})
+
+    def _site_map(self) -> dict[str, Site]:
+        fetched, sites = self._sites
+        if time.monotonic() - fetched > SITE_CACHE_SECONDS:
+            sites = {k: Site(**json.loads(v)) for k, v in self.store.all("sites").items()}
+            self._sites = (time.monotonic(), sites)
+        return sites
 
     def agent(self, name: str) -> Agent | None:
         raw = self.store.all("agents").get(name)
@@ -129,11 +142,10 @@ class Directory:
         return found
 
     def site(self, site_id: str) -> Site | None:
-        raw = self.store.all("sites").get(site_id)
-        return Site(**json.loads(raw)) if raw else None
+        return self._site_map().get(site_id)
 
     def sites(self) -> list[Site]:
-        return [Site(**json.loads(v)) for _, v in sorted(self.store.all("sites").items())]
+        return [site for _, site in sorted(self._site_map().items())]
 
     def put_site(self, site: Site) -> None:
         check_name(site.id, "site id")
@@ -148,8 +160,10 @@ class Directory:
         site.origins = [check_origin(o) for o in site.origins]
         site.resource_origins = [check_origin(o) for o in site.resource_origins]
         self.store.put("sites", site.id, json.dumps(asdict(site)))
+        self._sites = (0.0, {})
 
     def remove_site(self, site_id: str) -> bool:
         found = self.site(site_id) is not None
         self.store.remove("sites", site_id)
+        self._sites = (0.0, {})
         return found

@@ -29,12 +29,25 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: Entries kept in the per-process caches below before they are cleared.
+CACHE_LIMIT = 100_000
+#: Refresh "last seen" and TTLs at most this often per participant (seconds).
+TOUCH_EVERY = 5.0
+
+
 class Participants:
-    """Create, find and refresh participants."""
+    """Create, find and refresh participants.
+
+    Two per-process caches save round trips on every request, without holding state a
+    later request depends on: token digest -> participant id (never changes), and when a
+    participant was last touched (touching again within seconds changes nothing).
+    """
 
     def __init__(self, broker, config):
         self.broker = broker
         self.ttl = config.participant_ttl
+        self._pids: dict[str, str] = {}
+        self._touched: dict[str, float] = {}
 
     def create(self, role: str, **fields) -> tuple[str, dict]:
         """A new participant and its token (the token is returned once, never stored)."""
@@ -49,7 +62,14 @@ class Participants:
         """The participant of ``token``, or UnknownToken (401)."""
         if not isinstance(token, str) or not 10 < len(token) < 200:
             raise UnknownToken("missing or malformed token")
-        pid = self.broker.get(keys.token(digest(token)))
+        hashed = digest(token)
+        pid = self._pids.get(hashed)
+        if pid is None:
+            pid = self.broker.get(keys.token(hashed))
+            if pid:
+                if len(self._pids) > CACHE_LIMIT:
+                    self._pids.clear()
+                self._pids[hashed] = pid
         record = records.load(self.broker, keys.participant(pid)) if pid else None
         if not record:
             raise UnknownToken("this token is unknown or has expired: start again")
@@ -67,9 +87,15 @@ class Participants:
     def update(self, pid: str, change) -> dict | None:
         return records.update(self.broker, keys.participant(pid), change, self.ttl)
 
-    def touch(self, record: dict) -> None:
+    def touch(self, record: dict, force: bool = False) -> None:
         """Mark the participant alive now and keep its records from expiring."""
         pid = record["id"]
+        now = time.monotonic()
+        if not force and now - self._touched.get(pid, -TOUCH_EVERY) < TOUCH_EVERY:
+            return
+        if len(self._touched) > CACHE_LIMIT:
+            self._touched.clear()
+        self._touched[pid] = now
         self.broker.set(keys.seen(pid), str(time.time()), ttl=self.ttl)
         self.broker.expire(keys.participant(pid), self.ttl)
         self.broker.expire(keys.token(record["token"]), self.ttl)

@@ -7,6 +7,7 @@ stream. The cursor it sends is its acknowledgement; a retried poll gets the same
 
 from __future__ import annotations
 
+import json
 import time
 
 from . import concurrency, keys
@@ -30,48 +31,49 @@ class Poller:
             names[f"s_{sess['id']}"] = keys.session_stream(sess["id"], who["role"])
         return names
 
-    def poll(self, body: object) -> dict:
+    def poll(self, body: object, who: dict | None = None) -> dict:
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
-        who = self.core.participants.by_token(body.get("token"))
+        who = who or self.core.participants.by_token(body.get("token"))
         cursors = parse_cursors(body.get("cursors"))
         hold = body.get("hold", self.config.poll_hold)
         if not isinstance(hold, (int, float)) or isinstance(hold, bool):
             raise BadRequest("'hold' must be a number of seconds")
         hold = max(0.0, min(float(hold), self.config.poll_hold))
         pid = who["id"]
-        generation = self.broker.incr(keys.poll_generation(pid), ttl=self.config.participant_ttl)
+        generation = str(self.broker.incr(keys.poll_generation(pid), ttl=self.config.participant_ttl))
         self.broker.wake(keys.inbox(pid))  # releases an older poll of this participant
         self.core.participants.touch(who)
         deadline = time.monotonic() + hold
+        state, sess = self.core.state(who)
+        streams = self.streams(who, sess)
         while True:
-            state, sess = self.core.state(who)
-            streams = self.streams(who, sess)
             with self.broker.waiter(list(streams.values())) as waiter:
                 events = self._read(streams, cursors)
-                if events or self.draining.is_set():
+                if events:
+                    if any(e["s"] == "inbox" for e in events):
+                        state, _ = self.core.state(who)  # a lifecycle change may have come
                     return self._answer(events, streams, cursors, state)
-                if self.broker.get(keys.poll_generation(pid)) != str(generation):
+                if self.draining.is_set():
+                    return self._answer([], streams, cursors, state)
+                if self.broker.get(keys.poll_generation(pid)) != generation:
                     return {"ok": True, "events": [], "released": True, "cursors": cursors,
                             "state": state}
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return self._answer([], streams, cursors, state)
                 waiter.wait(min(left, 5.0))
-            if self.draining.is_set():
+            if self.draining.is_set():  # the broker is closing: answer before touching it
                 return self._answer([], streams, cursors, state)
             self.core.participants.touch(who)
 
     def _read(self, streams: dict[str, str], cursors: dict[str, int]) -> list[dict]:
+        got = self.broker.read_many({key: cursors.get(name, 0) for name, key in streams.items()},
+                                    self.config.poll_batch)
         events: list[dict] = []
-        budget = self.config.poll_batch
         for name, key in streams.items():
-            if budget <= 0:
-                break
-            for eid, event in self.broker.read(key, cursors.get(name, 0), budget):
-                events.append({"s": name, "id": eid, **event})
-            budget = self.config.poll_batch - len(events)
-        return events
+            events.extend({"s": name, "id": eid, **event} for eid, event in got[key])
+        return events[: max(1, self.config.poll_batch)]
 
     @staticmethod
     def _answer(events: list[dict], streams: dict, cursors: dict, state: dict) -> dict:
@@ -81,18 +83,29 @@ class Poller:
         return {"ok": True, "events": events, "cursors": new, "state": state}
 
 
+def _load(raw: str | None) -> dict | None:
+    return json.loads(raw) if raw else None
+
+
 def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
-    """What the client should show now; also returns the active session record."""
-    life = core.lifecycle
+    """What the client should show now; also returns the active session record.
+
+    Two batched round trips: the ids, then the records they name.
+    """
+    broker = core.broker
     if who["role"] == AGENT:
-        sess = life.agent_session(who["agent"])
-        inv = life.agent_invitation(who["agent"])
         conv = None
+        sid, iid = broker.get_many([keys.agent_session(who["agent"]),
+                                    keys.agent_invitation(who["agent"])])
     else:
         conv = core.conversations.get(who.get("conversation") or "")
-        sess = life.session(conv.get("session")) if conv else None
-        inv = life.invitation(conv.get("invitation")) if conv else None
-        inv = inv if inv and inv["state"] == "open" else None
+        sid, iid = (conv.get("session"), conv.get("invitation")) if conv else (None, None)
+    wanted = [keys.session(sid) if sid else None, keys.invitation(iid) if iid else None]
+    found = broker.get_many([k for k in wanted if k])
+    records = iter(found)
+    sess = _load(next(records)) if sid else None
+    inv = _load(next(records)) if iid else None
+    inv = inv if inv and inv["state"] == "open" else None
     state = {
         "conversation": {"id": conv["id"], "status": conv["status"]} if conv else None,
         "invitation": {"id": inv["id"], "mode": inv["mode"], "agent": inv["agent_display"],

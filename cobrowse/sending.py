@@ -29,10 +29,11 @@ class Sender:
         self.broker = core.broker
         self.config = core.config
 
-    def send(self, body: object) -> tuple[int, dict]:
-        """Apply a send body; returns (HTTP status, JSON answer)."""
+    def send(self, body: object, who: dict | None = None) -> tuple[int, dict]:
+        """Apply a send body; returns (HTTP status, JSON answer). ``who``: the participant
+        of the body's token, when the caller has already looked it up."""
         token, seq, events = protocol.parse_send(body, max_events=self.config.max_events)
-        who = self.core.participants.by_token(token)
+        who = who or self.core.participants.by_token(token)
         self.core.participants.touch(who)
         pid = who["id"]
         raw = self.broker.get(keys.last_send(pid))

@@ -47,7 +47,7 @@ class Visitors:
             token, who = self.core.participants.create("visitor", site=site.id, url=url, title=title)
         else:
             who = self.core.participants.update(who["id"], lambda r: {**r, "url": url, "title": title}) or who
-        self.core.participants.touch(who)
+        self.core.participants.touch(who, force=True)
         state, _ = self.core.state(who)
         seq = self.core.broker.get(keys.last_send(who["id"]))
         return {"ok": True, "token": token, "participant": who["id"],

@@ -2,11 +2,15 @@
  * CoBrowse visitor tag: the tiny classic-script loader a brand page embeds:
  *   <script src="https://HOST/tag/cobrowse.js" data-site="SITE_ID" async></script>
  * It finds its server from its own src and loads the real code (tag/src/) as ES modules.
+ * It runs in the top window only (never inside frames).
  * Nothing here may throw into the page.
  */
 (function () {
   "use strict";
   try {
+    // Inside a frame the tag does nothing: the top page captures its same-origin frames
+    // itself, and a frame must neither draw a launcher nor share the top's session.
+    if (window.top !== window) return;
     if (window.CoBrowse) return; // loaded twice: keep the first
     var script = document.currentScript;
     if (!script || !script.src || script.src.indexOf("/tag/cobrowse.js") < 0 || !script.getAttribute("data-site")) {

@@ -368,3 +368,14 @@ def test_waiter_after_close_without_earlier_waiters(broker):
     broker.close()
     with broker.waiter(["st"]) as w:
         assert w.wait(10) is False
+
+
+def test_get_many_and_read_many_batch_reads(broker):
+    broker.set("k:{a}", "1")
+    broker.set("k:{b}", "2")
+    assert broker.get_many(["k:{a}", "k:{missing}", "k:{b}"]) == ["1", None, "2"]
+    assert broker.get_many([]) == []
+    broker.append("s:{x}", [{"n": 1}, {"n": 2}], ttl=60)
+    broker.append("s:{y}", [{"n": 3}], ttl=60)
+    got = broker.read_many({"s:{x}": 1, "s:{y}": 0, "s:{none}": 0}, 10)
+    assert got == {"s:{x}": [(2, {"n": 2})], "s:{y}": [(1, {"n": 3})], "s:{none}": []}

@@ -105,6 +105,14 @@ class Broker(abc.ABC):
     def get(self, key: str) -> str | None:
         """The string at ``key``, or None."""
 
+    def get_many(self, keys: list[str]) -> list[str | None]:
+        """Several strings at once (one round trip where the backend can)."""
+        return [self.get(key) for key in keys]
+
+    def read_many(self, cursors: dict[str, int], limit: int) -> dict[str, list[tuple[int, dict]]]:
+        """``read`` of several streams at once (one round trip where the backend can)."""
+        return {stream: self.read(stream, after, limit) for stream, after in cursors.items()}
+
     @abc.abstractmethod
     def set(self, key: str, value: str, *, ttl: int | None = None, nx: bool = False) -> bool:
         """Store ``value``; with ``nx`` only if absent. Returns whether it was stored."""

@@ -38,7 +38,7 @@ DEDUPE_SUFFIX = "#dd"
 #: Connection defaults; any of them can be overridden in the URL's query string
 #: (``redis://host/0?max_connections=100&socket_timeout=2``).
 POOL_DEFAULTS = {
-    "max_connections": 50,  # per worker; a parked poll holds none
+    "max_connections": 16,  # per worker; a parked poll holds none, a command is brief
     "timeout": 5,  # seconds to wait for a free pooled connection
     "socket_timeout": 5,
     "socket_connect_timeout": 3,
@@ -62,7 +62,7 @@ def _translate_errors(cls):
 
         return translated
 
-    for name in Broker.__abstractmethods__ - {"close", "stats", "ping"}:
+    for name in (Broker.__abstractmethods__ | {"get_many", "read_many"}) - {"close", "stats", "ping"}:
         setattr(cls, name, wrap(getattr(cls, name)))
     return cls
 
@@ -166,6 +166,18 @@ class RedisBroker(Broker):
         entries = self._redis.xrange(self._k(stream), min=f"{int(after) + 1}-0", count=limit)
         return [(int(eid.split("-", 1)[0]), decode_event(fields["e"])) for eid, fields in entries]
 
+    def read_many(self, cursors, limit):
+        if limit <= 0:
+            return {stream: [] for stream in cursors}
+        # A plain (non-transactional) pipeline: one round trip, and fine across Cluster slots.
+        pipe = self._redis.pipeline(transaction=False)
+        for stream, after in cursors.items():
+            pipe.xrange(self._k(stream), min=f"{int(after) + 1}-0", count=limit)
+        return {
+            stream: [(int(eid.split("-", 1)[0]), decode_event(f["e"])) for eid, f in entries]
+            for stream, entries in zip(cursors, pipe.execute(), strict=True)
+        }
+
     def last_id(self, stream):
         return int(self._redis.get(self._k(stream) + ID_SUFFIX) or 0)
 
@@ -188,6 +200,14 @@ class RedisBroker(Broker):
 
     def get(self, key):
         return self._redis.get(self._k(key))
+
+    def get_many(self, keys):
+        if not keys:
+            return []
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.get(self._k(key))
+        return pipe.execute()
 
     def set(self, key, value, *, ttl=None, nx=False):
         check_ttl(ttl)

@@ -75,16 +75,16 @@ def _participant(body) -> tuple[dict, str | None]:
 @api.post("/send")
 def send():
     body = _body()
-    _, origin = _participant(body)
-    status, answer = core().sender.send(body)
+    who, origin = _participant(body)
+    status, answer = core().sender.send(body, who)
     return allow_origin(json_response(answer, status), origin)
 
 
 @api.post("/poll")
 def poll():
     body = _body()
-    _, origin = _participant(body)
-    return allow_origin(json_response(core().poller.poll(body)), origin)
+    who, origin = _participant(body)
+    return allow_origin(json_response(core().poller.poll(body, who)), origin)
 
 
 def _agent(body) -> dict:

@@ -10,7 +10,7 @@ import { canvasImage, serializeDocument } from "./serialize.js";
 import { createMutationCapture } from "./mutations.js";
 import { recordEvents } from "./events.js";
 
-/** How often canvases and adopted sheet lists are checked for changes. */
+/** How often canvases, adopted sheet lists and form values are checked for changes. */
 const TICK_MS = 1500;
 
 /**
@@ -45,6 +45,7 @@ export function record(opts) {
     exclude: opts.exclude,
     dirtySheets: new WeakSet(),
     maskedNodes: new WeakSet(),
+    formSeen: new WeakMap(),
     implicit: !!opts.implicitIds,
     last: -1,
     onRoot(root, frame) {
@@ -77,6 +78,7 @@ export function record(opts) {
   );
 
   const tick = () => {
+    timer = natives.setTimeout(tick, TICK_MS); // first, so an error below cannot stop the ticks
     for (const root of roots) {
       if (!ids.isLive(root)) continue;
       const now = Array.from(/** @type {any} */ (root).adoptedStyleSheets || []);
@@ -94,8 +96,8 @@ export function record(opts) {
         canvasSeen.set(c, img);
         if (img && img !== prev) mutations.push({ o: "img", i: ids.peek(c), img });
       }
+      mutations.checkForms(root); // values set by script fire no input event
     }
-    timer = natives.setTimeout(tick, TICK_MS);
   };
   let timer = natives.setTimeout(tick, TICK_MS);
 

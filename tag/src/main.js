@@ -7,6 +7,8 @@
 import { createNatives } from "./natives.js";
 import { createHost } from "./ui/host.js";
 import { createSession } from "./session.js";
+import { createTabStore } from "./storage.js";
+import { createTabGuard } from "./tabs.js";
 
 export const VERSION = "0.1.0";
 
@@ -18,24 +20,38 @@ export function start(opts) {
   /** @type {any} */
   const w = window;
   if (w.CoBrowse && w.CoBrowse.version) return w.CoBrowse;
+  if (window.top !== window) return null; // frames: the top page captures them
   try {
     const ui = createHost();
     const natives = createNatives(ui.root);
-    const session = createSession({ site: opts.site, server: opts.server, natives, ui });
+    const store = createTabStore(opts.site, natives);
+    const tabs = createTabGuard(opts.site, natives, () => store.get("token"));
+    /** @type {ReturnType<typeof createSession>|null} */
+    let session = null;
+    let stopped = false;
     const api = {
       version: VERSION,
       stop() {
         try {
-          session.stop();
+          stopped = true;
+          if (session) session.stop();
+          tabs.stop();
           ui.remove();
         } catch (e) {
           console.warn("[cobrowse]", e);
         }
       },
-      info: () => session.info(),
-      snapshot: () => session.snapshot(),
+      info: () => (session ? session.info() : null),
+      snapshot: () => session && session.snapshot(),
     };
     w.CoBrowse = api;
+    // A duplicated tab carries a copy of this tab's sessionStorage: it must start as a
+    // new visitor, never join the other tab's session.
+    tabs.check(store.get("token")).then(natives.guard((/** @type {boolean} */ duplicate) => {
+      if (stopped) return;
+      if (duplicate) store.clear();
+      session = createSession({ site: opts.site, server: opts.server, natives, ui, store });
+    }));
     return api;
   } catch (err) {
     console.warn("[cobrowse] the tag could not start", err);

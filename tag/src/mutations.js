@@ -6,10 +6,13 @@
  * @module mutations
  */
 import { adoptedTexts, sheetText } from "./cssom.js";
-import { attributeValue, formState, serializeSubtree } from "./serialize.js";
+import { attributeValue, formKey, formState, serializeSubtree } from "./serialize.js";
 
 /** Milliseconds mutations are gathered before they are sent as one batch. */
 const BATCH_MS = 60;
+/** Form fields compared per root and check (values set by script, see checkForms). */
+const FORM_CHECK_MAX = 2000;
+const FIELDS = "input,textarea,select";
 const OBSERVE = { childList: true, attributes: true, characterData: true, subtree: true };
 
 /**
@@ -19,6 +22,7 @@ const OBSERVE = { childList: true, attributes: true, characterData: true, subtre
  * @property {(root: Document|ShadowRoot) => void} adoptedChanged
  * @property {(el: Element) => void} replace  re-serialize an element (a frame navigated, a canvas...)
  * @property {(op: any) => void} push  queue an extra op (canvas images)
+ * @property {(root: Document|ShadowRoot) => void} checkForms  send form values that changed without an input event
  * @property {() => void} flush
  * @property {() => void} discard  forget pending changes (a full snapshot follows)
  * @property {() => void} stop
@@ -142,7 +146,10 @@ export function createMutationCapture(ctx, natives, emit) {
     for (const el of props) {
       if (!ids.isLive(el)) continue;
       const p = formState(el, ctx.maskedNodes.has(el) || masker.isMasked(el), masker);
-      if (p) ops.push({ o: "prop", i: ids.peek(el), p });
+      const key = formKey(p);
+      if (!p || ctx.formSeen.get(el) === key) continue; // the replica has it already
+      ctx.formSeen.set(el, key);
+      ops.push({ o: "prop", i: ids.peek(el), p });
     }
   };
 
@@ -206,6 +213,28 @@ export function createMutationCapture(ctx, natives, emit) {
     push(op) {
       extra.push(op);
       schedule();
+    },
+    checkForms(root) {
+      // Scripts set .value/.checked/.selectedIndex without events (autofill helpers,
+      // "copy billing address" buttons): compare each captured field with what was sent.
+      // A few microseconds per field, every TICK_MS; no DOM prototype is patched.
+      let fields;
+      try {
+        fields = root.querySelectorAll(FIELDS);
+      } catch (e) {
+        return;
+      }
+      const n = Math.min(fields.length, FORM_CHECK_MAX);
+      let changed = false;
+      for (let i = 0; i < n; i++) {
+        const el = fields[i];
+        if (!ids.isLive(el)) continue;
+        if (formKey(formState(el, ctx.maskedNodes.has(el), masker)) !== ctx.formSeen.get(el)) {
+          props.add(el);
+          changed = true;
+        }
+      }
+      if (changed) schedule();
     },
     flush,
     discard() {

@@ -24,6 +24,7 @@ const ABSOLUTE = /^(?:[a-z][a-z0-9+.-]*:|#)/i;
  * @property {(root: Document|ShadowRoot, frame: Element|null) => void} onRoot  a shadow root or frame document was captured
  * @property {WeakSet<CSSStyleSheet>} dirtySheets  sheets changed through the CSSOM since load
  * @property {WeakSet<Element>} maskedNodes  elements captured as masked (filled by the serializer)
+ * @property {WeakMap<Element, string>} formSeen  form state last sent per field (formKey)
  * @property {boolean} [implicit]  omit "i" when it is the previous node's id + 1 (hello config.implicit_ids)
  * @property {number} [last]  the id written last (for implicit ids)
  */
@@ -71,6 +72,17 @@ export function formState(el, masked, masker) {
     return { selected };
   }
   return null;
+}
+
+/**
+ * A form state as a short string, to tell cheaply whether a field changed since it was sent.
+ * @param {{value?: string, checked?: boolean, selected?: number[]}|null} p
+ */
+export function formKey(p) {
+  if (!p) return "";
+  if (p.value !== undefined) return "v" + p.value;
+  if (p.checked !== undefined) return p.checked ? "c1" : "c0";
+  return "s" + (p.selected || []).join(",");
 }
 
 /**
@@ -232,6 +244,7 @@ function special(el, name, out, m, ctx) {
     case "select": {
       const p = formState(el, m, ctx.masker);
       if (p) out.p = p;
+      ctx.formSeen.set(el, formKey(p));
       break;
     }
     case "style": {

@@ -6,7 +6,6 @@
  * @module session
  */
 import { CAPTURE_KINDS, CONTROL_KINDS } from "./kinds.js";
-import { createTabStore } from "./storage.js";
 import { createTransport } from "./transport.js";
 import { createMasker } from "./mask.js";
 import { record } from "./capture.js";
@@ -21,11 +20,10 @@ const CONTROL = new Set(CONTROL_KINDS);
 const agentName = (agent) => (agent && typeof agent === "object" ? agent.display || agent.name : agent) || "";
 
 /**
- * @param {{site: string, server: string, natives: import("./natives.js").Natives, ui: import("./ui/host.js").UiHost}} o
+ * @param {{site: string, server: string, natives: import("./natives.js").Natives, ui: import("./ui/host.js").UiHost, store: import("./storage.js").TabStore}} o
  */
 export function createSession(o) {
-  const { natives, ui } = o;
-  const store = createTabStore(o.site, natives);
+  const { natives, ui, store } = o;
   /** @type {{mask: string[], origins: string[], hold: number}} */
   let config = { mask: [], origins: [], hold: 25 };
   let masker = createMasker([]);
@@ -157,8 +155,11 @@ export function createSession(o) {
     else if (ev.k === "selection") overlay.selection(rangeOf(ev.r, rec));
     else if (ev.k === "scroll" && el) {
       rec.quietScroll();
-      if (el.nodeType === 9) (el.defaultView || window).scrollTo(ev.x, ev.y);
-      else if (el.scrollTo) el.scrollTo(ev.x, ev.y);
+      // "instant": a page with scroll-behavior: smooth would otherwise animate every step
+      // of the agent's scrolling, lagging behind and echoing intermediate positions.
+      const to = { left: ev.x, top: ev.y, behavior: /** @type {ScrollBehavior} */ ("instant") };
+      if (el.nodeType === 9) (el.defaultView || window).scrollTo(to);
+      else if (el.scrollTo) el.scrollTo(to);
     } else if (CONTROL.has(ev.k)) {
       const why = replayControl(ev, s.mode, {
         nodeOf: (id) => rec.ids.nodeOf(id),

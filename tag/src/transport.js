@@ -23,6 +23,16 @@ export function backoff(attempt, random) {
 }
 
 /**
+ * gzip a request body with the browser's CompressionStream (sent with `z=1`).
+ * @param {string} text
+ * @returns {Promise<Uint8Array>}
+ */
+export async function gzipText(text) {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
  * @typedef {Object} TransportOptions
  * @property {string} server  base URL ending in "/"
  * @property {string} site
@@ -70,12 +80,6 @@ export function createTransport(o) {
     });
   const wake = () => Array.from(sleepers).forEach((f) => f());
 
-  /** @param {string} text */
-  const gzip = async (text) => {
-    const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  };
-
   /**
    * One POST with a hard timeout. Resolves {status, json}; rejects on network failure.
    * @param {string} path @param {any} body @param {number} timeoutMs
@@ -86,7 +90,7 @@ export function createTransport(o) {
     let data = text;
     let query = "?r=" + natives.random().toString(36).slice(2);
     if (text.length > GZIP_OVER && typeof CompressionStream === "function") {
-      data = await gzip(text);
+      data = await gzipText(text);
       query += "&z=1";
     }
     const ctrl = new natives.AbortController();

@@ -65,18 +65,36 @@ def browser():
         instance.close()
 
 
+def display_name(agent_name: str) -> str:
+    """The name the visitor sees for ``agent_name`` (the agent fixture's display name)."""
+    return "Alice " + agent_name[-4:]
+
+
 @pytest.fixture
 def agent_name(directory):
     """A fresh agent for this test, added through the same store the CLI writes."""
     name = "agent-" + uuid.uuid4().hex[:8]
     directory.put_agent(Agent(name=name, password_hash=hash_password(PASSWORD),
-                              display="Alice " + name[-4:]))
+                              display=display_name(name)))
     return name
 
 
 @pytest.fixture
-def visitor_context(browser):
-    context = browser.new_context(viewport=VISITOR_VIEWPORT)
+def agent_display(agent_name):
+    """The agent's display name, as the visitor sees it on the agent's pointer."""
+    return display_name(agent_name)
+
+
+@pytest.fixture
+def visitor_viewport():
+    """The visitor's window size; a test may override it with
+    ``@pytest.mark.parametrize("visitor_viewport", [...])``."""
+    return VISITOR_VIEWPORT
+
+
+@pytest.fixture
+def visitor_context(browser, visitor_viewport):
+    context = browser.new_context(viewport=visitor_viewport)
     context.set_default_timeout(15000)
     yield context
     context.close()

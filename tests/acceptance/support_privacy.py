@@ -206,6 +206,7 @@ cache_log {dir}/cache.log
 access_log stdio:{dir}/access.log squid
 logfile_rotate 0
 netdb_filename none
+pinger_enable off
 coredump_dir {dir}
 # no disk cache, a small memory cache, caching on
 cache_mem 8 MB

@@ -30,6 +30,8 @@ export class Control {
     this.hooks = hooks;
     /** @type {Map<number, number>} pending typing per field id */
     this.typing = new Map();
+    /** @type {Element|null} the control a label click is being passed on to */
+    this.forwarded = null;
   }
 
   /**
@@ -72,6 +74,7 @@ export class Control {
    */
   click(e) {
     const el = this.targetOf(e);
+    if (el && el === this.forwarded) return; // a label passed its click on: already shown and sent
     const p = pointOf(this.replica, e);
     if (!el || !p) {
       e.preventDefault();
@@ -97,7 +100,16 @@ export class Control {
       this.hooks.note(NOTES.masked);
       return;
     }
-    if (field && !(nameOf(field) === 'input' && BUTTON_TYPES.has(field.type))) return; // typed and changed: see changed()
+    if (field && !(nameOf(field) === 'input' && BUTTON_TYPES.has(field.type))) {
+      // Typed and changed: see changed(). A label's click goes on to its control at once
+      // (in the same task): that second click is not a second highlight.
+      const control = nameOf(field) === 'label' ? /** @type {HTMLLabelElement} */ (field).control : null;
+      if (control) {
+        this.forwarded = control;
+        window.setTimeout(() => { this.forwarded = null; }, 0);
+      }
+      return;
+    }
     e.preventDefault();
     const href = link && (attrOf(link, 'href') || attrOf(link, 'xlink:href') || '');
     if (link && href && !href.startsWith('#') && /^https?:/i.test(href.trim())) {

@@ -64,14 +64,19 @@ export class ConversationList {
   render() {
     const waiting = this.items.filter((c) => c.status === 'waiting');
     const mine = this.items.filter((c) => c.status !== 'waiting' && c.mine);
-    const focused = /** @type {HTMLElement|null} */ (document.activeElement)?.dataset?.conversation;
+    // Keep the keyboard focus on the same control across a re-render (a new visitor
+    // arriving must not throw the agent's focus back to the top of the page).
+    const active = /** @type {HTMLElement|null} */ (document.activeElement);
+    const focused = active && this.root.contains(active) ? active.closest('[data-conversation]') : null;
+    const kind = active?.classList.contains('conv-take') ? '.conv-take' : '.conv-open';
+    const id = /** @type {HTMLElement|null} */ (focused)?.dataset.conversation;
     this.root.replaceChildren(
       this.section('Waiting', waiting, 'No visitor is waiting.'),
       this.section('Mine', mine, 'Take a waiting conversation to start.'),
     );
-    if (focused) {
-      const again = this.root.querySelector(`[data-conversation="${CSS.escape(focused)}"] .conv-open`);
-      /** @type {HTMLElement|null} */ (again)?.focus();
+    if (id) {
+      const item = this.root.querySelector(`li[data-conversation="${CSS.escape(id)}"]`);
+      /** @type {HTMLElement|null} */ (item?.querySelector(kind) || item?.querySelector('.conv-open'))?.focus();
     }
   }
 

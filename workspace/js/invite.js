@@ -55,12 +55,21 @@ export class InviteControl {
   constructor(actions, banner, hooks) {
     this.hooks = hooks;
     this.banner = banner;
+    /** What the banner shows now (see update). */
+    this.bannerKey = '';
     this.button = /** @type {HTMLButtonElement} */ (h('button', {
       type: 'button', class: 'cobrowse-button', testid: 'cobrowse-button', 'aria-haspopup': 'menu',
       'aria-expanded': 'false', 'aria-describedby': 'cobrowse-reason', onclick: () => this.toggle(),
     }, h('span', { class: 'icon-cobrowse', 'aria-hidden': 'true' }), 'Co-browse'));
     this.reason = h('span', { id: 'cobrowse-reason', class: 'cobrowse-reason', testid: 'cobrowse-disabled-reason' });
-    this.menu = h('div', { class: 'mode-menu', role: 'menu', hidden: true, 'aria-label': 'Co-browse mode', onkeydown: (/** @type {KeyboardEvent} */ e) => this.menuKey(e) },
+    this.menu = h('div', {
+      class: 'mode-menu', role: 'menu', hidden: true, 'aria-label': 'Co-browse mode',
+      onkeydown: (/** @type {KeyboardEvent} */ e) => this.menuKey(e),
+      // Tabbing away closes the menu, as a click elsewhere does.
+      onfocusout: (/** @type {FocusEvent} */ e) => {
+        if (!this.menu.hidden && e.relatedTarget && !this.menu.contains(/** @type {Node} */ (e.relatedTarget))) this.closeMenu(false);
+      },
+    },
       this.option('view', 'cobrowse-mode-view'), this.option('shared', 'cobrowse-mode-shared'));
     actions.replaceChildren(h('div', { class: 'invite' }, this.button, this.menu), this.reason);
     document.addEventListener('click', (e) => {
@@ -91,9 +100,20 @@ export class InviteControl {
     this.reason.textContent = blocker && v.conversation?.mine && v.conversation.status === 'open' ? blocker : '';
     if (blocker) this.closeMenu(false);
     const here = v.conversation?.id;
-    if (v.invitation && here && v.invitation.conversation === here) this.showPending(v.invitation);
+    const pending = v.invitation && here && v.invitation.conversation === here ? v.invitation : null;
+    // Render only what changed: every poll answer calls update(), and rebuilding the banner
+    // would take the keyboard focus away from its button.
+    const key = pending ? `pending|${pending.id}|${pending.mode}` : v.result ? `result|${v.result.state}|${v.result.message || ''}` : '';
+    if (key === this.bannerKey) return;
+    this.bannerKey = key;
+    const hadFocus = this.banner.contains(document.activeElement);
+    if (pending) this.showPending(pending);
     else if (v.result) this.showResult(v.result);
     else this.banner.replaceChildren();
+    if (hadFocus) {
+      const next = !this.button.disabled ? this.button : this.banner.querySelector('button');
+      /** @type {HTMLElement|null} */ (next)?.focus();
+    }
   }
 
   /**
@@ -155,6 +175,9 @@ export class InviteControl {
       e.preventDefault();
       const next = (at + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
       items[next].focus();
+    } else if (e.key === 'Home' || e.key === 'End') {
+      e.preventDefault();
+      items[e.key === 'Home' ? 0 : items.length - 1].focus();
     }
   }
 }

@@ -144,7 +144,9 @@ export class WidgetChrome {
     this.endedEl.replaceChildren(h('p', {}, text), h('p', { class: 'muted' }, 'Nothing of the visitor\'s page is kept.'));
     this.endedEl.hidden = false;
     this.closeBtn.hidden = false;
+    const hadFocus = this.root.contains(document.activeElement);
     for (const b of [this.switchBtn, this.endBtn]) /** @type {HTMLButtonElement} */ (b).disabled = true;
+    if (hadFocus) this.closeBtn.focus(); // the focused End button was just disabled
     this.scaler.querySelector('iframe')?.remove();
   }
 
@@ -155,8 +157,9 @@ export class WidgetChrome {
    * @returns {number}
    */
   fit(vw, vh) {
-    const W = this.stage.clientWidth;
-    const H = this.stage.clientHeight;
+    const pad = getComputedStyle(this.stage);
+    const W = this.stage.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight);
+    const H = this.stage.clientHeight - parseFloat(pad.paddingTop) - parseFloat(pad.paddingBottom);
     const scale = W > 0 && H > 0 ? Math.min(W / vw, H / vh, MAX_SCALE) : 1;
     this.scaler.style.width = `${vw}px`;
     this.scaler.style.height = `${vh}px`;

@@ -45,7 +45,13 @@ export class Workspace {
     });
     this.widget = new CobrowseWidget(byId('widget'), {
       send: (events, opts) => this.send(events, opts),
-      onClose: () => { this.widget.close(); this.layout(); },
+      onClose: () => {
+        this.widget.close();
+        this.layout();
+        // The focused Close button is gone: back to the conversation.
+        const next = !this.invite.button.disabled ? this.invite.button : this.chat.input;
+        if (!next.hasAttribute('disabled') && this.chat.conv) next.focus();
+      },
     });
     byId('logout').addEventListener('click', () => this.signOut());
   }
@@ -128,6 +134,8 @@ export class Workspace {
     const conversation = this.openId;
     if (!conversation) return;
     this.results.delete(conversation);
+    // The chosen menu item disappears: keep the keyboard in the conversation.
+    if (!this.chat.input.disabled) this.chat.input.focus();
     const results = await this.act([{ k: 'invite', conversation, mode }]);
     const id = results?.[0]?.invitation;
     if (id && !this.session) this.invitation = { id: String(id), conversation, mode };

@@ -15,6 +15,25 @@ export const MODE_WORDS = Object.freeze({
 const KEEP = 100;
 
 /**
+ * The launcher's speech bubble as inline SVG built with DOM calls: an emoji would need an
+ * emoji font (headless and minimal systems have none) and innerHTML trips Trusted Types.
+ */
+function bubbleIcon() {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "26");
+  svg.setAttribute("height", "26");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const path = document.createElementNS(NS, "path");
+  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+  path.setAttribute("fill", "#fff");
+  svg.appendChild(path);
+  return svg;
+}
+
+/**
  * @typedef {Object} ChatOptions
  * @property {import("./host.js").UiHost} ui
  * @property {import("../natives.js").Natives} natives
@@ -29,7 +48,8 @@ const KEEP = 100;
  */
 export function createChatWindow(o) {
   const { ui, natives, store } = o;
-  const launcher = ui.el("button", { class: "launcher", "data-testid": "cobrowse-chat-open", "aria-label": "Chat with us", type: "button" }, "\u{1F4AC}");
+  const launcher = ui.el("button", { class: "launcher", "data-testid": "cobrowse-chat-open", "aria-label": "Chat with us", type: "button" });
+  launcher.appendChild(bubbleIcon());
   const badge = ui.el("span", { class: "badge", "data-testid": "cobrowse-chat-unread", hidden: "" }, "0");
   launcher.appendChild(badge);
   const panel = ui.el("section", { class: "panel", "data-testid": "cobrowse-chat-panel", role: "dialog", "aria-label": "Chat", hidden: "" });

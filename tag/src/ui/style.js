@@ -10,8 +10,9 @@ export const CSS = `
 *{box-sizing:border-box;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f}
 button{cursor:pointer;border:0;border-radius:8px;padding:8px 12px;background:#0b57d0;color:#fff;font-weight:600}
 button.secondary{background:#e8eaed;color:#1d1d1f}
-.launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;padding:0;font-size:24px;
-  box-shadow:0 4px 16px rgba(0,0,0,.25);z-index:2}
+.launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;padding:0;
+  display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px rgba(0,0,0,.25);z-index:2}
+.launcher svg{display:block}
 .badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#d93025;color:#fff;
   font-size:12px;line-height:20px;text-align:center;padding:0 5px}
 .badge[hidden]{display:none}

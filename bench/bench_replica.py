@@ -1,0 +1,201 @@
+"""Time from the visitor's Accept click to the agent's replica fully shown (issue 5).
+
+    .venv/bin/python bench/bench_replica.py [--runs 3] [--kbit 1500] [--only demo|big]
+
+One gunicorn (demo mode, embedded broker) on loopback; the visitor and the agent are two
+real Chromium contexts at 1280x720, the agent in the workspace. Two pages: the demo's travel
+page and a ~2 MB DOM page (the Python docs' genindex-all.html, served under the demo origin
+with the tag added). Two links for the visitor: loopback, and an upstream limited to
+1,500 kbit/s by a token-bucket proxy (bench/throttle_proxy.py) whose origin is added to the
+demo site (COBROWSE_PUBLIC_URL). The agent is always on loopback.
+
+"Fully shown" is the replica iframe's data-ready attribute, set when the snapshot is applied
+(workspace/js/replica.js). Printed per case: median and worst of the runs, the split (Accept
+to first byte of the snapshot at the workspace, then receiving, then building), what the
+visitor uploaded, and the element counts of the page and of the replica. Target: under 3 s
+for the 2 MB page at 1,500 kbit/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.throttle_proxy import ThrottleProxy  # noqa: E402
+from tests.support.servers import Gunicorn, free_port  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "bench-replica-password"
+SIZE = {"width": 1280, "height": 720}
+PYDOC = Path("/usr/share/doc/python3/html").resolve()
+BIG = "genindex-all.html"
+TAG = '<script src="/tag/cobrowse.js" data-site="demo" async></script>'
+PAGES = {"demo": "/demo/travel.html", "big": f"/demo/pydoc/{BIG}"}
+TARGET_S = 3.0
+
+# Marks in the agent's page: when the snapshot starts arriving, when the build starts, when
+# the replica is ready (MutationObserver callbacks, so within a task of the change).
+WATCH = """() => {
+  const marks = window.__bench = {};
+  const mark = (k) => { if (!(k in marks)) marks[k] = Date.now(); };
+  new MutationObserver(() => {
+    const frame = document.querySelector('[data-testid=cobrowse-replica]');
+    if (frame && frame.dataset.ready) mark('ready');
+    const bar = document.querySelector('[data-testid=cobrowse-progress]');
+    if (bar && !bar.hidden) {
+      const text = bar.textContent || '';
+      if (text.startsWith('Receiving')) mark('receiving');
+      if (text.startsWith('Building')) mark('building');
+    }
+  }).observe(document.body, { subtree: true, attributes: true, childList: true, characterData: true });
+}"""
+
+# Elements of a document, its open shadow roots and same-origin frames (scripts are never
+# captured, so they are not counted).
+COUNT = """(root) => {
+  let n = 0;
+  const docs = [root];
+  while (docs.length) {
+    const d = docs.pop();
+    for (const el of d.querySelectorAll('*')) {
+      if (/^(script|noscript)$/.test(el.localName)) continue;
+      n += 1;
+      if (el.shadowRoot) docs.push(el.shadowRoot);
+      if (el.localName === 'iframe' && el.contentDocument) docs.push(el.contentDocument);
+    }
+  }
+  return n;
+}"""
+REPLICA = "document.querySelector('[data-testid=cobrowse-replica]').contentDocument"
+
+
+def serve_pydoc(route):
+    """The Python docs under /demo/pydoc/, with the tag added to the big page."""
+    name = route.request.url.split("/demo/pydoc/", 1)[1].split("?", 1)[0]
+    file = (PYDOC / name).resolve()
+    if not file.is_relative_to(PYDOC) or not file.is_file():
+        return route.fulfill(status=404, body="")
+    if file.name == BIG:
+        html = file.read_text()
+        html = re.sub(r"<head>", "<head>" + TAG, html, count=1)
+        return route.fulfill(status=200, body=html, content_type="text/html; charset=utf-8")
+    kind = {".css": "text/css", ".js": "text/javascript", ".png": "image/png",
+            ".svg": "image/svg+xml"}.get(file.suffix, "application/octet-stream")
+    route.fulfill(status=200, body=file.read_bytes(), content_type=kind)
+
+
+class Bench:
+    def __init__(self, browser, server_url: str, runs: int):
+        self.browser = browser
+        self.url = server_url
+        self.runs = runs
+        self.agent = browser.new_context(viewport=SIZE).new_page()
+        self.agent.set_default_timeout(60000)
+        self.agent.goto(f"{self.url}/workspace/")
+        self.agent.get_by_test_id("login-username").fill("demo")
+        self.agent.get_by_test_id("login-password").fill(PASSWORD)
+        self.agent.get_by_test_id("login-submit").click()
+        self.agent.get_by_test_id("agent-name").filter(has_text="Demo").wait_for()
+
+    def once(self, origin: str, path: str) -> dict:
+        ctx = self.browser.new_context(viewport=SIZE)
+        ctx.set_default_timeout(60000)
+        ctx.route("**/demo/pydoc/**", serve_pydoc)
+        visitor = ctx.new_page()
+        sent: list[int] = []
+        visitor.on("request", lambda r: sent.append(len(r.post_data_buffer or b""))
+                   if "/api/v1/send" in r.url else None)
+        visitor.goto(origin + path, wait_until="load")
+        visitor.get_by_test_id("cobrowse-chat-open").click()
+        visitor.get_by_test_id("cobrowse-chat-input").fill("Hello, can you help me?")
+        visitor.get_by_test_id("cobrowse-chat-send").click()
+
+        agent = self.agent
+        agent.get_by_test_id("conversation-take").first.click()
+        agent.locator("[data-testid=chat-input]:enabled").wait_for()
+        agent.locator("[data-testid=cobrowse-button]:enabled").click()
+        agent.get_by_test_id("cobrowse-mode-shared").click()
+        accept = visitor.get_by_test_id("cobrowse-accept")
+        accept.wait_for()
+        agent.evaluate(WATCH)
+        visitor_elements = visitor.evaluate(f"() => ({COUNT})(document)")
+        sent.clear()
+        t0 = accept.evaluate("b => { const t = Date.now(); b.click(); return t; }")
+        agent.wait_for_function("() => window.__bench && window.__bench.ready", polling=50)
+        marks = agent.evaluate("() => window.__bench")
+        replica_elements = agent.evaluate(f"() => ({COUNT})({REPLICA})")
+        upload = sum(sent)
+
+        agent.get_by_test_id("cobrowse-end").click()
+        agent.locator("[data-testid=cobrowse-status][data-state=ended]").wait_for()
+        agent.get_by_test_id("cobrowse-close").click()
+        agent.get_by_test_id("conversation-close").click()
+        ctx.close()
+        first = marks.get("receiving") or marks.get("building") or marks["ready"]
+        building = marks.get("building") or marks["ready"]
+        return {"total": (marks["ready"] - t0) / 1000, "first": (first - t0) / 1000,
+                "receive": (building - first) / 1000, "build": (marks["ready"] - building) / 1000,
+                "upload": upload, "page_el": visitor_elements, "replica_el": replica_elements}
+
+    def case(self, name: str, origin: str, path: str) -> dict:
+        results = [self.once(origin, path) for _ in range(self.runs)]
+        median = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        worst = max(r["total"] for r in results)
+        print(f"{name:<34} {median['total']:6.2f} s  (worst {worst:5.2f})  "
+              f"to first byte {median['first']:5.2f}  receive {median['receive']:5.2f}  "
+              f"build {median['build']:5.2f}  upload {median['upload'] / 1024:7.1f} KB  "
+              f"elements {int(median['page_el'])}/{int(median['replica_el'])}", flush=True)
+        return {"name": name, **median, "worst": worst}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--kbit", type=float, default=1500.0)
+    parser.add_argument("--only", choices=sorted(PAGES))
+    args = parser.parse_args()
+    if not (PYDOC / BIG).exists():
+        raise SystemExit(f"{PYDOC / BIG} is missing: apt-get install python3-doc")
+    from playwright.sync_api import sync_playwright
+
+    proxy_port = free_port()
+    env = {"COBROWSE_DEMO_PASSWORD": PASSWORD,
+           "COBROWSE_PUBLIC_URL": f"http://127.0.0.1:{proxy_port}"}
+    with Gunicorn(env=env) as server:
+        proxy = ThrottleProxy(server.port, args.kbit, port=proxy_port).start()
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                try:
+                    bench = Bench(browser, server.url, args.runs)
+                    print(f"Accept -> replica ready, median of {args.runs} "
+                          f"(visitor and agent at {SIZE['width']}x{SIZE['height']}):")
+                    rows = []
+                    for page, path in PAGES.items():
+                        if args.only and page != args.only:
+                            continue
+                        label = "demo travel page" if page == "demo" else "2 MB DOM page"
+                        rows.append(bench.case(f"{label}, loopback", server.url, path))
+                        rows.append(bench.case(f"{label}, {args.kbit:,.0f} kbit/s up",
+                                               f"http://127.0.0.1:{proxy_port}", path))
+                finally:
+                    browser.close()
+        finally:
+            proxy.stop()
+    slow = [r for r in rows if "2 MB" in r["name"] and "kbit" in r["name"]]
+    if slow:
+        verdict = "met" if slow[0]["total"] < TARGET_S else "NOT met"
+        print(f"target: 2 MB page at {args.kbit:,.0f} kbit/s under {TARGET_S:.0f} s: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

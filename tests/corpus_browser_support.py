@@ -1,0 +1,303 @@
+"""Helpers for tests/test_corpus_browser.py: the XSS corpora in real Chromium, end to end.
+
+Visitor side (way a): pages of ~100 payloads under the demo site's origin, each payload
+parsed by the page itself into its own container, more added later as mutations. Agent side:
+a watch on the agent's whole browser context (requests, dialogs, console, a canary on
+alert/confirm/prompt/print) and a walk over the replica's documents. Way b: crafted
+snapshot and mutation events built from the same payloads (html5lib, like
+sanitize_corpus_support), batched per chunk.
+"""
+
+from __future__ import annotations
+
+import json
+
+import html5lib
+
+from tests.sanitize_corpus_support import Ids, node_of
+
+CHUNK = 100
+SNAP, LATE, ATTR = "CBX-SNAP-", "CBX-LATE-", "CBX-ATTR-"
+
+
+def chunks(payloads, size=CHUNK):
+    """[(k, name, html)] lists of about ``size``; k is the payload's index in the corpora."""
+    numbered = [(k, name, html) for k, (name, html) in enumerate(payloads)]
+    return [numbered[i:i + size] for i in range(0, len(numbered), size)]
+
+
+# --- way a: the visitor's pages ----------------------------------------------------------
+
+VISITOR_CSP = "script-src 'self'; object-src 'none'"
+
+LOADER_JS = """(() => {
+  const items = JSON.parse(document.getElementById('cbx-payloads').textContent);
+  const snap = document.getElementById('cbx-snap');
+  for (const [k, html] of items) {
+    const box = document.createElement('div');
+    box.className = 'cbx-payload';
+    try { box.innerHTML = html; } catch (e) { /* the payload's own problem */ }
+    snap.append(box);
+  }
+})();
+"""
+
+
+def chunk_page(n: int, chunk) -> str:
+    """The attacker's page of chunk ``n``: the tag, the payloads as data, and the loader (an
+    external script, so the page's CSP can forbid inline script on the visitor's side)."""
+    data = json.dumps([[k, html] for k, _, html in chunk]).replace("<", "\\u003c")
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Corpus {n}</title>
+<script src="/tag/cobrowse.js" data-site="demo" async></script>
+<script type="application/json" id="cbx-payloads">{data}</script></head>
+<body><h1>Corpus chunk {n}</h1><div id="cbx-snap"></div><div id="cbx-late"></div>
+<div id="cbx-shells"></div><p id="cbx-done">waiting</p><p id="cbx-end">{SNAP}{n}</p>
+<script src="/demo/cbx-loader.js"></script></body></html>"""
+
+
+# After the replica shows the chunk: every payload again (add ops), and for every element
+# of every payload an empty element of the same name (add ops) whose attributes are set
+# afterwards (attr ops, see SET_ATTRIBUTES_JS).
+ADD_LATE_JS = """(marker) => {
+  const items = JSON.parse(document.getElementById('cbx-payloads').textContent);
+  const late = document.getElementById('cbx-late');
+  const shellBox = document.getElementById('cbx-shells');
+  const shells = [];
+  for (const [k, html] of items) {
+    const box = document.createElement('div');
+    box.className = 'cbx-late';
+    try { box.innerHTML = html; } catch (e) { /* ignored */ }
+    late.append(box);
+    const t = document.createElement('template');
+    try { t.innerHTML = html; } catch (e) { continue; }
+    for (const el of t.content.querySelectorAll('*')) {
+      let shell;
+      try { shell = document.createElementNS(el.namespaceURI, el.localName); } catch (e) { continue; }
+      shells.push([shell, Array.from(el.attributes, (a) => [a.namespaceURI, a.name, a.value])]);
+      shellBox.append(shell);
+    }
+  }
+  window.cbxShells = shells;
+  const m = document.createElement('p');
+  m.textContent = marker;
+  late.append(m);
+  return shells.length;
+}"""
+
+SET_ATTRIBUTES_JS = """(marker) => {
+  let count = 0;
+  for (const [shell, attrs] of window.cbxShells) {
+    for (const [ns, name, value] of attrs) {
+      try { shell.setAttributeNS(ns, name, value); count++; } catch (e) { /* bad name */ }
+    }
+  }
+  document.getElementById('cbx-done').firstChild.data = marker;
+  return count;
+}"""
+
+
+# --- the agent's browser -----------------------------------------------------------------
+
+# In every frame of the agent's context (where scripts may run at all): the functions the
+# payloads call leave a trace on the frame and on the top window, then do their usual thing
+# (so a dialog still opens and the dialog listener sees it too).
+CANARY_JS = """(() => {
+  for (const name of ['alert', 'confirm', 'prompt', 'print', 'open']) {
+    const original = window[name];
+    window[name] = function (...args) {
+      (window.cbxCanary = window.cbxCanary || []).push(name);
+      try { (top.cbxCanary = top.cbxCanary || []).push(name + '@' + location.href); } catch (e) { /* cross-origin */ }
+      return original.apply(this, args);
+    };
+  }
+})();"""
+
+# The replica's documents, walked from the workspace's top page (same origin): text for the
+# markers, counts of the payload containers, and what must never be there.
+INSPECT_JS = """() => {
+  const frame = document.querySelector('[data-testid="cobrowse-replica"]');
+  const out = { ready: false, text: '', payloads: 0, late: 0, bad: [], canary: [], docs: 0 };
+  if (window.cbxCanary) out.canary.push('top: ' + window.cbxCanary.join(','));
+  if (!frame || !frame.contentDocument || !frame.contentDocument.body) return out;
+  out.ready = true;
+  out.text = frame.contentDocument.body.textContent;
+  const strip = (v) => v.replace(/[\\u0000-\\u0020\\u007f-\\u00a0\\u200b-\\u200f\\ufeff]/g, '').toLowerCase();
+  // A URL already made absolute (http/https) may hold any word in its path.
+  const css = (v) => strip(v).replace(/url\\(\\s*("https?:\\/\\/[^"]*"|'https?:\\/\\/[^']*'|https?:\\/\\/[^'"()\\s]*)\\s*\\)/g, 'url()');
+  const roots = [[frame.contentDocument, frame.contentWindow, 'replica']];
+  while (roots.length) {
+    const [root, win, where] = roots.pop();
+    out.docs++;
+    if (win && win.cbxCanary) out.canary.push(where + ': ' + win.cbxCanary.join(','));
+    for (const el of root.querySelectorAll('*')) {
+      const name = el.localName.toLowerCase();
+      if (name === 'script') out.bad.push(where + ' <script>');
+      if (el.classList.contains('cbx-payload')) out.payloads++;
+      if (el.classList.contains('cbx-late')) out.late++;
+      for (const a of el.attributes) {
+        const v = strip(a.value);
+        if (/^on/i.test(a.name)) out.bad.push(`${where} <${name} ${a.name}>`);
+        const prose = /^(title|alt|class|id|name|value|placeholder|label|aria-.*|data-.*)$/i.test(a.name);
+        if ((!prose && (/^(javascript|vbscript|livescript):/.test(v) || /^data:(text|application|image\\/svg)/.test(v)))
+            || ((a.name === 'style') && /javascript:|expression\\(/.test(css(a.value))) || a.name === 'srcdoc') {
+          out.bad.push(`${where} <${name} ${a.name}=${a.value.slice(0, 80)}>`);
+        }
+      }
+      if (name === 'style') {
+        const text = css(el.textContent);
+        const hit = text.search(/javascript:|expression\\(/);
+        if (hit >= 0) out.bad.push(`${where} <style> with script: ${text.slice(Math.max(0, hit - 60), hit + 60)}`);
+      }
+      if (el.shadowRoot) roots.push([el.shadowRoot, null, where + ' shadow']);
+      if (name === 'iframe' || name === 'frame') {
+        try { if (el.contentDocument) roots.push([el.contentDocument, el.contentWindow, where + ' frame']); }
+        catch (e) { out.bad.push(where + ' cross-origin frame'); }
+      }
+    }
+  }
+  return out;
+}"""
+
+
+class AgentWatch:
+    """Everything the agent's browser context did: requests (every page and frame), dialogs,
+    console lines about blocked scripts or resources. Requests outside the allow-list are
+    recorded and aborted (no DNS wait)."""
+
+    def __init__(self, context, allowed: tuple[str, ...]):
+        self.allowed = tuple(o.rstrip("/") + "/" for o in allowed) + ("data:",)
+        self.requests: list[str] = []
+        self.outside: list[str] = []
+        self.dialogs: list[str] = []
+        self.console: list[str] = []
+        context.add_init_script(CANARY_JS)
+        context.on("request", self._request)
+        context.on("page", self.watch_page)
+        context.route(lambda url: not url.startswith(self.allowed), self._abort)
+
+    def _request(self, request):
+        self.requests.append(request.url)
+        if not request.url.startswith(self.allowed):
+            self.outside.append(request.url)
+
+    def _abort(self, route):
+        if route.request.url not in self.outside:
+            self.outside.append(route.request.url)
+        route.abort()
+
+    def watch_page(self, page):
+        page.on("dialog", self._dialog)
+        page.on("console", lambda m: self.console.append(m.text))
+        page.on("pageerror", lambda e: self.console.append(f"pageerror {e}"))
+
+    def _dialog(self, dialog):
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def scripts_tried(self) -> list[str]:
+        return [m for m in self.console if "script" in m.lower() and (
+            "blocked" in m.lower() or "refused" in m.lower())]
+
+    def blocked_loads(self) -> list[str]:
+        return [m for m in self.console if "Content Security Policy" in m]
+
+
+def inspect(agent_page) -> dict:
+    return agent_page.evaluate(INSPECT_JS)
+
+
+def wait_marker(agent_page, marker: str, timeout: float = 20.0) -> dict:
+    """Poll the replica until its text holds ``marker``; returns the last inspection."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = inspect(agent_page)
+        if marker in seen["text"] and not agent_page.evaluate(
+                "() => !!document.querySelector('[data-testid=cobrowse-progress]:not([hidden])')"):
+            return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the replica never showed {marker!r} "
+                                 f"(ready={seen['ready']}, text ends {seen['text'][-200:]!r})")
+        agent_page.wait_for_timeout(100)
+
+
+# --- way b: crafted events ---------------------------------------------------------------
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def crafted_snapshot(chunk, n: int, url: str, ids: Ids) -> tuple[dict, dict]:
+    """One snapshot holding every payload of ``chunk``: each parsed as a whole document by
+    html5lib, its head's children put in the snapshot's head, the rest (body renamed to a
+    div, its attributes kept) in a container of its own. Returns the event and the ids of
+    the places mutations go to."""
+    doc_id, doctype_id, html_id, head_id, body_id = (ids() for _ in range(5))
+    head, boxes = [], []
+    for _k, _name, payload in chunk:
+        tree = html5lib.parse(payload, treebuilder="etree", namespaceHTMLElements=True)
+        box = {"i": ids(), "t": 1, "n": "div", "a": {"class": "cbx-payload"}, "c": []}
+        for part in tree:
+            local = _local(part.tag)
+            if local == "head":
+                head += [node for node in (node_of(child, ids) for child in part) if node]
+                continue
+            node = node_of(part, ids)
+            if node is None:
+                continue
+            if local == "body":
+                node["n"] = "div"
+            box["c"].append(node)
+        boxes.append(box)
+    places = {k: ids() for k in ("late", "shells", "done", "done_text", "end", "end_text")}
+    body = [*boxes,
+            {"i": places["late"], "t": 1, "n": "div", "a": {"id": "cbx-late"}, "c": []},
+            {"i": places["shells"], "t": 1, "n": "div", "a": {"id": "cbx-shells"}, "c": []},
+            {"i": places["done"], "t": 1, "n": "p", "a": {}, "c": [
+                {"i": places["done_text"], "t": 3, "x": "waiting"}]},
+            {"i": places["end"], "t": 1, "n": "p", "a": {}, "c": [
+                {"i": places["end_text"], "t": 3, "x": f"{SNAP}{n}"}]}]
+    doc = {"i": doc_id, "t": 9, "c": [
+        {"i": doctype_id, "t": 10, "n": "html"},
+        {"i": html_id, "t": 1, "n": "html", "a": {}, "c": [
+            {"i": head_id, "t": 1, "n": "head", "a": {}, "c": head},
+            {"i": body_id, "t": 1, "n": "body", "a": {}, "c": body}]}]}
+    places["doc"] = doc_id
+    event = {"k": "snapshot", "doc": doc, "url": url, "title": f"Crafted {n}",
+             "vw": 1000, "vh": 700, "sx": 0, "sy": 0}
+    return event, places
+
+
+def crafted_mutations(chunk, n: int, places: dict, ids: Ids) -> list[dict]:
+    """Three mutation events for ``chunk``: (1) each payload's fragment added in a container
+    of its own, (2) an empty element of the same name for every element of every payload,
+    (3) the attributes of those elements set on them by attr ops, the text of their <style>s
+    set by css ops, and a text op on a known node. Each ends with its marker."""
+    adds, shells, later = [], [], []
+    for _k, _name, payload in chunk:
+        fragment = html5lib.parseFragment(payload, treebuilder="etree",
+                                          namespaceHTMLElements=True)
+        wrapper = node_of(fragment, ids) or {"c": []}
+        adds.append({"o": "add", "p": places["late"], "b": None, "n": {
+            "i": ids(), "t": 1, "n": "div", "a": {"class": "cbx-late"}, "c": wrapper["c"]}})
+        stack = list(reversed(wrapper["c"]))
+        while stack:
+            node = stack.pop()
+            if node.get("t") != 1:
+                continue
+            shell = {"i": ids(), "t": 1, "n": node["n"], "a": {}, "c": []}
+            if "ns" in node:
+                shell["ns"] = node["ns"]
+            shells.append({"o": "add", "p": places["shells"], "b": None, "n": shell})
+            for key, value in node.get("a", {}).items():
+                later.append({"o": "attr", "i": shell["i"], "a": key, "v": value})
+            if node["n"] == "style":
+                text = "".join(c.get("x", "") for c in node.get("c", []) if c.get("t") == 3)
+                later.append({"o": "css", "i": shell["i"], "css": text})
+            stack.extend(reversed(node.get("c", [])))
+    adds.append({"o": "add", "p": places["late"], "b": None, "n": {
+        "i": ids(), "t": 1, "n": "p", "a": {}, "c": [{"i": ids(), "t": 3, "x": f"{LATE}{n}"}]}})
+    later.append({"o": "text", "i": places["done_text"], "x": f"{ATTR}{n}"})
+    return [{"k": "mutation", "m": adds}, {"k": "mutation", "m": shells},
+            {"k": "mutation", "m": later}]

@@ -1,0 +1,196 @@
+"""The XSS corpora (../shared/corpora/xss) end to end in real Chromium (issue 4, Tests):
+
+(a) through the real product: each payload placed in a page of the demo site by the page
+    itself, captured by the real tag (in the snapshot, then again as added subtrees and as
+    attribute changes), sent through real gunicorn, rebuilt in the real workspace;
+(b) crafted over HTTP: a visitor that bypasses the tag posts snapshot and mutation events
+    made from the same payloads straight to /api/v1/send; the real workspace renders them.
+
+In both, for every chunk of ~100 payloads: no dialog in the agent's browser, no script run
+(a canary on alert/confirm/prompt/print/open in every frame; no <script>, on* attribute or
+javascript: URL in the replica's documents; no blocked script in the console), no request
+from the agent's browser outside the server's own origins, and the chunk's markers (and
+every payload's container) did arrive in the replica.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.acceptance.flows import agent_invite, agent_take, visitor_accept, visitor_chat
+from tests.corpus_browser_support import (
+    ATTR,
+    LATE,
+    LOADER_JS,
+    SET_ATTRIBUTES_JS,
+    SNAP,
+    VISITOR_CSP,
+    ADD_LATE_JS,
+    AgentWatch,
+    chunk_page,
+    chunks,
+    crafted_mutations,
+    crafted_snapshot,
+    wait_marker,
+)
+from tests.sanitize_corpus_support import Ids, load_payloads
+from tests.support.actors import Visitor, http_transport
+from tests.support.servers import Gunicorn
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              # tests/support/servers.py keeps its log file open for the server's life.
+              pytest.mark.filterwarnings("ignore::ResourceWarning"),
+              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "demo-password-for-tests"
+PAYLOADS = load_payloads()
+
+
+@pytest.fixture
+def server():
+    with Gunicorn(env={"COBROWSE_DEMO_PASSWORD": PASSWORD, "COBROWSE_POLL_HOLD": "10"}) as g:
+        g.base = f"http://localhost:{g.port}"
+        g.origins = (g.base, f"http://127.0.0.1:{g.port}")
+        yield g
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def agent(browser, server):
+    """The real workspace signed in as the demo agent, in a context of its own, watched."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(20000)
+    watch = AgentWatch(context, server.origins)
+    page = context.new_page()
+    page.goto(f"{server.base}/workspace/")
+    page.get_by_test_id("login-username").fill("demo")
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("logout").wait_for()
+    page.watch = watch
+    yield page
+    context.close()
+
+
+def check_walls(agent, watch: AgentWatch, seen: dict, what: str, expect_boxes: int,
+                late: bool = True):
+    """The three assertions (dialog, script, requests) plus: the chunk did arrive."""
+    agent.wait_for_timeout(150)  # let image loads and errors of the last ops happen
+    from tests.corpus_browser_support import inspect
+
+    now = inspect(agent)
+    assert watch.dialogs == [], f"{what}: dialogs in the agent's browser {watch.dialogs}"
+    assert now["canary"] == [], f"{what}: script ran in the workspace {now['canary']}"
+    assert now["bad"] == [], f"{what}: dangerous constructs in the replica {now['bad'][:20]}"
+    assert watch.scripts_tried() == [], f"{what}: scripts blocked by a wall {watch.scripts_tried()[:5]}"
+    assert watch.outside == [], f"{what}: requests outside the allow-list {watch.outside[:10]}"
+    assert agent.url.endswith("/workspace/"), f"{what}: the workspace navigated to {agent.url}"
+    assert now["payloads"] == expect_boxes, (what, "payload containers in the replica",
+                                             now["payloads"], expect_boxes)
+    if late:
+        assert now["late"] == expect_boxes, (what, "late containers", now["late"], expect_boxes)
+
+
+def test_corpora_through_the_tag(browser, server, agent):
+    started = time.monotonic()
+    parts = chunks(PAYLOADS)
+    pages = {f"/demo/cbx-{n}.html": chunk_page(n, part) for n, part in enumerate(parts)}
+
+    visitor_context = browser.new_context(viewport={"width": 1000, "height": 700})
+    visitor_context.set_default_timeout(20000)
+
+    def serve(route):
+        url = route.request.url
+        path = url.split("?", 1)[0].removeprefix(server.base)
+        if path in pages:
+            return route.fulfill(body=pages[path], content_type="text/html; charset=utf-8",
+                                 headers={"Content-Security-Policy": VISITOR_CSP})
+        if path == "/demo/cbx-loader.js":
+            return route.fulfill(body=LOADER_JS, content_type="text/javascript")
+        if url.startswith(server.base + "/"):
+            return route.continue_()
+        return route.abort()  # the payloads' own fetches: the attacker's side, not tested
+
+    visitor_context.route("**/*", serve)
+    try:
+        visitor = visitor_context.new_page()
+        visitor.on("dialog", lambda d: d.dismiss())
+        visitor.goto(f"{server.base}/demo/cbx-0.html")
+        visitor.wait_for_function("() => window.CoBrowse !== undefined")
+        agent_take(agent, visitor_chat(visitor))
+        agent_invite(agent, "view")
+        visitor_accept(visitor)
+        cases = 0
+        for n, part in enumerate(parts):
+            if n:
+                visitor.goto(f"{server.base}/demo/cbx-{n}.html")
+            assert visitor.url == f"{server.base}/demo/cbx-{n}.html", visitor.url
+            seen = wait_marker(agent, f"{SNAP}{n}")
+            assert seen["payloads"] == len(part), (n, seen["payloads"])
+            shells = visitor.evaluate(ADD_LATE_JS, f"{LATE}{n}")
+            wait_marker(agent, f"{LATE}{n}")
+            attrs = visitor.evaluate(SET_ATTRIBUTES_JS, f"{ATTR}{n}")
+            wait_marker(agent, f"{ATTR}{n}")
+            check_walls(agent, agent.watch, seen, f"tag chunk {n}", len(part))
+            assert visitor.url == f"{server.base}/demo/cbx-{n}.html", visitor.url
+            cases += 2 * len(part)
+            print(f"\n  tag chunk {n}: {len(part)} payloads as snapshot + as mutations "
+                  f"({shells} shell elements, {attrs} attribute ops)", end="")
+        print(f"\n(a) through the tag: {len(PAYLOADS)} payloads x 2 ways (snapshot, mutations) "
+              f"= {cases} cases; {len(agent.watch.requests)} agent requests, all on the server's "
+              f"origins; {len(agent.watch.blocked_loads())} CSP console lines; "
+              f"{time.monotonic() - started:.1f}s")
+    finally:
+        visitor_context.close()
+
+
+def test_corpora_crafted_over_http(server, agent):
+    started = time.monotonic()
+    visitor = Visitor(http_transport(server.url), site="demo", origin=server.base)
+    visitor.hello()
+    hello = f"crafted visitor {time.time_ns()}"
+    visitor.send({"k": "chat", "text": hello})
+    agent_take(agent, hello)
+    agent_invite(agent, "view")
+    deadline = time.monotonic() + 15
+    while not any(e["k"] == "invite" for e in visitor.seen):
+        assert time.monotonic() < deadline, visitor.kinds()
+        visitor.poll(hold=1)
+    visitor.send({"k": "invite.accept", "invitation": visitor.last("invite")["invitation"]})
+
+    cases = 0
+    parts = chunks(PAYLOADS)
+    for n, part in enumerate(parts):
+        ids = Ids(1)
+        snapshot, places = crafted_snapshot(part, n, f"{server.base}/demo/crafted-{n}.html", ids)
+        visitor.send(snapshot)
+        seen = wait_marker(agent, f"{SNAP}{n}")
+        assert seen["payloads"] == len(part), (n, seen["payloads"])
+        adds, shells, later = crafted_mutations(part, n, places, ids)
+        visitor.send(adds)
+        wait_marker(agent, f"{LATE}{n}")
+        visitor.send(shells)
+        visitor.send(later)
+        wait_marker(agent, f"{ATTR}{n}")
+        visitor.poll(hold=0)  # the visitor stays "here"
+        check_walls(agent, agent.watch, seen, f"crafted chunk {n}", len(part))
+        cases += 2 * len(part)
+        print(f"\n  crafted chunk {n}: {len(part)} payloads as a snapshot + as mutations "
+              f"({len(shells['m'])} shells, {len(later['m'])} attr/css/text ops)", end="")
+    print(f"\n(b) crafted over HTTP: {len(PAYLOADS)} payloads x 2 ways (snapshot, mutations) "
+          f"= {cases} cases; {len(agent.watch.requests)} agent requests, all on the server's "
+          f"origins; {time.monotonic() - started:.1f}s")
