@@ -22,6 +22,7 @@ import argparse
 import re
 import statistics
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +47,10 @@ TARGET_S = 3.0
 WATCH = """() => {
   const marks = window.__bench = {};
   const mark = (k) => { if (!(k in marks)) marks[k] = Date.now(); };
+  marks.longest = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) marks.longest = Math.max(marks.longest, e.duration);
+  }).observe({ type: 'longtask' });
   new MutationObserver(() => {
     const frame = document.querySelector('[data-testid=cobrowse-replica]');
     if (frame && frame.dataset.ready) mark('ready');
@@ -110,8 +115,11 @@ class Bench:
         ctx.set_default_timeout(60000)
         ctx.route("**/demo/pydoc/**", serve_pydoc)
         visitor = ctx.new_page()
-        sent: list[int] = []
-        visitor.on("request", lambda r: sent.append(len(r.post_data_buffer or b""))
+        sent: list[tuple[float, int]] = []  # (when, bytes) of each send of the tag
+        done: list[float] = []
+        visitor.on("request", lambda r: sent.append((time.time(), len(r.post_data_buffer or b"")))
+                   if "/api/v1/send" in r.url else None)
+        visitor.on("requestfinished", lambda r: done.append(time.time())
                    if "/api/v1/send" in r.url else None)
         visitor.goto(origin + path, wait_until="load")
         visitor.get_by_test_id("cobrowse-chat-open").click()
@@ -128,11 +136,18 @@ class Bench:
         agent.evaluate(WATCH)
         visitor_elements = visitor.evaluate(f"() => ({COUNT})(document)")
         sent.clear()
+        done.clear()
         t0 = accept.evaluate("b => { const t = Date.now(); b.click(); return t; }")
         agent.wait_for_function("() => window.__bench && window.__bench.ready", polling=50)
         marks = agent.evaluate("() => window.__bench")
         replica_elements = agent.evaluate(f"() => ({COUNT})({REPLICA})")
-        upload = sum(sent)
+        upload = sum(n for _, n in sent)
+        # The snapshot is the tag's first big send: when it left, and when its answer came.
+        largest = max(n for _, n in sent)
+        big = next(k for k, (_, n) in enumerate(sent) if n >= largest / 2)
+        later = [t for t in done if t >= sent[big][0]]
+        capture = sent[big][0] - t0 / 1000
+        send = (min(later) - sent[big][0]) if later else float("nan")
 
         agent.get_by_test_id("cobrowse-end").click()
         agent.locator("[data-testid=cobrowse-status][data-state=ended]").wait_for()
@@ -143,15 +158,17 @@ class Bench:
         building = marks.get("building") or marks["ready"]
         return {"total": (marks["ready"] - t0) / 1000, "first": (first - t0) / 1000,
                 "receive": (building - first) / 1000, "build": (marks["ready"] - building) / 1000,
-                "upload": upload, "page_el": visitor_elements, "replica_el": replica_elements}
+                "longest": marks["longest"] / 1000, "capture": capture, "send": send, "upload": upload,
+                "page_el": visitor_elements, "replica_el": replica_elements}
 
     def case(self, name: str, origin: str, path: str) -> dict:
         results = [self.once(origin, path) for _ in range(self.runs)]
         median = {k: statistics.median(r[k] for r in results) for k in results[0]}
         worst = max(r["total"] for r in results)
-        print(f"{name:<34} {median['total']:6.2f} s  (worst {worst:5.2f})  "
-              f"to first byte {median['first']:5.2f}  receive {median['receive']:5.2f}  "
-              f"build {median['build']:5.2f}  upload {median['upload'] / 1024:7.1f} KB  "
+        print(f"{name:<34} {median['total']:5.2f} s (worst {worst:5.2f}) | "
+              f"capture {median['capture']:4.2f}  send {median['send']:4.2f}  "
+              f"to workspace {median['first']:4.2f}  receive {median['receive']:4.2f}  "
+              f"build {median['build']:4.2f} (longest task {median['longest']:4.2f}) | upload {median['upload'] / 1024:5.0f} KB  "
               f"elements {int(median['page_el'])}/{int(median['replica_el'])}", flush=True)
         return {"name": name, **median, "worst": worst}
 

@@ -125,3 +125,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # The stall figure needs a gevent-patched process of its own.
+    import subprocess
+
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "sanitize_stall.py")],
+                   check=True)

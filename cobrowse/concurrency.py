@@ -52,3 +52,20 @@ def sleep(seconds: float) -> None:
 def monotonic() -> float:
     """Seconds from a clock that never goes back; for deadlines and TTLs, not timestamps."""
     return time.monotonic()
+
+
+def run_blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run CPU-heavy ``fn`` without stalling the other requests of this worker.
+
+    Under gevent (the module ``threading`` is patched) it runs in gevent's pool of real OS
+    threads: the interpreter switches threads every few milliseconds, so parked polls keep
+    being answered while a 2 MB snapshot is sanitized. Without gevent it runs inline (the
+    caller is already on its own thread). The only place the project touches gevent.
+    """
+    try:
+        from gevent import get_hub, monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return fn(*args, **kwargs)
+    if not monkey.is_module_patched("threading"):
+        return fn(*args, **kwargs)
+    return get_hub().threadpool.apply(fn, args, kwargs)

@@ -89,10 +89,15 @@ def session_index(sid: str) -> str:
     return f"s:{{{sid}}}:idx"
 
 
+def session_page_url(sid: str) -> str:
+    """The URL of the visitor's current page (for resolving a mutation's relative URLs)."""
+    return f"s:{{{sid}}}:url"
+
+
 def session_keys(sid: str) -> tuple[str, ...]:
     """Everything a session stores: deleted when it ends (sessions are never recorded)."""
     return (session(sid), session_stream(sid, "agent"), session_stream(sid, "visitor"),
-            session_index(sid))
+            session_index(sid), session_page_url(sid))
 
 
 def signin(digest: str) -> str:

@@ -7,22 +7,12 @@ visitor's page: input into a masked field and navigation off the site are refuse
 
 from __future__ import annotations
 
-import inspect
-
 from . import concurrency, keys
 from .errors import BadRequest, Refused
 from .node_ids import expand_event
 from .outbox import Outbox
 from .protocol import origin_of
 from .sanitize import SanitizeError, SitePolicy, is_masked, sanitize_mutation, sanitize_snapshot
-
-_SNAPSHOT_TAKES_YIELD = "yield_every" in inspect.signature(sanitize_snapshot).parameters
-
-
-def _cooperate() -> None:
-    """Let other greenlets (parked polls) run during a long sanitize."""
-    concurrency.sleep(0)
-
 
 class Relay:
     """Moves one side's session events to the other side's session stream."""
@@ -57,11 +47,10 @@ class Relay:
 
     def _snapshot(self, sess: dict, event: dict) -> dict:
         try:
-            if _SNAPSHOT_TAKES_YIELD:
-                clean, index = sanitize_snapshot(event, self.policy(sess["site"]),
-                                                 yield_every=_cooperate)
-            else:
-                clean, index = sanitize_snapshot(event, self.policy(sess["site"]))
+            # Off the event loop: a big page takes a few hundred milliseconds of CPU, and the
+            # other sessions' parked polls in this worker must not wait for it (issue 4).
+            clean, index = concurrency.run_blocking(sanitize_snapshot, event,
+                                                    self.policy(sess["site"]))
         except SanitizeError as err:
             raise BadRequest(f"snapshot refused: {err}", code="bad_snapshot") from err
         idx = keys.session_index(sess["id"])
@@ -70,7 +59,7 @@ class Relay:
         for start in range(0, len(items), 5000):
             chunk = {str(k): v for k, v in items[start:start + 5000]}
             self.broker.hset(idx, chunk, ttl=self.config.session_ttl)
-        self.broker.set(keys.session(sess["id"]) + ":url", clean.get("url") or "",
+        self.broker.set(keys.session_page_url(sess["id"]), clean.get("url") or "",
                         ttl=self.config.session_ttl)
         return clean
 
@@ -84,7 +73,7 @@ class Relay:
         return lookup
 
     def _mutation(self, sess: dict, event: dict) -> dict:
-        page_url = self.broker.get(keys.session(sess["id"]) + ":url") or ""
+        page_url = self.broker.get(keys.session_page_url(sess["id"])) or ""
         try:
             clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
                                                self._lookup(sess["id"]), page_url)

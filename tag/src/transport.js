@@ -11,6 +11,8 @@ const MAX_EVENTS = 500;
 const GZIP_OVER = 1024;
 const FIRST_DELAY = 1000;
 const MAX_DELAY = 30000;
+/** sendBeacon refuses bodies over 64 KiB: keep clear of it. */
+const BEACON_MAX = 60000;
 
 /**
  * Exponential backoff with jitter: attempt 1 waits 0.5-1 s, then doubling, capped at 30 s.
@@ -224,7 +226,7 @@ export function createTransport(o) {
         }
         if (!running) return;
         if (r && r.status >= 200 && r.status < 300) {
-          seq = inflight.seq;
+          seq = Math.max(seq, inflight.seq); // a beacon may have gone after it
           inflight = null;
           sendFailures = 0;
           o.onStatus(true);
@@ -291,12 +293,25 @@ export function createTransport(o) {
       wake();
       pump().catch(() => {});
     },
-    /** Best-effort last event when the page goes away (sendBeacon). @param {any} ev */
+    /**
+     * Best-effort last event when the page goes away (sendBeacon), with what is still queued.
+     * A send is often in flight then (the click on the link that leaves): it left before
+     * this beacon, so the beacon takes the seq after it.
+     * @param {any} ev
+     */
     beacon(ev) {
-      if (!ready || inflight || queue.length || !token || !navigator.sendBeacon) return;
-      const body = natives.stringify({ token, seq: seq + 1, events: [ev] });
+      if (!ready || !token || !navigator.sendBeacon) return;
+      const next = (inflight ? inflight.seq : seq) + 1;
+      const blob = (/** @type {any[]} */ events) =>
+        new Blob([natives.stringify({ token, seq: next, events })], { type: "text/plain;charset=UTF-8" });
+      let events = queue.slice(0, MAX_EVENTS - 1).concat([ev]);
+      let body = blob(events);
+      if (body.size > BEACON_MAX) body = blob((events = [ev])); // the rest is lost with the page anyway
       try {
-        if (navigator.sendBeacon(o.server + "api/v1/send?r=" + natives.random().toString(36).slice(2), new Blob([body], { type: "text/plain;charset=UTF-8" }))) seq++;
+        if (navigator.sendBeacon(o.server + "api/v1/send?r=" + natives.random().toString(36).slice(2), body)) {
+          queue = queue.slice(events.length - 1);
+          seq = next; // back from the bfcache, the next send follows the beacon
+        }
       } catch (e) {
         /* best effort */
       }

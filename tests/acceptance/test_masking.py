@@ -51,7 +51,7 @@ def test_masked_secret_never_leaves_the_visitor(kind, stack, visitor_context, vi
     page, masked, ordinary, _ = CASES[kind]
     log = RequestLog(visitor_context, stack.base)
     visitor.goto(f"{stack.base}/demo/{page}")
-    visitor.wait_for_function("window.CoBrowse !== undefined")
+    visitor.wait_for_function("!!(window.CoBrowse && CoBrowse.info)")
     rep = flows.start_cobrowse(visitor, agent, "shared")
     expect(rep.locator(masked)).to_have_count(1)
 

@@ -17,7 +17,7 @@ def session_id(page) -> str | None:
 
 def wait_tag(page) -> None:
     """The tag of ``page`` is loaded and has heard from the server (hello answered)."""
-    page.wait_for_function("window.CoBrowse !== undefined && CoBrowse.info().state !== null")
+    page.wait_for_function("!!(window.CoBrowse && CoBrowse.info && CoBrowse.info().state)")
 
 
 def footer_link(page, href: str):
