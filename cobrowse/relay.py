@@ -14,6 +14,7 @@ from .outbox import Outbox
 from .protocol import origin_of
 from .sanitize import SanitizeError, SitePolicy, is_masked, sanitize_mutation, sanitize_snapshot
 
+
 class Relay:
     """Moves one side's session events to the other side's session stream."""
 
