@@ -30,15 +30,45 @@ def chunks(payloads, size=CHUNK):
 
 VISITOR_CSP = "script-src 'self'; object-src 'none'"
 
-LOADER_JS = """(() => {
-  const items = JSON.parse(document.getElementById('cbx-payloads').textContent);
-  const snap = document.getElementById('cbx-snap');
-  for (const [k, html] of items) {
-    const box = document.createElement('div');
-    box.className = 'cbx-payload';
-    try { box.innerHTML = html; } catch (e) { /* the payload's own problem */ }
-    snap.append(box);
-  }
+# The payloads clobber the page's DOM on purpose (<img name=createElement>, <form> with an
+# <input name=attributes>...), so every script here calls the prototypes' own functions.
+PRISTINE_JS = r"""
+  const D = Document.prototype, E = Element.prototype, N = Node.prototype;
+  const get = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const P = {
+    create: (name) => D.createElement.call(document, name),
+    createNS: (ns, name) => D.createElementNS.call(document, ns, name),
+    byId: (id) => D.getElementById.call(document, id),
+    append: (parent, child) => N.appendChild.call(parent, child),
+    html: (el, text) => Object.getOwnPropertyDescriptor(E, 'innerHTML').set.call(el, text),
+    text: (el, text) => Object.getOwnPropertyDescriptor(N, 'textContent').set.call(el, text),
+    all: (root) => Array.from(DocumentFragment.prototype.querySelectorAll.call(root, '*')),
+    attrs: (el) => Array.from(get(E, 'attributes').call(el), (a) => [a.namespaceURI, a.name, a.value]),
+    ns: (el) => get(E, 'namespaceURI').call(el),
+    local: (el) => get(E, 'localName').call(el),
+    setNS: (el, ns, name, value) => E.setAttributeNS.call(el, ns, name, value),
+    content: (t) => get(HTMLTemplateElement.prototype, 'content').call(t),
+  };
+"""
+
+# Runs on the visitor's page once the tag has started (a page that clobbers document before
+# the tag starts breaks the tag: reported, a tag issue), then fills the page.
+LOADER_JS = """(() => {""" + PRISTINE_JS + """
+  const items = JSON.parse(P.byId('cbx-payloads').textContent);
+  const refs = { snap: P.byId('cbx-snap'), late: P.byId('cbx-late'), shells: P.byId('cbx-shells'),
+                 done: P.byId('cbx-done'), end: P.byId('cbx-end') };
+  window.cbx = { P, items, refs };
+  const fill = () => {
+    for (const [k, html] of items) {
+      const box = P.create('div');
+      box.className = 'cbx-payload';
+      try { P.html(box, html); } catch (e) { /* the payload's own problem */ }
+      P.append(refs.snap, box);
+    }
+    P.text(refs.end, refs.end.dataset.marker);
+  };
+  const wait = () => (window.CoBrowse ? fill() : setTimeout(wait, 10));
+  wait();
 })();
 """
 
@@ -51,7 +81,8 @@ def chunk_page(n: int, chunk) -> str:
 <script src="/tag/cobrowse.js" data-site="demo" async></script>
 <script type="application/json" id="cbx-payloads">{data}</script></head>
 <body><h1>Corpus chunk {n}</h1><div id="cbx-snap"></div><div id="cbx-late"></div>
-<div id="cbx-shells"></div><p id="cbx-done">waiting</p><p id="cbx-end">{SNAP}{n}</p>
+<div id="cbx-shells"></div><p id="cbx-done">waiting</p>
+<p id="cbx-end" data-marker="{SNAP}{n}">loading</p>
 <script src="/demo/cbx-loader.js"></script></body></html>"""
 
 
@@ -59,39 +90,38 @@ def chunk_page(n: int, chunk) -> str:
 # of every payload an empty element of the same name (add ops) whose attributes are set
 # afterwards (attr ops, see SET_ATTRIBUTES_JS).
 ADD_LATE_JS = """(marker) => {
-  const items = JSON.parse(document.getElementById('cbx-payloads').textContent);
-  const late = document.getElementById('cbx-late');
-  const shellBox = document.getElementById('cbx-shells');
+  const { P, items, refs } = window.cbx;
   const shells = [];
   for (const [k, html] of items) {
-    const box = document.createElement('div');
+    const box = P.create('div');
     box.className = 'cbx-late';
-    try { box.innerHTML = html; } catch (e) { /* ignored */ }
-    late.append(box);
-    const t = document.createElement('template');
-    try { t.innerHTML = html; } catch (e) { continue; }
-    for (const el of t.content.querySelectorAll('*')) {
+    try { P.html(box, html); } catch (e) { /* ignored */ }
+    P.append(refs.late, box);
+    const t = P.create('template');
+    try { P.html(t, html); } catch (e) { continue; }
+    for (const el of P.all(P.content(t))) {
       let shell;
-      try { shell = document.createElementNS(el.namespaceURI, el.localName); } catch (e) { continue; }
-      shells.push([shell, Array.from(el.attributes, (a) => [a.namespaceURI, a.name, a.value])]);
-      shellBox.append(shell);
+      try { shell = P.createNS(P.ns(el), P.local(el)); } catch (e) { continue; }
+      shells.push([shell, P.attrs(el)]);
+      P.append(refs.shells, shell);
     }
   }
-  window.cbxShells = shells;
-  const m = document.createElement('p');
-  m.textContent = marker;
-  late.append(m);
+  window.cbx.shells = shells;
+  const m = P.create('p');
+  P.text(m, marker);
+  P.append(refs.late, m);
   return shells.length;
 }"""
 
 SET_ATTRIBUTES_JS = """(marker) => {
+  const { P, refs, shells } = window.cbx;
   let count = 0;
-  for (const [shell, attrs] of window.cbxShells) {
+  for (const [shell, attrs] of shells) {
     for (const [ns, name, value] of attrs) {
-      try { shell.setAttributeNS(ns, name, value); count++; } catch (e) { /* bad name */ }
+      try { P.setNS(shell, ns, name, value); count++; } catch (e) { /* bad name */ }
     }
   }
-  document.getElementById('cbx-done').firstChild.data = marker;
+  P.text(refs.done, marker);
   return count;
 }"""
 
@@ -118,23 +148,38 @@ INSPECT_JS = """() => {
   const frame = document.querySelector('[data-testid="cobrowse-replica"]');
   const out = { ready: false, text: '', payloads: 0, late: 0, bad: [], canary: [], docs: 0 };
   if (window.cbxCanary) out.canary.push('top: ' + window.cbxCanary.join(','));
-  if (!frame || !frame.contentDocument || !frame.contentDocument.body) return out;
+  // The replica may hold clobbering markup too: read everything through prototype getters.
+  const get = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const G = { body: get(Document.prototype, 'body'), text: get(Node.prototype, 'textContent'),
+    local: get(Element.prototype, 'localName'), ns: get(Element.prototype, 'namespaceURI'), attrs: get(Element.prototype, 'attributes'),
+    cls: get(Element.prototype, 'className'), shadow: get(Element.prototype, 'shadowRoot'),
+    doc: get(HTMLIFrameElement.prototype, 'contentDocument'),
+    win: get(HTMLIFrameElement.prototype, 'contentWindow'),
+    fdoc: get(HTMLFrameElement.prototype, 'contentDocument'),
+    fwin: get(HTMLFrameElement.prototype, 'contentWindow') };
+  const all = (root) => (root.nodeType === 9 ? Document.prototype : DocumentFragment.prototype)
+    .querySelectorAll.call(root, '*');
+  const top = frame && G.doc.call(frame);
+  if (!top || !G.body.call(top)) return out;
   out.ready = true;
-  out.text = frame.contentDocument.body.textContent;
+  out.text = G.text.call(G.body.call(top));
+  const root = get(Document.prototype, 'documentElement').call(top);
+  out.old = !!(root && root.cbxOld);
   const strip = (v) => v.replace(/[\\u0000-\\u0020\\u007f-\\u00a0\\u200b-\\u200f\\ufeff]/g, '').toLowerCase();
   // A URL already made absolute (http/https) may hold any word in its path.
   const css = (v) => strip(v).replace(/url\\(\\s*("https?:\\/\\/[^"]*"|'https?:\\/\\/[^']*'|https?:\\/\\/[^'"()\\s]*)\\s*\\)/g, 'url()');
-  const roots = [[frame.contentDocument, frame.contentWindow, 'replica']];
+  const roots = [[top, G.win.call(frame), 'replica']];
   while (roots.length) {
     const [root, win, where] = roots.pop();
     out.docs++;
     if (win && win.cbxCanary) out.canary.push(where + ': ' + win.cbxCanary.join(','));
-    for (const el of root.querySelectorAll('*')) {
-      const name = el.localName.toLowerCase();
+    for (const el of all(root)) {
+      const name = G.local.call(el).toLowerCase();
+      const cls = typeof G.cls.call(el) === 'string' ? G.cls.call(el) : '';
       if (name === 'script') out.bad.push(where + ' <script>');
-      if (el.classList.contains('cbx-payload')) out.payloads++;
-      if (el.classList.contains('cbx-late')) out.late++;
-      for (const a of el.attributes) {
+      if (cls === 'cbx-payload') out.payloads++;
+      if (cls === 'cbx-late') out.late++;
+      for (const a of G.attrs.call(el)) {
         const v = strip(a.value);
         if (/^on/i.test(a.name)) out.bad.push(`${where} <${name} ${a.name}>`);
         const prose = /^(title|alt|class|id|name|value|placeholder|label|aria-.*|data-.*)$/i.test(a.name);
@@ -144,14 +189,15 @@ INSPECT_JS = """() => {
         }
       }
       if (name === 'style') {
-        const text = css(el.textContent);
+        const text = css(G.text.call(el));
         const hit = text.search(/javascript:|expression\\(/);
         if (hit >= 0) out.bad.push(`${where} <style> with script: ${text.slice(Math.max(0, hit - 60), hit + 60)}`);
       }
-      if (el.shadowRoot) roots.push([el.shadowRoot, null, where + ' shadow']);
-      if (name === 'iframe' || name === 'frame') {
-        try { if (el.contentDocument) roots.push([el.contentDocument, el.contentWindow, where + ' frame']); }
-        catch (e) { out.bad.push(where + ' cross-origin frame'); }
+      if (G.shadow.call(el)) roots.push([G.shadow.call(el), null, where + ' shadow']);
+      if ((name === 'iframe' || name === 'frame') && G.ns.call(el) === 'http://www.w3.org/1999/xhtml') {
+        const [d, w] = name === 'iframe' ? [G.doc, G.win] : [G.fdoc, G.fwin];
+        try { const inner = d.call(el); if (inner) roots.push([inner, w.call(el), where + ' frame']); }
+        catch (e) { out.bad.push(`${where} unreadable <${name}>: ${e}`); }
       }
     }
   }
@@ -206,14 +252,21 @@ def inspect(agent_page) -> dict:
     return agent_page.evaluate(INSPECT_JS)
 
 
-def wait_marker(agent_page, marker: str, timeout: float = 20.0) -> dict:
-    """Poll the replica until its text holds ``marker``; returns the last inspection."""
+MARK_JS = """() => {
+  const frame = document.querySelector('[data-testid="cobrowse-replica"]');
+  frame.contentDocument.documentElement.cbxOld = 1;
+}"""
+
+
+def wait_marker(agent_page, marker: str, timeout: float = 20.0, fresh: bool = False) -> dict:
+    """Poll the replica until its text holds ``marker`` (in a document built after MARK_JS
+    when ``fresh``); returns the last inspection."""
     import time
 
     deadline = time.monotonic() + timeout
     while True:
         seen = inspect(agent_page)
-        if marker in seen["text"] and not agent_page.evaluate(
+        if marker in seen["text"] and not (fresh and seen.get("old")) and not agent_page.evaluate(
                 "() => !!document.querySelector('[data-testid=cobrowse-progress]:not([hidden])')"):
             return seen
         if time.monotonic() > deadline:

@@ -24,6 +24,7 @@ from tests.corpus_browser_support import (
     ATTR,
     LATE,
     LOADER_JS,
+    MARK_JS,
     SET_ATTRIBUTES_JS,
     SNAP,
     VISITOR_CSP,
@@ -139,7 +140,11 @@ def test_corpora_through_the_tag(browser, server, agent):
             if n:
                 visitor.goto(f"{server.base}/demo/cbx-{n}.html")
             assert visitor.url == f"{server.base}/demo/cbx-{n}.html", visitor.url
-            seen = wait_marker(agent, f"{SNAP}{n}")
+            wait_marker(agent, f"{SNAP}{n}")  # shown, by a snapshot or by mutations
+            # The snapshot way for sure: a fresh snapshot of the filled page.
+            agent.evaluate(MARK_JS)
+            visitor.evaluate("() => window.CoBrowse.snapshot()")
+            seen = wait_marker(agent, f"{SNAP}{n}", fresh=True)
             assert seen["payloads"] == len(part), (n, seen["payloads"])
             shells = visitor.evaluate(ADD_LATE_JS, f"{LATE}{n}")
             wait_marker(agent, f"{LATE}{n}")

@@ -51,7 +51,8 @@ def test_transcript_keeps_the_chat_without_the_invitation_text(visitor_context, 
         ("visitor", hello), ("agent", reply), ("visitor", later)]
 
     # The stored transcript itself (not only the API's view of it) holds no invitation.
-    stored = redis_client.lrange(f"cobrowse:c:{{{conversation}}}:log", 0, -1)
+    [log_key] = list(redis_client.scan_iter(match=f"*c:{{{conversation}}}:log", count=1000))
+    stored = redis_client.lrange(log_key, 0, -1)
     assert [json.loads(m)["text"] for m in stored] == [hello, reply, later]
     assert not any(invitation.encode() in m or b"would like to see" in m for m in stored)
 
