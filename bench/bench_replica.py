@@ -19,17 +19,18 @@ for the 2 MB page at 1,500 kbit/s.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.throttle_proxy import ThrottleProxy  # noqa: E402
-from tests.support.servers import Gunicorn, free_port  # noqa: E402
+from tests.support.servers import Gunicorn, cli, free_port  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -38,8 +39,8 @@ PASSWORD = "bench-replica-password"
 SIZE = {"width": 1280, "height": 720}
 PYDOC = Path("/usr/share/doc/python3/html").resolve()
 BIG = "genindex-all.html"
-TAG = '<script src="/tag/cobrowse.js" data-site="demo" async></script>'
-PAGES = {"demo": "/demo/travel.html", "big": f"/demo/pydoc/{BIG}"}
+TAG = '<script src="{src}/tag/cobrowse.js" data-site="demo" async></script>'
+DEMO_MASK = ["#card-number", "input[name=card-number]"]
 TARGET_S = 3.0
 
 # Marks in the agent's page: when the snapshot starts arriving, when the build starts, when
@@ -63,6 +64,13 @@ WATCH = """() => {
   }).observe(document.body, { subtree: true, attributes: true, childList: true, characterData: true });
 }"""
 
+# The workspace's own marks (workspace/js/replica.js settle()), as epoch milliseconds.
+MARKS = """() => {
+  const at = (name) => { const m = performance.getEntriesByName(name).pop();
+                         return m ? performance.timeOrigin + m.startTime : 0; };
+  return { ...window.__bench, built: at('cobrowse-replica-built'), styled: at('cobrowse-replica-styled') };
+}"""
+
 # Elements of a document, its open shadow roots and same-origin frames (scripts are never
 # captured, so they are not counted).
 COUNT = """(root) => {
@@ -82,19 +90,39 @@ COUNT = """(root) => {
 REPLICA = "document.querySelector('[data-testid=cobrowse-replica]').contentDocument"
 
 
-def serve_pydoc(route):
-    """The Python docs under /demo/pydoc/, with the tag added to the big page."""
-    name = route.request.url.split("/demo/pydoc/", 1)[1].split("?", 1)[0]
-    file = (PYDOC / name).resolve()
-    if not file.is_relative_to(PYDOC) or not file.is_file():
-        return route.fulfill(status=404, body="")
-    if file.name == BIG:
-        html = file.read_text()
-        html = re.sub(r"<head>", "<head>" + TAG, html, count=1)
-        return route.fulfill(status=200, body=html, content_type="text/html; charset=utf-8")
-    kind = {".css": "text/css", ".js": "text/javascript", ".png": "image/png",
-            ".svg": "image/svg+xml"}.get(file.suffix, "application/octet-stream")
-    route.fulfill(status=200, body=file.read_bytes(), content_type=kind)
+class PydocSite(ThreadingHTTPServer):
+    """The Python docs on their own origin (a site origin of "demo"), the big page with the tag
+    added: under /loop/ the tag talks to the server directly, under /slow/ through the
+    throttling proxy. Style sheets are real files with Last-Modified, as a CDN would serve."""
+
+    def __init__(self, tags: dict[str, str]):
+        tags = {prefix: TAG.format(src=src) for prefix, src in tags.items()}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                prefix, _, name = self.path.split("?", 1)[0].lstrip("/").partition("/")
+                file = (PYDOC / name).resolve()
+                if prefix not in tags or not file.is_relative_to(PYDOC) or not file.is_file():
+                    self.send_error(404)
+                    return
+                body = file.read_bytes()
+                kind = {".css": "text/css", ".js": "text/javascript", ".png": "image/png",
+                        ".html": "text/html; charset=utf-8"}.get(file.suffix, "text/plain")
+                if file.name == BIG:
+                    body = body.replace(b"<head>", b"<head>" + tags[prefix].encode(), 1)
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Last-Modified", self.date_time_string(int(file.stat().st_mtime)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
 class Bench:
@@ -110,10 +138,9 @@ class Bench:
         self.agent.get_by_test_id("login-submit").click()
         self.agent.get_by_test_id("agent-name").filter(has_text="Demo").wait_for()
 
-    def once(self, origin: str, path: str) -> dict:
+    def once(self, url: str) -> dict:
         ctx = self.browser.new_context(viewport=SIZE)
         ctx.set_default_timeout(60000)
-        ctx.route("**/demo/pydoc/**", serve_pydoc)
         visitor = ctx.new_page()
         sent: list[tuple[float, int]] = []  # (when, bytes) of each send of the tag
         done: list[float] = []
@@ -121,7 +148,7 @@ class Bench:
                    if "/api/v1/send" in r.url else None)
         visitor.on("requestfinished", lambda r: done.append(time.time())
                    if "/api/v1/send" in r.url else None)
-        visitor.goto(origin + path, wait_until="load")
+        visitor.goto(url, wait_until="load")
         visitor.get_by_test_id("cobrowse-chat-open").click()
         visitor.get_by_test_id("cobrowse-chat-input").fill("Hello, can you help me?")
         visitor.get_by_test_id("cobrowse-chat-send").click()
@@ -139,7 +166,7 @@ class Bench:
         done.clear()
         t0 = accept.evaluate("b => { const t = Date.now(); b.click(); return t; }")
         agent.wait_for_function("() => window.__bench && window.__bench.ready", polling=50)
-        marks = agent.evaluate("() => window.__bench")
+        marks = agent.evaluate(MARKS)
         replica_elements = agent.evaluate(f"() => ({COUNT})({REPLICA})")
         upload = sum(n for _, n in sent)
         # The snapshot is the tag's first big send: when it left, and when its answer came.
@@ -156,38 +183,59 @@ class Bench:
         ctx.close()
         first = marks.get("receiving") or marks.get("building") or marks["ready"]
         building = marks.get("building") or marks["ready"]
+        built = marks["built"] or marks["ready"]
+        styled = marks["styled"] or built
         return {"total": (marks["ready"] - t0) / 1000, "first": (first - t0) / 1000,
-                "receive": (building - first) / 1000, "build": (marks["ready"] - building) / 1000,
-                "longest": marks["longest"] / 1000, "capture": capture, "send": send, "upload": upload,
-                "page_el": visitor_elements, "replica_el": replica_elements}
+                "receive": (building - first) / 1000, "build": (built - building) / 1000,
+                "styles": (styled - built) / 1000, "paint": (marks["ready"] - styled) / 1000,
+                "longest": marks["longest"] / 1000, "capture": capture, "send": send,
+                "upload": upload, "page_el": visitor_elements, "replica_el": replica_elements}
 
-    def case(self, name: str, origin: str, path: str) -> dict:
-        results = [self.once(origin, path) for _ in range(self.runs)]
+    def case(self, name: str, url: str) -> dict:
+        results = [self.once(url) for _ in range(self.runs)]
         median = {k: statistics.median(r[k] for r in results) for k in results[0]}
         worst = max(r["total"] for r in results)
-        print(f"{name:<34} {median['total']:5.2f} s (worst {worst:5.2f}) | "
-              f"capture {median['capture']:4.2f}  send {median['send']:4.2f}  "
-              f"to workspace {median['first']:4.2f}  receive {median['receive']:4.2f}  "
-              f"build {median['build']:4.2f} (longest task {median['longest']:4.2f}) | upload {median['upload'] / 1024:5.0f} KB  "
-              f"elements {int(median['page_el'])}/{int(median['replica_el'])}", flush=True)
+        print(f"{name:<34} {median['total']:5.2f} s (worst {worst:5.2f}) | visitor: "
+              f"capture {median['capture']:4.2f} send {median['send']:4.2f} | workspace: first "
+              f"byte {median['first']:4.2f} receive {median['receive']:4.2f} build "
+              f"{median['build']:4.2f} styles {median['styles']:4.2f} paint {median['paint']:4.2f}"
+              f" (longest task {median['longest']:4.2f}) | upload {median['upload'] / 1024:4.0f}"
+              f" KB, elements {int(median['page_el'])}/{int(median['replica_el'])}", flush=True)
         return {"name": name, **median, "worst": worst}
+
+
+def cases(server_url: str, proxy_url: str, pydoc_url: str, kbit: float) -> dict[str, dict]:
+    """Page -> {link: visitor URL}."""
+    slow = f"{kbit:,.0f} kbit/s up"
+    return {
+        "demo travel page": {"loopback": f"{server_url}/demo/travel.html",
+                             slow: f"{proxy_url}/demo/travel.html"},
+        "2 MB DOM page": {"loopback": f"{pydoc_url}/loop/{BIG}", slow: f"{pydoc_url}/slow/{BIG}"},
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--kbit", type=float, default=1500.0)
-    parser.add_argument("--only", choices=sorted(PAGES))
+    parser.add_argument("--only", choices=["demo", "big"])
     args = parser.parse_args()
     if not (PYDOC / BIG).exists():
         raise SystemExit(f"{PYDOC / BIG} is missing: apt-get install python3-doc")
     from playwright.sync_api import sync_playwright
 
-    proxy_port = free_port()
-    env = {"COBROWSE_DEMO_PASSWORD": PASSWORD,
-           "COBROWSE_PUBLIC_URL": f"http://127.0.0.1:{proxy_port}"}
+    proxy_url = f"http://127.0.0.1:{free_port()}"
+    env = {"COBROWSE_DEMO_PASSWORD": PASSWORD, "COBROWSE_PUBLIC_URL": proxy_url}
+    rows = []
     with Gunicorn(env=env) as server:
-        proxy = ThrottleProxy(server.port, args.kbit, port=proxy_port).start()
+        proxy = ThrottleProxy(server.port, args.kbit, port=int(proxy_url.rsplit(":", 1)[1])).start()
+        pydoc = PydocSite({"loop": server.url, "slow": proxy_url})
+        # The docs' origin becomes one of the demo site's origins (as an operator would add it).
+        origins = [f"http://localhost:{server.port}", server.url, proxy_url, pydoc.url]
+        added = cli(["site", "add", "demo", *[f"--origin={o}" for o in origins],
+                     *[f"--mask={m}" for m in DEMO_MASK]], server.env)
+        if added.returncode != 0:
+            raise SystemExit(added.stderr)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -195,17 +243,15 @@ def main() -> int:
                     bench = Bench(browser, server.url, args.runs)
                     print(f"Accept -> replica ready, median of {args.runs} "
                           f"(visitor and agent at {SIZE['width']}x{SIZE['height']}):")
-                    rows = []
-                    for page, path in PAGES.items():
-                        if args.only and page != args.only:
+                    for page, links in cases(server.url, proxy_url, pydoc.url, args.kbit).items():
+                        if args.only and (page.startswith("demo") != (args.only == "demo")):
                             continue
-                        label = "demo travel page" if page == "demo" else "2 MB DOM page"
-                        rows.append(bench.case(f"{label}, loopback", server.url, path))
-                        rows.append(bench.case(f"{label}, {args.kbit:,.0f} kbit/s up",
-                                               f"http://127.0.0.1:{proxy_port}", path))
+                        for link, url in links.items():
+                            rows.append(bench.case(f"{page}, {link}", url))
                 finally:
                     browser.close()
         finally:
+            pydoc.shutdown()
             proxy.stop()
     slow = [r for r in rows if "2 MB" in r["name"] and "kbit" in r["name"]]
     if slow:

@@ -45,6 +45,9 @@ TAG_SCRIPT = b'<script src="/tag/cobrowse.js" data-site="bench" async></script>'
 TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html; charset=utf-8",
          ".png": "image/png", ".svg": "image/svg+xml", ".json": "application/json"}
 LONGTASKS = """
+// the tag's gzip (tag/src/transport.js gzipText), for --tag versions that do not export it
+window.__gzip = async (text) => new Uint8Array(await new Response(
+  new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
 window.__lt = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) window.__lt.push(e.duration);
@@ -65,8 +68,8 @@ def rrweb_bundle() -> Path:
 class BenchServer:
     """Static files (docs, tag, rrweb) and a scripted hello/send/poll for one visitor."""
 
-    def __init__(self, rrweb: Path):
-        self.rrweb = rrweb
+    def __init__(self, rrweb: Path, tag: Path = TAG):
+        self.rrweb, self.tag = rrweb, tag
         self.lock = threading.Condition()
         self.outbox: list[dict] = []
         self.state = {"conversation": {"id": "c1", "status": "open"}, "invitation": None,
@@ -126,7 +129,7 @@ class BenchServer:
                 path = urlsplit(self.path).path
                 if path == "/rrweb-snapshot.js":
                     return self._reply(200, server.rrweb.read_bytes(), TYPES[".js"])
-                for prefix, base in (("/tag/", TAG), ("/doc/", DOCS)):
+                for prefix, base in (("/tag/", server.tag), ("/doc/", DOCS)):
                     rel = path[len(prefix):]
                     if path.startswith(prefix) and ".." not in rel and (base / rel).is_file():
                         data = (base / rel).read_bytes()
@@ -178,8 +181,9 @@ class BenchServer:
 
 # One run of ours, in the page: the tag's own modules, the tag's own path.
 OURS = """async () => {
-  const [{ record }, { createMasker }, { createNatives }, { gzipText }] = await Promise.all(
+  const [{ record }, { createMasker }, { createNatives }, transport] = await Promise.all(
     ["capture.js", "mask.js", "natives.js", "transport.js"].map((m) => import("/tag/src/" + m)));
+  const gzipText = transport.gzipText || window.__gzip;
   const host = document.querySelector("cobrowse-ui");
   const natives = createNatives(host.shadowRoot);
   let ev = null;
@@ -199,7 +203,7 @@ OURS = """async () => {
 
 # One run of rrweb-snapshot's snapshot(), with the same stringify and gzip.
 RRWEB_RUN = """async () => {
-  const { gzipText } = await import("/tag/src/transport.js");
+  const gzipText = (await import("/tag/src/transport.js")).gzipText || window.__gzip;
   const t0 = performance.now();
   const node = rrwebSnapshot.snapshot(document);
   const t1 = performance.now();
@@ -230,13 +234,15 @@ def count_nodes(node: dict) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tag", type=Path, default=TAG,
+                        help="the tag directory to measure (e.g. an older version: git worktree)")
     args = parser.parse_args()
     if not (DOCS / PAGE).is_file():
         print(f"missing {DOCS / PAGE}: apt-get install python3-doc", file=sys.stderr)
         return 2
     from playwright.sync_api import sync_playwright
 
-    server = BenchServer(rrweb_bundle())
+    server = BenchServer(rrweb_bundle(), args.tag.resolve())
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

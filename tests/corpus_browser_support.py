@@ -67,7 +67,8 @@ LOADER_JS = """(() => {""" + PRISTINE_JS + """
     }
     P.text(refs.end, refs.end.dataset.marker);
   };
-  const wait = () => (window.CoBrowse ? fill() : setTimeout(wait, 10));
+  const started = () => { try { return !!(window.CoBrowse && window.CoBrowse.info && window.CoBrowse.info()); } catch (e) { return false; } };
+  const wait = () => (started() ? fill() : setTimeout(wait, 10));
   wait();
 })();
 """
@@ -258,7 +259,8 @@ MARK_JS = """() => {
 }"""
 
 
-def wait_marker(agent_page, marker: str, timeout: float = 20.0, fresh: bool = False) -> dict:
+def wait_marker(agent_page, marker: str, timeout: float = 20.0, fresh: bool = False,
+                log=()) -> dict:
     """Poll the replica until its text holds ``marker`` (in a document built after MARK_JS
     when ``fresh``); returns the last inspection."""
     import time
@@ -271,7 +273,7 @@ def wait_marker(agent_page, marker: str, timeout: float = 20.0, fresh: bool = Fa
             return seen
         if time.monotonic() > deadline:
             raise AssertionError(f"the replica never showed {marker!r} "
-                                 f"(ready={seen['ready']}, text ends {seen['text'][-200:]!r})")
+                                 f"(ready={seen['ready']}, text ends {seen['text'][-200:]!r}); tag: {list(log)}")
         agent_page.wait_for_timeout(100)
 
 

@@ -1,35 +1,42 @@
 """The visitor tag in real Chromium against the real server (gunicorn + gevent, demo mode):
-chat, invitation, consent, capture and masking end to end, the agent's pointer and control,
-navigation in the same tab, and a second tab that does not join."""
+chat, invitation, consent, capture and masking end to end (with the embedded broker and with
+Redis, whose every key is then searched for the secrets), the agent's pointer and control,
+navigation in the same tab, a duplicated tab that must not join, and network loss."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import redis
 
 from tests.support.actors import Agent, http_transport
 from tests.support.servers import Gunicorn
-
-# tests/support/servers.py keeps its log file open for the server's life (reported to the lead).
-pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 
 PAGES = Path(__file__).resolve().parent / "pages"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "demo-password-for-tests"
+SERVER_ENV = {"COBROWSE_DEMO_PASSWORD": PASSWORD, "COBROWSE_POLL_HOLD": "5"}
 SECRETS = ["hunter2-pw-secret", "marked-typed-9911", "attr-secret-5150", "balance 98765",
            "textarea-secret-4242", "frame-secret-777", "shadow-pw-3141"]
 
 
 @pytest.fixture(scope="module")
 def server():
-    with Gunicorn(env={"COBROWSE_DEMO_PASSWORD": PASSWORD, "COBROWSE_POLL_HOLD": "5"}) as g:
+    with Gunicorn(env=SERVER_ENV) as g:
+        yield g
+
+
+@pytest.fixture(scope="module")
+def redis_server(redis_url):
+    with Gunicorn(redis_url, env=SERVER_ENV) as g:
+        g.redis_url = redis_url
         yield g
 
 
@@ -61,8 +68,8 @@ class Wire:
         return b"".join(self.bodies)
 
 
-@pytest.fixture
-def context(browser, server):
+def browser_context(browser, server):
+    """A context whose /pages/ are the test pages, on the server's origin."""
     ctx = browser.new_context()
 
     def serve(route):
@@ -75,6 +82,12 @@ def context(browser, server):
         route.fulfill(body=file.read_text(), content_type="text/html; charset=utf-8")
 
     ctx.route(f"{server.url}/pages/**", serve)
+    return ctx
+
+
+@pytest.fixture
+def context(browser, server):
+    ctx = browser_context(browser, server)
     yield ctx
     ctx.close()
 
@@ -102,6 +115,13 @@ def poll_until(actor, predicate, timeout=15.0):
         if found:
             return found[-1]
     raise AssertionError(f"not seen; kinds {actor.kinds()}")
+
+
+def wait_until(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def start_session(server, page, mode="shared"):
@@ -133,7 +153,40 @@ def walk(node):
             yield from walk(node[key])
 
 
-def test_session_capture_masking_and_agent_control(server, context):
+def redis_dump(url: str) -> bytes:
+    """Every key, value, hash field, list/set member and stream entry in the Redis database."""
+    client = redis.Redis.from_url(url)
+    chunks: list[bytes] = []
+    try:
+        for key in client.scan_iter(count=1000):
+            chunks.append(key)
+            kind = client.type(key)
+            if kind == b"string":
+                chunks.append(client.get(key) or b"")
+            elif kind == b"hash":
+                for field, value in client.hgetall(key).items():
+                    chunks += [field, value]
+            elif kind == b"list":
+                chunks += client.lrange(key, 0, -1)
+            elif kind == b"set":
+                chunks += client.smembers(key)
+            elif kind == b"zset":
+                chunks += client.zrange(key, 0, -1)
+            elif kind == b"stream":
+                for entry_id, fields in client.xrange(key):
+                    chunks.append(entry_id)
+                    for field, value in fields.items():
+                        chunks += [field, value]
+    finally:
+        client.close()
+    return b"\n".join(chunks)
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_session_capture_masking_and_agent_control(backend, request, browser):
+    server = request.getfixturevalue("server" if backend == "memory" else "redis_server")
+    context = browser_context(browser, server)
+    request.addfinalizer(context.close)
     page = new_page(context)
     page.goto(f"{server.url}/pages/tag_hard.html")
     agent, snap = start_session(server, page)
@@ -146,6 +199,8 @@ def test_session_capture_masking_and_agent_control(server, context):
     page.fill("#marked", "marked-typed-9911")
     page.fill("#notes", "textarea-secret-4242")
     page.locator("x-card input").fill("shadow-pw-3141")
+    page.evaluate("document.getElementById('marked').setAttribute('value', 'attr-secret-5150')")
+    page.evaluate("document.querySelector('#maskdiv span').textContent = 'balance 98765 again'")
     page.fill("#name", "visible-name")
     poll_until(agent, lambda e: e["k"] == "mutation" and "visible-name" in str(e))
 
@@ -157,17 +212,24 @@ def test_session_capture_masking_and_agent_control(server, context):
     page.wait_for_function("document.getElementById('name').value === 'typed by the agent'")
 
     wire = page.wire.joined()
-    received = repr(agent.seen).encode()
+    received = json.dumps(agent.seen, ensure_ascii=False).encode()
+    stored = redis_dump(server.redis_url) if backend == "redis" else b""
+    if backend == "redis":
+        assert b"visible-name" in stored  # the search does see the session's events
     for secret in SECRETS:
         assert secret.encode() not in wire, secret
         assert secret.encode() not in received, secret
+        assert secret.encode() not in stored, secret
     assert page.errors == []
 
     page.get_by_test_id("cobrowse-close").click()
     poll_until(agent, lambda e: e["k"] == "session.ended")
+    if backend == "redis":
+        stored = redis_dump(server.redis_url)
+        assert not [s for s in SECRETS if s.encode() in stored]
 
 
-def test_session_follows_the_tab_and_not_a_second_tab(server, context):
+def test_session_follows_the_tab_and_a_duplicated_tab_does_not_join(server, context):
     page = new_page(context)
     page.goto(f"{server.url}/pages/tag_hard.html")
     agent, first = start_session(server, page, mode="view")
@@ -175,11 +237,25 @@ def test_session_follows_the_tab_and_not_a_second_tab(server, context):
     page.get_by_test_id("cobrowse-frame").wait_for(timeout=10000)
     again = poll_until(agent, lambda e: e["k"] == "snapshot" and e["url"].endswith("tag_hostile.html"))
     assert again["s"] == first["s"]
-    other = new_page(context)
-    other.goto(f"{server.url}/pages/tag_hard.html")
-    other.wait_for_function("window.CoBrowse && window.CoBrowse.info && CoBrowse.info().state")
-    assert other.evaluate("CoBrowse.info().session") is None
-    assert other.get_by_test_id("cobrowse-frame").is_hidden()
+
+    # Chrome's "Duplicate tab" copies sessionStorage, token and all, into the new tab.
+    stored = page.evaluate("window.__realStringify(Object.entries(sessionStorage))")  # a hostile page
+    token = json.loads(dict(json.loads(stored))["cobrowse:demo"])["token"]
+    assert token and page.evaluate("CoBrowse.info().session") is not None
+    dup = new_page(context)
+    dup.add_init_script(f"""if (location.origin === {json.dumps(server.url)} && !sessionStorage.length)
+        for (const [k, v] of {stored}) sessionStorage.setItem(k, v);""")
+    dup.goto(f"{server.url}/pages/tag_hard.html")
+    dup.wait_for_function("window.CoBrowse && CoBrowse.info && CoBrowse.info() && CoBrowse.info().state")
+    wait_until(lambda: any(b'"cursors"' in b for b in dup.wire.bodies))  # it polls as itself
+    assert dup.evaluate("CoBrowse.info().session") is None
+    assert dup.get_by_test_id("cobrowse-frame").is_hidden()
+    tokens = [json.loads(b).get("token") for b in dup.wire.bodies if b.startswith(b"{")]
+    assert tokens and token not in tokens and any(tokens), tokens
+    assert dup.evaluate("JSON.parse(sessionStorage.getItem('cobrowse:demo')).token") not in (None, token)
+    # The original tab keeps its session.
+    assert page.get_by_test_id("cobrowse-frame").is_visible()
+    assert page.evaluate("CoBrowse.info().session") is not None
 
 
 def test_network_loss_and_recovery(server, context):

@@ -62,9 +62,6 @@ class RequestLog:
         raw = needle.encode()
         return [url for url, body in self.entries if raw in body or raw in url.encode()]
 
-    def sent(self, path: str) -> int:
-        return sum(1 for url, _ in self.entries if urlsplit(url).path.endswith(path))
-
 
 # --- what Redis holds -------------------------------------------------------------------------
 
@@ -177,16 +174,6 @@ def replica_has_text(agent, text: str) -> None:
     wait_replica(agent, "(d, t) => !!d.body && d.body.textContent.includes(t)", text)
 
 
-def wait_until(predicate, timeout: float = 15.0, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not met within {timeout} s")
-
-
 # --- a real forward proxy --------------------------------------------------------------------
 
 
@@ -237,14 +224,15 @@ class Squid:
         self.dir = tempfile.mkdtemp(prefix="cobrowse-squid-")
         os.chmod(self.dir, 0o777)  # squid drops to cache_effective_user for its logs
         self.conf = Path(self.dir, "squid.conf")
-        user = "proxy" if shutil.which("id") and _has_user("proxy") else "nobody"
+        user = "proxy" if _has_user("proxy") else "nobody"
         self.conf.write_text(SQUID_CONF.format(port=self.port, dir=self.dir, user=user))
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> Squid:
+        self._stderr = open(Path(self.dir, "stderr"), "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([SQUID, "-N", "-f", str(self.conf)],
-                                     stdout=subprocess.DEVNULL, stderr=open(Path(self.dir, "stderr"), "wb"))
+                                     stdout=subprocess.DEVNULL, stderr=self._stderr)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -280,6 +268,8 @@ class Squid:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if getattr(self, "_stderr", None):
+            self._stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

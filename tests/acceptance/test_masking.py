@@ -23,8 +23,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.acceptance import flows
-from tests.acceptance.support_privacy import (RequestLog, agent_strings, marker, redis_hits,
-                                              replica_value)
+from tests.acceptance.support_privacy import (
+    RequestLog,
+    agent_strings,
+    marker,
+    redis_hits,
+    replica_value,
+)
 
 CASES = {
     # kind: (page, masked field, ordinary field, secret's prefix)

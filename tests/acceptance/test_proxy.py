@@ -27,13 +27,6 @@ def squid():
     proxy.stop()
 
 
-@pytest.fixture
-def proxied_visitor(squid, stack):
-    from playwright.sync_api import sync_playwright  # noqa: F401 - the session's driver is reused
-
-    return squid
-
-
 def entries(squid) -> list[dict]:
     return [m.groupdict() for line in squid.access_log() if (m := LOG_LINE.match(line))]
 
@@ -85,7 +78,9 @@ def test_the_whole_flow_works_through_a_forward_proxy(squid, stack, browser, age
     for needed in ("GET /demo/", "GET /tag/cobrowse.js", "POST /api/v1/visitor/hello",
                    "POST /api/v1/send", "POST /api/v1/poll"):
         assert needed in paths, f"{needed} did not go through the proxy: {sorted(paths)}"
-    assert not [e for e in log if e["method"] == "CONNECT"]
+    # (Chromium's own background calls to Google try CONNECT and are refused: not ours.)
+    tunnels = [e["url"] for e in log if e["method"] == "CONNECT" and e["url"].endswith(":" + port)]
+    assert not tunnels, tunnels
     api = [e for e in ours if "/api/" in e["url"]]
     assert all("HIT" not in e["code"] for e in api), "the proxy answered an API call from its cache"
     bad = [e for e in api if not e["status"].startswith("2") and e["status"] != "000"]

@@ -13,8 +13,10 @@ export class Registry {
   constructor() {
     /** @type {Map<number, Node>} */
     this.nodes = new Map();
-    /** @type {WeakMap<Node, number>} */
-    this.ids = new WeakMap();
+    // A Map, not a WeakMap: several times faster to fill with a big page's nodes, and
+    // forget() and clear() keep it in step with `nodes`.
+    /** @type {Map<Node, number>} */
+    this.ids = new Map();
     /** @type {WeakSet<Node>} */
     this.masked = new WeakSet();
   }
@@ -25,6 +27,8 @@ export class Registry {
    */
   add(id, node) {
     if (!Number.isInteger(id)) return;
+    const before = this.nodes.get(id);
+    if (before && before !== node) this.ids.delete(before);
     this.nodes.set(id, node);
     this.ids.set(node, id);
   }
@@ -36,7 +40,10 @@ export class Registry {
     while (stack.length) {
       const node = /** @type {Node} */ (stack.pop());
       const id = this.ids.get(node);
-      if (id !== undefined && this.nodes.get(id) === node) this.nodes.delete(id);
+      if (id !== undefined) {
+        this.ids.delete(node);
+        if (this.nodes.get(id) === node) this.nodes.delete(id);
+      }
       for (const child of childrenOf(node)) stack.push(child);
       const el = /** @type {Element} */ (node);
       const shadow = shadowOf(el);
@@ -51,6 +58,7 @@ export class Registry {
   /** Forget everything. */
   clear() {
     this.nodes.clear();
+    this.ids.clear();
   }
 }
 
@@ -228,18 +236,17 @@ export class TreeBuilder {
 
   /**
    * Build a whole document (the replica's, or a nested same-origin frame's) in place:
-   * the old content goes, the new is built detached and attached at once, then form
-   * state, nested frames and scroll positions follow.
+   * the new content is built detached, then replaces the old at once; form state, nested
+   * frames and scroll positions follow.
    * @param {Document} doc
    * @param {SnapNode} json a document node (t = 9)
    * @param {Pending} pending
+   * @param {{beforeSwap?: () => void, fresh?: boolean}} [opts] beforeSwap: called just
+   *   before the new content replaces the old; fresh: the registry was just cleared, so the
+   *   old nodes need not be forgotten one by one
    * @returns {Generator<number, void>}
    */
-  *document(doc, json, pending) {
-    if (doc.documentElement) {
-      this.registry.forget(doc.documentElement);
-      doc.documentElement.remove();
-    }
+  *document(doc, json, pending, { beforeSwap, fresh } = {}) {
     this.registry.add(json.i, doc);
     /** @type {Node[]} */
     const roots = [];
@@ -247,6 +254,13 @@ export class TreeBuilder {
       if (!child || child.t !== 1) continue;
       const root = yield* this.subtree(doc, child, pending);
       if (root) roots.push(root);
+    }
+    // The old page stays on screen while the new one is built; they swap in one go.
+    beforeSwap?.();
+    const old = doc.documentElement;
+    if (old) {
+      if (!fresh) this.registry.forget(old);
+      old.remove();
     }
     for (const root of roots) {
       try {
@@ -260,7 +274,8 @@ export class TreeBuilder {
   }
 
   /**
-   * Apply what needs the nodes attached: form state, nested frames, element scroll.
+   * Apply what needs the nodes attached: form state, nested frames. Element scroll
+   * positions wait for restoreScrolls(), once the page is laid out.
    * @param {Pending} pending
    * @returns {Generator<number, void>}
    */
@@ -270,6 +285,13 @@ export class TreeBuilder {
       const inner = frame.contentDocument;
       if (inner) yield* this.document(inner, d, pending);
     }
+  }
+
+  /**
+   * Scroll the elements of the snapshot or mutation to their offsets (needs layout).
+   * @param {Pending} pending
+   */
+  static restoreScrolls(pending) {
     for (const [el, [left, top]] of pending.scrolls.splice(0)) {
       el.scrollLeft = Number(left) || 0;
       el.scrollTop = Number(top) || 0;
