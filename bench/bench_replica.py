@@ -19,6 +19,8 @@ for the 2 MB page at 1,500 kbit/s.
 from __future__ import annotations
 
 import argparse
+import gzip
+import os
 import statistics
 import sys
 import threading
@@ -66,7 +68,9 @@ WATCH = """() => {
 
 # The workspace's own marks (workspace/js/replica.js settle()), as epoch milliseconds.
 MARKS = """() => {
-  const at = (name) => { const m = performance.getEntriesByName(name).pop();
+  const ready = performance.getEntriesByName('cobrowse-replica-ready').pop();
+  const at = (name) => { const m = performance.getEntriesByName(name)
+                           .filter((e) => !ready || e.startTime <= ready.startTime).pop();
                          return m ? performance.timeOrigin + m.startTime : 0; };
   return { ...window.__bench, built: at('cobrowse-replica-built'), styled: at('cobrowse-replica-styled') };
 }"""
@@ -142,11 +146,17 @@ class Bench:
         ctx = self.browser.new_context(viewport=SIZE)
         ctx.set_default_timeout(60000)
         visitor = ctx.new_page()
-        sent: list[tuple[float, int]] = []  # (when, bytes) of each send of the tag
-        done: list[float] = []
-        visitor.on("request", lambda r: sent.append((time.time(), len(r.post_data_buffer or b"")))
-                   if "/api/v1/send" in r.url else None)
-        visitor.on("requestfinished", lambda r: done.append(time.time())
+        sent: list[tuple] = []  # (when, bytes, has a snapshot, request) per send of the tag
+        done: list[tuple[float, object]] = []
+
+        def on_request(r):
+            if "/api/v1/send" in r.url:
+                body = r.post_data_buffer or b""
+                plain = gzip.decompress(body) if "z=1" in r.url else body
+                sent.append((time.time(), len(body), b'"snapshot"' in plain, r))
+
+        visitor.on("request", on_request)
+        visitor.on("requestfinished", lambda r: done.append((time.time(), r))
                    if "/api/v1/send" in r.url else None)
         visitor.goto(url, wait_until="load")
         visitor.get_by_test_id("cobrowse-chat-open").click()
@@ -168,13 +178,11 @@ class Bench:
         agent.wait_for_function("() => window.__bench && window.__bench.ready", polling=50)
         marks = agent.evaluate(MARKS)
         replica_elements = agent.evaluate(f"() => ({COUNT})({REPLICA})")
-        upload = sum(n for _, n in sent)
-        # The snapshot is the tag's first big send: when it left, and when its answer came.
-        largest = max(n for _, n in sent)
-        big = next(k for k, (_, n) in enumerate(sent) if n >= largest / 2)
-        later = [t for t in done if t >= sent[big][0]]
-        capture = sent[big][0] - t0 / 1000
-        send = (min(later) - sent[big][0]) if later else float("nan")
+        upload = sum(n for _, n, _, _ in sent)
+        # The tag's first send with a snapshot: when it left, and when its answer came.
+        left, _, _, request = next(item for item in sent if item[2])
+        capture = left - t0 / 1000
+        send = next((t - left for t, r in done if r is request), float("nan"))
 
         agent.get_by_test_id("cobrowse-end").click()
         agent.locator("[data-testid=cobrowse-status][data-state=ended]").wait_for()
@@ -241,8 +249,9 @@ def main() -> int:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 try:
                     bench = Bench(browser, server.url, args.runs)
-                    print(f"Accept -> replica ready, median of {args.runs} "
-                          f"(visitor and agent at {SIZE['width']}x{SIZE['height']}):")
+                    print(f"Accept -> replica ready, median of {args.runs} (visitor and agent at "
+                          f"{SIZE['width']}x{SIZE['height']}; {os.cpu_count()} CPUs, load average "
+                          f"{os.getloadavg()[0]:.1f} at the start):")
                     for page, links in cases(server.url, proxy_url, pydoc.url, args.kbit).items():
                         if args.only and (page.startswith("demo") != (args.only == "demo")):
                             continue

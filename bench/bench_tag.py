@@ -80,7 +80,8 @@ class BenchServer:
         self.httpd.daemon_threads = True
         self.httpd.handle_error = lambda request, address: None
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
 
     def close(self):
         self.httpd.shutdown()
@@ -250,7 +251,7 @@ def main() -> int:
             page = context.new_page()
             page.add_init_script(LONGTASKS)
             page.goto(f"{server.url}/doc/{PAGE}", wait_until="load", timeout=60000)
-            page.wait_for_function("window.CoBrowse && CoBrowse.info && CoBrowse.info()")
+            page.wait_for_function("window.CoBrowse && CoBrowse.info && CoBrowse.info().state")
             page.add_script_tag(url=f"{server.url}/rrweb-snapshot.js")
             elements = page.evaluate("document.getElementsByTagName('*').length")
 

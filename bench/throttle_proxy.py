@@ -60,9 +60,15 @@ class ThrottleProxy:
         async def close():
             if self.server:
                 self.server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.sleep(0)  # let the closed transports finish
         asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.loop.close()
 
     async def _listen(self) -> None:
         self.bucket = TokenBucket(self.rate, burst=self.CHUNK * 4)

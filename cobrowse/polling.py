@@ -13,6 +13,7 @@ import time
 from . import concurrency, keys
 from .errors import BadRequest
 from .protocol import AGENT, parse_cursors
+from .sessions import public_presence
 
 
 class Poller:
@@ -111,7 +112,7 @@ def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
         "invitation": {"id": inv["id"], "mode": inv["mode"], "agent": inv["agent_display"],
                        "conversation": inv["conversation"], "expires": inv["expires"]} if inv else None,
         "session": {"id": sess["id"], "mode": sess["mode"], "agent": sess["agent_display"],
-                    "conversation": sess["conversation"], "visitor": sess.get("presence", "here")}
+                    "conversation": sess["conversation"], "visitor": public_presence(sess.get("presence"))}
         if sess else None,
     }
     return state, sess

@@ -40,8 +40,11 @@ class Relay:
         elif kind == "mutation":
             event = self._mutation(sess, event)
         elif kind == "page":
-            self.lifecycle.set_presence(sess, "away", out)
-        if sess.get("presence") == "away" and kind != "page":
+            self.lifecycle.set_presence(sess, "left", out)
+        # Back after silence: any event. Back after leaving the page: only the next page's
+        # snapshot; events the old page sent before it left may still arrive after its leave.
+        presence = sess.get("presence")
+        if (presence == "away" and kind != "page") or (presence == "left" and kind == "snapshot"):
             self.lifecycle.set_presence(sess, "here", out)
         out.push(keys.session_stream(sid, "agent"), event, self.config.session_ttl)
         return {}

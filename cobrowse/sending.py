@@ -16,6 +16,16 @@ from .outbox import Outbox
 from .protocol import AGENT, LIFECYCLE_KINDS, VISITOR
 
 
+def _leave_beacon(who: dict, seq: int, last: int, events: list) -> bool:
+    """A visitor's last batch, sent with sendBeacon on pagehide, ending with a ``page`` leave,
+    may skip ahead: the send that was in flight when the page went away is often cancelled
+    by the browser before it reaches us (or reaches us after the beacon). Its events are lost
+    with the page; the leave must not be, or the agent never learns the visitor left. A
+    skipped send arriving later gets 409 like any stale one."""
+    return (who["role"] == VISITOR and seq > last + 1 and bool(events)
+            and isinstance(events[-1], dict) and events[-1].get("k") == "page")
+
+
 class Busy(CobrowseError):
     status = 503
     code = "busy"
@@ -40,7 +50,7 @@ class Sender:
         last = json.loads(raw) if raw else {"seq": 0}
         if seq == last["seq"] and "status" in last:
             return last["status"], last["body"]
-        if seq != last["seq"] + 1:
+        if seq != last["seq"] + 1 and not _leave_beacon(who, seq, last["seq"], events):
             raise Conflict(f"expected seq {last['seq'] + 1}, got {seq}", code="seq",
                            expected=last["seq"] + 1)
         if not self.broker.set(keys.send_claim(pid, seq), "1", ttl=30, nx=True):

@@ -25,6 +25,11 @@ INVITE_TEXT = {
 }
 
 
+def public_presence(presence: str | None) -> str:
+    """What the agent is told: "here" or "away" (a visitor who left the page is away)."""
+    return "here" if presence in (None, "here") else "away"
+
+
 class Lifecycle:
     """Invitations and sessions; notifications go through an Outbox."""
 
@@ -224,10 +229,13 @@ class Lifecycle:
         return True
 
     def set_presence(self, sess: dict, presence: str, out: Outbox) -> None:
-        """Record whether the visitor is here or away, and tell the agent once."""
-        if sess.get("presence") == presence:
+        """Record whether the visitor is here, away (silent) or left (its page went away:
+        shown to the agent as away), and tell the agent once."""
+        before = sess.get("presence", "here")
+        if before == presence:
             return
         records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "presence": presence},
                        self.config.session_ttl)
-        self.conversations.to_agent(out, sess["agent"], {"k": "presence", "session": sess["id"],
-                                                         "visitor": presence})
+        if public_presence(before) != public_presence(presence):
+            self.conversations.to_agent(out, sess["agent"], {
+                "k": "presence", "session": sess["id"], "visitor": public_presence(presence)})

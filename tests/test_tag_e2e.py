@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -125,13 +126,14 @@ def wait_until(predicate, timeout=10.0):
 
 
 def start_session(server, page, mode="shared"):
+    text = f"hello, I need help ({uuid.uuid4().hex[:8]})"
     page.get_by_test_id("cobrowse-chat-open").click()
-    page.get_by_test_id("cobrowse-chat-input").fill("hello, I need help")
+    page.get_by_test_id("cobrowse-chat-input").fill(text)
     page.get_by_test_id("cobrowse-chat-send").click()
-    page.get_by_test_id("cobrowse-chat-message").filter(has_text="hello, I need help").wait_for()
+    page.get_by_test_id("cobrowse-chat-message").filter(has_text=text).wait_for()
     agent = agent_for(server)
     agent.send({"k": "session.end"}, expect=None)  # the demo agent may still be in an earlier test's session
-    conv = [c for c in agent.conversations() if c["status"] == "waiting"][-1]
+    conv = [c for c in agent.conversations() if (c.get("last") or {}).get("text") == text][0]
     agent.send({"k": "conversation.take", "conversation": conv["id"]})
     agent.send({"k": "invite", "conversation": conv["id"], "mode": mode})
     invite = page.get_by_test_id("cobrowse-invite")
@@ -246,7 +248,7 @@ def test_session_follows_the_tab_and_a_duplicated_tab_does_not_join(server, cont
     dup.add_init_script(f"""if (location.origin === {json.dumps(server.url)} && !sessionStorage.length)
         for (const [k, v] of {stored}) sessionStorage.setItem(k, v);""")
     dup.goto(f"{server.url}/pages/tag_hard.html")
-    dup.wait_for_function("window.CoBrowse && CoBrowse.info && CoBrowse.info() && CoBrowse.info().state")
+    dup.wait_for_function("window.CoBrowse && CoBrowse.info && CoBrowse.info().state")
     wait_until(lambda: any(b'"cursors"' in b for b in dup.wire.bodies))  # it polls as itself
     assert dup.evaluate("CoBrowse.info().session") is None
     assert dup.get_by_test_id("cobrowse-frame").is_hidden()
@@ -263,12 +265,13 @@ def test_network_loss_and_recovery(server, context):
     page.goto(f"{server.url}/pages/tag_hard.html")
     agent, _ = start_session(server, page)
     context.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    blocked = time.monotonic()
     for n in range(3):
         page.get_by_test_id("cobrowse-chat-input").fill(f"during the outage {n}")
         page.get_by_test_id("cobrowse-chat-send").click()
     page.evaluate("document.getElementById('dyn').textContent = 'changed offline'")
     page.get_by_test_id("cobrowse-status").wait_for(timeout=30000)
-    time.sleep(20)
+    time.sleep(max(0.0, 20 - (time.monotonic() - blocked)))  # a 20 s outage in all
     context.unroute("**/api/v1/**")
     page.evaluate("window.dispatchEvent(new Event('online'))")
     poll_until(agent, lambda e: e["k"] == "chat" and e["text"] == "during the outage 2", timeout=45)

@@ -173,7 +173,7 @@ def test_dead_server_does_not_hurt_the_page(browser):
     page.get_by_test_id("cobrowse-status").wait_for()
     page.fill("#name", "still typing")
     assert page.input_value("#name") == "still typing"
-    time.sleep(2)
+    time.sleep(1)
     assert errors == []
     context.close()
     server.close()

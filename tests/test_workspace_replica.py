@@ -75,6 +75,7 @@ window.harnessReady = true;
 """
 
 CANARY = "parent.canary=1;top.canary=1"
+SITE_CSS = "li { color: rgb(9, 8, 7) }"
 
 
 def el(i, n, a=None, c=None, **kw):
@@ -129,6 +130,8 @@ def page(browser):
         url = route.request.url
         watch.requests.append(url)
         path = url.split("?", 1)[0]
+        if path.startswith(SITE + "/") and path.endswith(".css"):
+            return route.fulfill(status=200, content_type="text/css", body=SITE_CSS)
         if path.startswith(SITE + "/"):
             return route.fulfill(status=200, content_type="image/png", body=PNG)
         if not path.startswith(ORIGIN + "/"):
@@ -275,6 +278,47 @@ def test_replica_shows_the_page(page):
                    "shadowColor": "rgb(255, 0, 0)", "inner": "inner", "innerSandbox": "allow-same-origin",
                    "canvas": "data:image/png;", "placeholder": "flex", "color": "rgb(1, 2, 3)",
                    "masked": True, "sandbox": "allow-same-origin"}
+    assert_walls_held(page)
+
+
+def test_big_snapshot_is_built_in_slices_and_shown_styled(page):
+    """A 30,000-element page: built in slices (progress reported, the page keeps answering),
+    kept hidden until its style sheet is in, then shown styled and marked data-ready; a
+    second small page replaces it without hiding the frame."""
+    big = document(el(10, "ul", {}, []),
+                   head=[el(11, "link", {"rel": "stylesheet", "href": SITE + "/site.css"})])
+    got = page.evaluate("""async (snap) => {
+      const list = snap.doc.c[1].c[1].c[0];  // html > body > ul (made here: big to pass in)
+      for (let k = 0; k < 30000; k++) {
+        list.c.push({ i: 100 + 2 * k, t: 1, n: 'li', a: {}, c: [{ i: 101 + 2 * k, t: 3, x: `item ${k}` }] });
+      }
+      const seen = { progress: 0, ticks: 0 };
+      const ticker = setInterval(() => { seen.ticks += 1; }, 0);
+      const started = performance.now();
+      const done = await replica.load(snap, () => { seen.progress += 1; });
+      seen.ms = performance.now() - started;
+      clearInterval(ticker);
+      await new Promise((r) => { const w = () => replica.frame.dataset.ready ? r() : setTimeout(w, 10); w(); });
+      const d = replica.doc;
+      return { ...seen, done, count: d.querySelectorAll('li').length, shown: replica.frame.style.display,
+               color: getComputedStyle(d.querySelector('li')).color,
+               last: d.querySelector('li:last-child').textContent };
+    }""", big)
+    print(f"30,000 elements built and shown in {got['ms']:.0f} ms")
+    assert got["done"] is True and got["count"] == 30000 and got["last"] == "item 29999"
+    assert got["progress"] > 1 and got["ticks"] >= 1, got  # slices: timers ran in between
+    assert got["shown"] == "" and got["color"] == "rgb(9, 8, 7)", got
+    small = document(el(10, "p", {}, [tx(12, "next page")]))
+    hidden = page.evaluate("""async (snap) => {
+      let hidden = false;
+      const watch = new MutationObserver(() => { if (replica.frame.style.display === 'none') hidden = true; });
+      watch.observe(replica.frame, { attributes: true });
+      await replica.load(snap);
+      watch.disconnect();
+      return hidden;
+    }""", small)
+    assert hidden is False
+    assert page.evaluate("() => replica.doc.body.textContent") == "next page"
     assert_walls_held(page)
 
 

@@ -41,7 +41,8 @@ export function start(opts) {
           console.warn("[cobrowse]", e);
         }
       },
-      info: () => (session ? session.info() : null),
+      // While a stored token is checked (see tabs.js) there is no session object yet.
+      info: () => (session ? session.info() : { state: null, session: null, config: null, pending: 0 }),
       snapshot: () => session && session.snapshot(),
     };
     w.CoBrowse = api;

@@ -128,3 +128,23 @@ def agent(agent_context, stack, agent_name):
     page.get_by_test_id("chat-input").or_(page.get_by_test_id("conversation")).or_(
         page.get_by_test_id("logout")).first.wait_for()
     return page
+
+
+@pytest.fixture
+def new_visitor(browser, stack):
+    """A factory for more visitors, each in its own browser context (own sessionStorage),
+    on ``path`` of the demo site with the tag loaded: ``new_visitor(path="/demo/")``."""
+    contexts = []
+
+    def make(path: str = "/demo/", viewport: dict | None = None):
+        context = browser.new_context(viewport=viewport or VISITOR_VIEWPORT)
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{stack.base}{path}")
+        page.wait_for_function("window.CoBrowse !== undefined")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

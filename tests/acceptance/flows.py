@@ -31,9 +31,10 @@ def unique(prefix: str = "Hello") -> str:
 
 def open_chat(visitor: Page) -> None:
     """Open the tag's chat window (no-op when it is open already)."""
-    panel = visitor.get_by_test_id("cobrowse-chat-panel")
-    if not panel.is_visible():
-        visitor.get_by_test_id("cobrowse-chat-open").click()
+    launcher = visitor.get_by_test_id("cobrowse-chat-open")
+    launcher.wait_for()  # the tag's UI is built (and the window's open state restored)
+    if not visitor.get_by_test_id("cobrowse-chat-panel").is_visible():
+        launcher.click()
     expect(visitor.get_by_test_id("cobrowse-chat-input")).to_be_visible()
 
 
@@ -74,6 +75,14 @@ def agent_take(agent: Page, text: str) -> str:
     expect(agent.get_by_test_id("chat-message").filter(has_text=text)).to_be_visible()
     expect(agent.get_by_test_id("chat-input")).to_be_enabled()
     return conv
+
+
+def open_conversation(agent: Page, conv: str) -> None:
+    """The agent opens conversation ``conv`` from the list (its transcript loads)."""
+    agent.locator(f'[data-testid="conversation"][data-conversation="{conv}"] .conv-open').click()
+    expect(agent.locator(f'[data-testid="conversation"][data-conversation="{conv}"]')
+           ).to_have_class(re.compile(r"\bselected\b"))
+    expect(agent.get_by_test_id("chat-input")).to_be_visible()
 
 
 def chat_and_take(visitor: Page, agent: Page) -> str:
@@ -136,12 +145,15 @@ def replica(agent: Page) -> FrameLocator:
     return agent.frame_locator('[data-testid="cobrowse-replica"]')
 
 
-def replica_frame(agent: Page):
-    """The replica as a Playwright ``Frame`` (for evaluate); waits for it to exist."""
-    handle = agent.get_by_test_id("cobrowse-replica").element_handle(timeout=TIMEOUT)
-    frame = handle.content_frame()
-    assert frame is not None
-    return frame
+def replica_eval(agent: Page, body: str):
+    """Evaluate the JavaScript expression ``body`` from the agent's page with ``doc`` and
+    ``win`` bound to the replica's document and window. (The replica is sandboxed without
+    scripts, so Playwright cannot run code *inside* it reliably; it is same-origin, so the
+    workspace page can read it.)"""
+    return agent.evaluate(
+        "(body) => { const f = document.querySelector('[data-testid=\"cobrowse-replica\"]');"
+        " const doc = f && f.contentDocument, win = f && f.contentWindow;"
+        " return new Function('doc', 'win', 'return (' + body + ');')(doc, win); }", body)
 
 
 def wait_replica_page(agent: Page, page: str, timeout: float = TIMEOUT) -> FrameLocator:
@@ -190,10 +202,13 @@ def contains(box: dict, x: float, y: float, slack: float = 2) -> bool:
             and box["y"] - slack <= y <= box["y"] + box["height"] + slack)
 
 
-def eventually(check, timeout: float = TIMEOUT / 1000, what: str = "condition"):
+def eventually(check, timeout: float = TIMEOUT / 1000, what: str = "condition",
+               pump: Page | None = None):
     """Poll ``check()`` until it returns a truthy value (returned) or fail after ``timeout``
     seconds. For conditions that span two pages (a box on one side, a point on the other),
-    which no single ``expect`` can wait for."""
+    which no single ``expect`` can wait for. Playwright delivers its events (``page.on``)
+    only while the test calls it: when ``check`` only reads what such handlers collect, pass
+    a ``pump`` page to wait on between tries."""
     deadline = time.monotonic() + timeout
     last = None
     while True:
@@ -205,7 +220,10 @@ def eventually(check, timeout: float = TIMEOUT / 1000, what: str = "condition"):
             return last
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}: last {last!r}")
-        time.sleep(0.05)
+        if pump is not None:
+            pump.wait_for_timeout(50)
+        else:
+            time.sleep(0.05)
 
 
 def box(locator: Locator) -> dict | None:

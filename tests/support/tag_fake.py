@@ -44,7 +44,8 @@ class FakeServer:
         self.httpd.handle_error = lambda request, address: None  # the tag aborts requests on purpose
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.config["origins"] = [self.url]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
 
     def close(self):
         self.httpd.shutdown()

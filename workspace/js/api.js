@@ -247,6 +247,27 @@ export class Poller {
     this.cursors = { inbox: 0 };
     this.running = false;
     this.ctrl = new AbortController();
+    /** @type {(() => void)|null} ends the current backoff wait early */
+    this.wakeUp = null;
+    // The network is back: retry now instead of waiting out the backoff (up to 30 s).
+    window.addEventListener('online', () => this.wakeUp?.());
+  }
+
+  /**
+   * Wait `ms`, or less if the browser comes back online meanwhile.
+   * @private
+   * @param {number} ms
+   */
+  pause(ms) {
+    return new Promise((resolve) => {
+      const done = () => {
+        window.clearTimeout(timer);
+        this.wakeUp = null;
+        resolve(undefined);
+      };
+      const timer = window.setTimeout(done, ms);
+      this.wakeUp = done;
+    });
   }
 
   /** Start polling (idempotent). */
@@ -280,7 +301,9 @@ export class Poller {
       try {
         const res = await request(
           '/api/v1/poll',
-          { token: this.token, cursors: { ...this.cursors }, hold: this.hold },
+          // After a failure, ask for an immediate answer: it says at once that the server
+          // is reachable again (a parked poll would keep "reconnecting" up for `hold` s).
+          { token: this.token, cursors: { ...this.cursors }, hold: attempt ? 0 : this.hold },
           { timeout: (this.hold + 10) * 1000, signal: this.ctrl.signal, onProgress: this.hooks.onProgress },
         );
         attempt = 0;
@@ -301,7 +324,7 @@ export class Poller {
           return;
         }
         this.hooks.onStatus?.(false);
-        await sleep(backoff(attempt++));
+        await this.pause(backoff(attempt++));
       }
     }
   }

@@ -8,6 +8,7 @@ import { boxOf, detach, nameOf, parentOf, typeOf } from './safe-dom.js';
 
 const SLICE_MS = 12;
 const SETTLE_MS = 2000;
+const HIDE_NODES = 5000;
 
 /** A message to ourselves: the next task, without the 4 ms clamp of nested timers. */
 const channel = new MessageChannel();
@@ -58,6 +59,8 @@ export class Replica {
     this.building = false;
     /** @type {WeakSet<Document>} */
     this.hooked = new WeakSet();
+    /** @type {WeakSet<Element>} style sheet links that loaded or failed */
+    this.settled = new WeakSet();
     this.ready = new Promise((resolve) => {
       const done = () => {
         const doc = frame.contentDocument;
@@ -90,17 +93,20 @@ export class Replica {
     }
     this.building = true;
     delete this.frame.dataset.ready;
+    const first = this.docId === null;
     this.viewport = { vw: Number(snap.vw) || 1280, vh: Number(snap.vh) || 800 };
     this.registry.clear();
     this.docId = snap.doc.i;
     const total = countNodes(snap.doc);
     const pending = TreeBuilder.pending();
-    // Hidden from the swap until the page's style sheets are in: one style and layout pass
-    // with them, instead of one without and one again with (a 35k-element page pays ~0.5 s
-    // each), and no flash of an unstyled page.
+    // A first or big page stays hidden from the swap until its style sheets are in: one
+    // style and layout pass with them instead of one without and one again with (a
+    // 35k-element page pays ~0.5 s for each), and no flash of an unstyled page. A small
+    // page replacing another swaps at once: no blank between two pages.
+    const hide = first || total > HIDE_NODES;
     const steps = this.builder.document(doc, snap.doc, pending, {
       fresh: true,
-      beforeSwap: () => { this.frame.style.display = 'none'; },
+      beforeSwap: () => { if (hide) this.frame.style.display = 'none'; },
     });
     try {
       for (;;) {
@@ -114,8 +120,7 @@ export class Replica {
       }
       performance.mark('cobrowse-replica-built');
       this.hookDocuments();
-      await this.stylesLoaded();
-      performance.mark('cobrowse-replica-styled');
+      if (hide) await this.stylesLoaded();
     } finally {
       this.building = false;
       if (generation === this.generation) this.frame.style.display = '';
@@ -136,10 +141,14 @@ export class Replica {
     const sheets = [];
     for (const doc of this.documents()) {
       for (const link of doc.querySelectorAll('link[rel~="stylesheet" i][href]:not([rel~="alternate" i]):not([disabled])')) {
-        if (/** @type {HTMLLinkElement} */ (link).sheet) continue;
+        if (/** @type {HTMLLinkElement} */ (link).sheet || this.settled.has(link)) continue;
         sheets.push(new Promise((resolve) => {
-          link.addEventListener('load', resolve, { once: true });
-          link.addEventListener('error', resolve, { once: true });
+          const done = () => {
+            this.settled.add(link); // a failed sheet stays without .sheet: do not wait again
+            resolve(undefined);
+          };
+          link.addEventListener('load', done, { once: true });
+          link.addEventListener('error', done, { once: true });
         }));
       }
     }
@@ -149,11 +158,14 @@ export class Replica {
 
   /**
    * Mark the replica ready (`data-ready` on the iframe, for tests, QA scripts and
-   * bench/bench_replica.py) once the applied snapshot is on screen: after the next frame.
+   * bench/bench_replica.py) once the applied snapshot is on screen: its style sheets
+   * loaded (or failed, or SETTLE_MS passed), then the next frame painted.
    * @private
    * @param {number} generation
    */
   async markReady(generation) {
+    await this.stylesLoaded();
+    performance.mark('cobrowse-replica-styled');
     await new Promise((resolve) => requestAnimationFrame(() => resolve(nextTask())));
     if (generation !== this.generation) return;
     performance.mark('cobrowse-replica-ready');

@@ -144,6 +144,9 @@ export class WidgetChrome {
     this.endedEl.replaceChildren(h('p', {}, text), h('p', { class: 'muted' }, 'Nothing of the visitor\'s page is kept.'));
     this.endedEl.hidden = false;
     this.closeBtn.hidden = false;
+    this.noteEl.hidden = true;
+    this.page('', '', []); // nothing of the page stays, not even its title
+    this.tabHidden(false);
     const hadFocus = this.root.contains(document.activeElement);
     for (const b of [this.switchBtn, this.endBtn]) /** @type {HTMLButtonElement} */ (b).disabled = true;
     if (hadFocus) this.closeBtn.focus(); // the focused End button was just disabled

@@ -73,6 +73,8 @@ export class CobrowseWidget {
     });
     this.root.hidden = false;
     this.chrome.setMode(session.mode);
+    // Until the first bytes of the page arrive (a big page takes seconds on a slow uplink).
+    this.chrome.progress(-1, 1, "Waiting for the visitor's page…");
     this.render();
     this.layout();
     if (opts.resumed) {
