@@ -175,8 +175,9 @@ class Lifecycle:
         started = {"k": "session.started", "session": sid, "conversation": inv["conversation"],
                    "mode": inv["mode"], "agent": inv["agent_display"]}
         self.conversations.to_visitor(out, inv["visitor"], dict(started))
+        # No snapshot.request here: the tag sends a full snapshot as soon as it sees the
+        # session start, and a second one would double the upload of a 2 MB page.
         self.conversations.to_agent(out, inv["agent"], started)
-        out.push(keys.session_stream(sid, "visitor"), {"k": "snapshot.request"}, ttl)
         return sess
 
     def switch_mode(self, agent: dict, mode: str, out: Outbox) -> dict:

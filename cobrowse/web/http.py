@@ -13,10 +13,12 @@ import zlib
 
 from flask import Response, request
 
+from .. import concurrency
 from ..errors import BadRequest, CobrowseError
 
 NO_STORE = "no-store, no-cache, no-transform, must-revalidate, max-age=0"
 GZIP_ABOVE = 1024
+LARGE_BODY = 256 * 1024
 
 
 class TooLarge(CobrowseError):
@@ -63,7 +65,12 @@ def json_response(payload: dict, status: int = 200) -> Response:
     headers = {"Cache-Control": NO_STORE, "Pragma": "no-cache", "X-Accel-Buffering": "no",
                "Vary": "Accept-Encoding, Origin", "X-Content-Type-Options": "nosniff"}
     if len(body) > GZIP_ABOVE and "gzip" in request.headers.get("Accept-Encoding", ""):
-        body = gzip.compress(body, compresslevel=5)
+        if len(body) > LARGE_BODY:
+            # A full snapshot: zlib releases the GIL, so a pool thread compresses it while the
+            # worker keeps answering other polls; level 1 is 4x faster for 10% more bytes.
+            body = concurrency.run_blocking(gzip.compress, body, 1)
+        else:
+            body = gzip.compress(body, compresslevel=5)
         headers["Content-Encoding"] = "gzip"
     retry = payload.get("retry_after") if isinstance(payload, dict) else None
     if retry:
