@@ -61,16 +61,6 @@ def server():
         yield g
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
-
-
 @pytest.fixture
 def agent(browser, server):
     """The real workspace signed in as the demo agent, in a context of its own, watched."""

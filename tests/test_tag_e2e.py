@@ -118,11 +118,13 @@ def poll_until(actor, predicate, timeout=15.0):
     raise AssertionError(f"not seen; kinds {actor.kinds()}")
 
 
-def wait_until(predicate, timeout=10.0):
+def wait_until(page, predicate, timeout=10.0):
+    """Wait for ``predicate``, letting Playwright deliver the page's events meanwhile (the
+    sync API dispatches them, e.g. to Wire, only inside its own calls, never in sleep)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+        page.wait_for_timeout(50)
 
 
 def start_session(server, page, mode="shared"):
@@ -213,6 +215,7 @@ def test_session_capture_masking_and_agent_control(backend, request, browser):
     agent.send({"k": "control.input", "i": name_id, "value": "typed by the agent"})
     page.wait_for_function("document.getElementById('name').value === 'typed by the agent'")
 
+    page.wait_for_timeout(100)  # deliver the last request events to Wire
     wire = page.wire.joined()
     received = json.dumps(agent.seen, ensure_ascii=False).encode()
     stored = redis_dump(server.redis_url) if backend == "redis" else b""
@@ -249,7 +252,7 @@ def test_session_follows_the_tab_and_a_duplicated_tab_does_not_join(server, cont
         for (const [k, v] of {stored}) sessionStorage.setItem(k, v);""")
     dup.goto(f"{server.url}/pages/tag_hard.html")
     dup.wait_for_function("window.CoBrowse && CoBrowse.info && CoBrowse.info().state")
-    wait_until(lambda: any(b'"cursors"' in b for b in dup.wire.bodies))  # it polls as itself
+    wait_until(dup, lambda: any(b'"cursors"' in b for b in dup.wire.bodies))  # it polls as itself
     assert dup.evaluate("CoBrowse.info().session") is None
     assert dup.get_by_test_id("cobrowse-frame").is_hidden()
     tokens = [json.loads(b).get("token") for b in dup.wire.bodies if b.startswith(b"{")]
@@ -258,6 +261,28 @@ def test_session_follows_the_tab_and_a_duplicated_tab_does_not_join(server, cont
     # The original tab keeps its session.
     assert page.get_by_test_id("cobrowse-frame").is_visible()
     assert page.evaluate("CoBrowse.info().session") is not None
+
+    # The original tab is too busy to answer in time: the copy starts with the token, then
+    # the late answer sends it away as a new visitor all the same.
+    late = new_page(context)
+    late.add_init_script(f"""if (location.origin === {json.dumps(server.url)} && !sessionStorage.length)
+        for (const [k, v] of {stored}) sessionStorage.setItem(k, v);""")
+    page.evaluate("""() => {  // a long task, soon (this page broke setTimeout on purpose)
+        const c = new MessageChannel();
+        c.port1.onmessage = () => { const end = Date.now() + 1500; while (Date.now() < end); };
+        c.port2.postMessage(0);
+    }""")
+    late.goto(f"{server.url}/pages/tag_hard.html")
+    late.wait_for_function("""() => { const t = sessionStorage.getItem('cobrowse:demo');
+        return t && JSON.parse(t).token && JSON.parse(t).token !== %s; }""" % json.dumps(token),
+                           timeout=15000)
+    late.wait_for_function("CoBrowse.info().state && !CoBrowse.info().session")
+    assert late.get_by_test_id("cobrowse-frame").is_hidden()
+    assert page.evaluate("CoBrowse.info().session") is not None
+    # and if the copy did send its page meanwhile, the original tab sent its own again
+    if any(token in b.decode() for b in late.wire.bodies if b'"snapshot"' in b):
+        poll_until(agent, lambda e: e["k"] == "snapshot" and e["id"] > again["id"]
+                   and e["url"].endswith("tag_hostile.html"))
 
 
 def test_network_loss_and_recovery(server, context):

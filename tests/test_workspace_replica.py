@@ -93,18 +93,6 @@ def document(*body, head=()):
         el(4, "head", {}, list(head)), el(5, "body", {}, list(body))])]}, "vw": 800, "vh": 600}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield instance
-        instance.close()
-
-
 class Watch:
     """What happened in the page: requests, dialogs, console lines."""
 

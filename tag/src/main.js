@@ -25,7 +25,15 @@ export function start(opts) {
     const ui = createHost();
     const natives = createNatives(ui.root);
     const store = createTabStore(opts.site, natives);
-    const tabs = createTabGuard(opts.site, natives, () => store.get("token"));
+    // A copy found late (the other tab answered after the wait): start again, as a new visitor.
+    const restart = () => {
+      api.stop();
+      store.clear();
+      w.CoBrowse = undefined;
+      start(opts);
+    };
+    const tabs = createTabGuard(opts.site, natives, () => store.get("token"), natives.guard(restart),
+      natives.guard(() => session && session.resync()));
     /** @type {ReturnType<typeof createSession>|null} */
     let session = null;
     let stopped = false;

@@ -205,5 +205,7 @@ export function createSession(o) {
     info: () => ({ state, session: active, config, pending: transport.pending() }),
     /** For tests: send a fresh snapshot now. */
     snapshot: () => recorder && recorder.snapshot(),
+    /** Hello again, then a fresh snapshot if a session is active (a copy of this tab used our token). */
+    resync: () => transport.resync(),
   };
 }

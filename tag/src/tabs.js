@@ -5,12 +5,15 @@
  * BroadcastChannel per site, a starting tab that found a stored token asks "who has
  * token X?"; a live tab holding X answers, and the asker drops the copied state and starts
  * as a new visitor. Two tabs asking at once settle it by their random nonces (the smaller
- * keeps the token). Without BroadcastChannel the check is skipped.
+ * keeps the token). An answer that comes after the wait (the other tab was busy or frozen)
+ * still counts: `onLateDuplicate` then restarts this tab as a new visitor, and tells the
+ * other tab, which says hello again (the copy used its sequence numbers) and sends the
+ * agent a fresh snapshot (the copy may have sent its own page in the meantime). Without BroadcastChannel the check is skipped.
  * @module tabs
  */
 
 /** How long a starting tab waits for an answer before it takes the token as its own. */
-export const ASK_MS = 250;
+export const ASK_MS = 400;
 
 /**
  * @typedef {Object} TabGuard
@@ -22,14 +25,18 @@ export const ASK_MS = 250;
  * @param {string} site
  * @param {import("./natives.js").Natives} natives
  * @param {() => string|undefined} currentToken  the token this tab holds now
+ * @param {() => void} onLateDuplicate  another tab answered after the wait: we are the copy
+ * @param {() => void} onCopyUsed  a copy of this tab used our token for a while
  * @returns {TabGuard}
  */
-export function createTabGuard(site, natives, currentToken) {
+export function createTabGuard(site, natives, currentToken, onLateDuplicate, onCopyUsed) {
   const name = "cobrowse-tabs:" + site;
   /** @type {BroadcastChannel|null} */
   let channel = null;
   /** @type {{token: string, nonce: number, answer: (dup: boolean) => void}|null} */
   let asking = null;
+  /** The last question, answered by nobody in time. @type {{token: string, nonce: number}|null} */
+  let asked = null;
 
   /** @param {MessageEvent} e */
   const onMessage = (e) => {
@@ -44,6 +51,13 @@ export function createTabGuard(site, natives, currentToken) {
       if (!asking && m.token === currentToken()) post({ a: "mine", token: m.token, nonce: m.nonce });
     } else if (m.a === "mine" && asking && asking.token === m.token && asking.nonce === m.nonce) {
       asking.answer(true);
+    } else if (m.a === "mine" && asked && asked.token === m.token && asked.nonce === m.nonce) {
+      asked = null;
+      if (m.token !== currentToken()) return;
+      post({ a: "used", token: m.token });
+      onLateDuplicate();
+    } else if (m.a === "used" && !asking && m.token === currentToken()) {
+      onCopyUsed();
     }
   };
   /** @param {any} m */
@@ -86,6 +100,7 @@ export function createTabGuard(site, natives, currentToken) {
           answer(dup) {
             if (asking !== mine) return;
             asking = null;
+            asked = dup ? null : { token, nonce: mine.nonce };
             natives.clearTimeout(timer);
             resolve(dup);
           },

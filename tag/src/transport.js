@@ -68,6 +68,8 @@ export function createTransport(o) {
   const sleepers = new Set();
   /** @type {Set<AbortController>} requests under way, aborted by stop() */
   const live = new Set();
+  /** @type {AbortController|null} the current poll's */
+  let polling = null;
 
   /** Sleep that `wake()` (network back online) cuts short. @param {number} ms */
   const sleep = (ms) =>
@@ -85,8 +87,9 @@ export function createTransport(o) {
   /**
    * One POST with a hard timeout. Resolves {status, json}; rejects on network failure.
    * @param {string} path @param {any} body @param {number} timeoutMs
+   * @param {(ctrl: AbortController) => void} [onCtrl] receives the request's controller
    */
-  const post = async (path, body, timeoutMs) => {
+  const post = async (path, body, timeoutMs, onCtrl) => {
     const text = natives.stringify(body);
     /** @type {string|Uint8Array} */
     let data = text;
@@ -98,6 +101,7 @@ export function createTransport(o) {
     const ctrl = new natives.AbortController();
     const timer = natives.setTimeout(() => ctrl.abort(), timeoutMs);
     live.add(ctrl);
+    if (onCtrl) onCtrl(ctrl);
     try {
       const res = await natives.fetch(o.server + path + query, {
         method: "POST",
@@ -180,7 +184,7 @@ export function createTransport(o) {
     while (running) {
       if (!ready && !(await hello())) return;
       try {
-        const r = await post("api/v1/poll", { token, cursors, hold }, (hold + 10) * 1000);
+        const r = await post("api/v1/poll", { token, cursors, hold }, (hold + 10) * 1000, (c) => (polling = c));
         if (!running) return;
         if (r.status === 200 && r.json && r.json.ok) {
           failures = 0;
@@ -204,6 +208,7 @@ export function createTransport(o) {
         }
       } catch (e) {
         if (!running) return;
+        if (!ready) continue; // aborted by resync(): say hello again at once
       }
       failures++;
       o.onStatus(false);
@@ -292,6 +297,17 @@ export function createTransport(o) {
     wake() {
       wake();
       pump().catch(() => {});
+    },
+    /**
+     * Say hello again now (cutting the parked poll short): the server's view of this
+     * visitor changed behind our back, e.g. a copy of this tab sent with our token and
+     * sequence numbers. Hello gives the current seq back, and a fresh snapshot follows.
+     */
+    resync() {
+      if (!ready) return;
+      ready = false;
+      if (polling) polling.abort();
+      wake();
     },
     /**
      * Best-effort last event when the page goes away (sendBeacon), with what is still queued.

@@ -55,16 +55,6 @@ def directory(stack):
     broker.close()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
 def display_name(agent_name: str) -> str:
     """The name the visitor sees for ``agent_name`` (the agent fixture's display name)."""
     return "Alice " + agent_name[-4:]
