@@ -11,10 +11,15 @@
     // Inside a frame the tag does nothing: the top page captures its same-origin frames
     // itself, and a frame must neither draw a launcher nor share the top's session.
     if (window.top !== window) return;
-    if (window.CoBrowse) return; // loaded twice: keep the first
-    var script = document.currentScript;
+    // Loaded twice: keep the first. An own property only: an element with id or name
+    // "CoBrowse" shows through window.CoBrowse too (named access), but never as own.
+    if (Object.prototype.hasOwnProperty.call(window, "CoBrowse") && window.CoBrowse) return;
+    // Through Document.prototype: the page's markup may clobber document.currentScript
+    // and friends (<img name=currentScript>).
+    var D = Document.prototype;
+    var script = Object.getOwnPropertyDescriptor(D, "currentScript").get.call(document);
     if (!script || !script.src || script.src.indexOf("/tag/cobrowse.js") < 0 || !script.getAttribute("data-site")) {
-      script = document.querySelector('script[src*="/tag/cobrowse.js"][data-site]');
+      script = D.querySelector.call(document, 'script[src*="/tag/cobrowse.js"][data-site]');
     }
     if (!script) return;
     var src = script.src;

@@ -19,9 +19,6 @@ from tests.support.actors import Agent, http_transport
 from tests.support.servers import Gunicorn
 
 PAGES = Path(__file__).resolve().parent / "pages"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "demo-password-for-tests"
 SERVER_ENV = {"COBROWSE_DEMO_PASSWORD": PASSWORD, "COBROWSE_POLL_HOLD": "5"}
 SECRETS = ["hunter2-pw-secret", "marked-typed-9911", "attr-secret-5150", "balance 98765",
@@ -39,16 +36,6 @@ def redis_server(redis_url):
     with Gunicorn(redis_url, env=SERVER_ENV) as g:
         g.redis_url = redis_url
         yield g
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Wire:
@@ -273,8 +260,8 @@ def test_session_follows_the_tab_and_a_duplicated_tab_does_not_join(server, cont
         c.port2.postMessage(0);
     }""")
     late.goto(f"{server.url}/pages/tag_hard.html")
-    late.wait_for_function("""() => { const t = sessionStorage.getItem('cobrowse:demo');
-        return t && JSON.parse(t).token && JSON.parse(t).token !== %s; }""" % json.dumps(token),
+    late.wait_for_function("""(old) => { const t = sessionStorage.getItem('cobrowse:demo');
+        return t && JSON.parse(t).token && JSON.parse(t).token !== old; }""", arg=token,
                            timeout=15000)
     late.wait_for_function("CoBrowse.info().state && !CoBrowse.info().session")
     assert late.get_by_test_id("cobrowse-frame").is_hidden()
@@ -306,3 +293,32 @@ def test_network_loss_and_recovery(server, context):
         assert texts.count(f"during the outage {n}") == 1
     page.get_by_test_id("cobrowse-status").wait_for(state="hidden", timeout=15000)
     assert page.errors == []
+
+
+def test_the_session_frame_leaves_the_page_clickable(server, browser):
+    """The frame's bar sits small in the bottom-left corner and only its buttons take clicks:
+    at 1100x800 the demo's navigation links stay clickable (no force) during a session."""
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    try:
+        page = new_page(context)
+        page.goto(f"{server.url}/demo/index.html")
+        agent, _ = start_session(server, page, mode="view")
+        toggle = page.get_by_test_id("cobrowse-frame-toggle").bounding_box()
+        close = page.get_by_test_id("cobrowse-close").bounding_box()
+        assert toggle["x"] < 20 and close["y"] > 800 - 40 and close["height"] <= 24
+        assert close["x"] + close["width"] < 400  # one short line in the bottom-left corner
+        bar = page.get_by_test_id("cobrowse-mode")
+        assert "Demo Agent can see this tab" == bar.inner_text()
+        for link in ("#nav-home", "#nav-travel", "#nav-insurance", "#nav-shop", "#nav-help", "#nav-signup"):
+            page.locator(link).click(trial=True, timeout=3000)  # actionability: nothing of ours on top
+        page.get_by_test_id("cobrowse-frame-toggle").click()  # folds the label into a pill
+        assert bar.is_hidden() and page.get_by_test_id("cobrowse-close").is_visible()
+        page.locator("#nav-travel").click(timeout=3000)
+        page.wait_for_url("**/demo/travel.html")
+        poll_until(agent, lambda e: e["k"] == "snapshot" and e["url"].endswith("/travel.html"))
+        assert page.get_by_test_id("cobrowse-frame").is_visible()
+        page.get_by_test_id("cobrowse-close").click()
+        poll_until(agent, lambda e: e["k"] == "session.ended")
+        assert page.errors == []
+    finally:
+        context.close()

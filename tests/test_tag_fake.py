@@ -12,21 +12,11 @@ import time
 
 import pytest
 
-from tests.support.tag_fake import TAG, FakeServer, by_attr, find, launch, open_page, walk
+from tests.support.tag_fake import TAG, FakeServer, by_attr, find, open_page, walk
 
 SECRETS = ["hunter2-pw-secret", "marked-typed-9911", "4111-card-secret", "attr-secret-5150",
            "balance 98765", "textarea-secret-4242", "frame-secret-777", "shadow-pw-3141",
            "script-secret-should-not-leave"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -250,3 +240,49 @@ def test_url_fast_path_agrees_with_the_url_parser(page, fake):
         return wrong;
     }""", [URL_CASES, URL_BASES])
     assert wrong == []
+
+
+def test_a_page_that_clobbers_dom_properties(page, fake):
+    """Markup such as <img name=createElement> (document-level) or <form><input
+    name=firstChild> (form-level) shadows DOM properties: the tag reads everything through
+    the prototypes, so it starts, chats, and captures the form and its changes intact."""
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if "[cobrowse]" in m.text else None)
+    open_page(page, fake, "tag_clobber.html")
+    assert page.evaluate("""() => [typeof document.createElement, document.body.localName,
+        Document.prototype.getElementById.call(document, 'clobbered-form').firstChild.value]""") == [
+        "object", "img", "a-firstChild"]  # the page really is clobbered
+    page.get_by_test_id("cobrowse-chat-open").click()
+    page.get_by_test_id("cobrowse-chat-input").fill("clobbered hello")
+    page.get_by_test_id("cobrowse-chat-send").click()
+    page.get_by_test_id("cobrowse-chat-message").filter(has_text="clobbered hello").wait_for()
+    assert fake.last("chat")["text"] == "clobbered hello"
+
+    fake.start_session(mode="shared")
+    page.get_by_test_id("cobrowse-frame").wait_for()
+    snap = fake.wait_for(lambda: fake.last("snapshot"))
+    assert snap["title"] == "Clobbered page"
+    doc = snap["doc"]
+    imgs = find(doc, lambda n: n.get("n") == "img")
+    assert {"createElement", "title", "body", "cookie"} <= {n["a"].get("name") for n in imgs}
+    form = by_attr(doc, "id", "clobbered-form")
+    assert form["n"] == "form" and form["a"] == {"id": "clobbered-form", "action": "/submit", "method": "post"}
+    inputs = [n for n in form["c"] if n.get("n") == "input"]
+    names = ["attributes", "childNodes", "firstChild", "nextSibling", "nodeName", "nodeType", "tagName",
+             "parentNode", "elements", "action", "method", "id", "name"]
+    assert [n["a"]["name"] for n in inputs][:len(names)] == names
+    assert all(n["p"] == {"value": "a-" + n["a"]["name"]} for n in inputs if n["a"]["name"] != "password")
+    assert by_attr(doc, "name", "password")["p"]["value"] != "clobber-pw-2718"  # masking still works
+    assert by_attr(doc, "id", "form-button")["c"][0]["x"] == "Add a line"
+    assert by_attr(doc, "id", "after-form")  # the walk went on past the form
+    text_id = by_attr(doc, "id", "form-text")["c"][0]["i"]
+
+    page.evaluate("mutateForm()")
+    ops = fake.wait_for(lambda: (lambda o: o if any(x["o"] == "add" for x in o) else None)(fake.ops()))
+    fake.wait_for(lambda: any(x["o"] == "text" for x in fake.ops()))
+    ops = fake.ops()
+    add = next(x for x in ops if x["o"] == "add")
+    assert add["p"] == form["i"] and add["n"]["a"]["id"] == "added-in-form"
+    assert {"o": "attr", "i": form["i"], "a": "data-state", "v": "changed"} in ops
+    assert {"o": "text", "i": text_id, "x": "form text changed"} in ops
+    assert not page.errors and not warnings

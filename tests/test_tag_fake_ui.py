@@ -9,17 +9,7 @@ import time
 
 import pytest
 
-from tests.support.tag_fake import FakeServer, by_attr, launch, open_page
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+from tests.support.tag_fake import FakeServer, by_attr, open_page
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import { watchCssom } from "./cssom.js";
 import { canvasImage, serializeDocument } from "./serialize.js";
 import { createMutationCapture } from "./mutations.js";
 import { recordEvents } from "./events.js";
+import * as dom from "./dom.js";
 
 /** How often canvases, adopted sheet lists and form values are checked for changes. */
 const TICK_MS = 1500;
@@ -53,7 +54,7 @@ export function record(opts) {
         roots.add(root);
         mutations.observe(root);
         events.watch(root);
-        adoptedSeen.set(root, Array.from(/** @type {any} */ (root).adoptedStyleSheets || []));
+        adoptedSeen.set(root, Array.from(dom.adoptedOf(root) || []));
       }
       if (frame && !frames.has(frame)) {
         frames.add(frame);
@@ -81,13 +82,13 @@ export function record(opts) {
     timer = natives.setTimeout(tick, TICK_MS); // first, so an error below cannot stop the ticks
     for (const root of roots) {
       if (!ids.isLive(root)) continue;
-      const now = Array.from(/** @type {any} */ (root).adoptedStyleSheets || []);
+      const now = Array.from(dom.adoptedOf(root) || []);
       const before = adoptedSeen.get(root) || [];
       if (now.length !== before.length || now.some((s, i) => s !== before[i])) {
         adoptedSeen.set(root, now);
         mutations.adoptedChanged(root);
       }
-      const canvases = root.querySelectorAll("canvas");
+      const canvases = dom.queryAll(root, "canvas");
       for (let i = 0; i < canvases.length; i++) {
         const c = /** @type {HTMLCanvasElement} */ (canvases[i]);
         if (!ids.isLive(c) || ctx.maskedNodes.has(c)) continue;
@@ -107,16 +108,16 @@ export function record(opts) {
       mutations.discard();
       ids.reset();
       const doc = serializeDocument(document, ctx);
-      const se = document.scrollingElement || document.documentElement;
+      const se = dom.scrollingElement() || dom.documentElement();
       emit({
         k: "snapshot",
         doc,
         url: location.href,
-        title: document.title,
+        title: dom.title(),
         vw: window.innerWidth,
         vh: window.innerHeight,
-        sx: se ? se.scrollLeft : window.scrollX,
-        sy: se ? se.scrollTop : window.scrollY,
+        sx: se ? dom.scrollLeft(se) : window.scrollX,
+        sy: se ? dom.scrollTop(se) : window.scrollY,
       });
     },
     quietScroll(ms = 400) {

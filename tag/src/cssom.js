@@ -4,6 +4,7 @@
  * hooks that tell capture when such rules change after the snapshot.
  * @module cssom
  */
+import { adoptedOf } from "./dom.js";
 
 /**
  * The full text of a sheet from its rules; "" when unreadable (cross-origin).
@@ -27,7 +28,7 @@ export function sheetText(sheet) {
  * @returns {string[]|null} null when there are none
  */
 export function adoptedTexts(root) {
-  const list = /** @type {any} */ (root).adoptedStyleSheets;
+  const list = adoptedOf(root);
   if (!list || !list.length) return null;
   const out = [];
   for (let i = 0; i < list.length; i++) out.push(sheetText(list[i]));

@@ -5,6 +5,7 @@
  * in the agent's replica whatever its size.
  * @module events
  */
+import * as dom from "./dom.js";
 
 /** Minimum milliseconds between two pointer events (about 20 per second). */
 const POINTER_MS = 50;
@@ -22,9 +23,9 @@ const SCROLL_MS = 100;
 export function pointOn(ids, el, cx, cy) {
   /** @type {any} */
   let cur = el;
-  while (cur && !(cur.nodeType === 1 && ids.isLive(cur))) cur = cur.parentNode || cur.host;
+  while (cur && !(dom.nodeType(cur) === 1 && ids.isLive(cur))) cur = dom.parentNode(cur) || dom.hostOf(cur);
   if (!cur) return null;
-  const r = cur.getBoundingClientRect();
+  const r = dom.rect(cur);
   const fx = r.width ? (cx - r.left) / r.width : 0;
   const fy = r.height ? (cy - r.top) / r.height : 0;
   const clamp = (/** @type {number} */ v) => Math.round(Math.min(1, Math.max(0, v)) * 10000) / 10000;
@@ -90,10 +91,11 @@ export function recordEvents(opts) {
     scrolls.set(node, natives.setTimeout(() => {
       scrolls.delete(node);
       if (opts.quietScroll()) return;
-      if (node.nodeType === 9) {
-        const win = node.defaultView;
+      const type = dom.nodeType(node);
+      if (type === 9) {
+        const win = dom.defaultView(node);
         if (win && ids.isLive(node)) emit({ k: "scroll", i: ids.peek(node), x: win.scrollX, y: win.scrollY });
-      } else if (ids.isLive(node)) emit({ k: "scroll", i: ids.peek(node), x: node.scrollLeft, y: node.scrollTop });
+      } else if (type === 1 && ids.isLive(node)) emit({ k: "scroll", i: ids.peek(node), x: dom.scrollLeft(node), y: dom.scrollTop(node) });
     }, SCROLL_MS));
   };
   const onSelection = () => {
@@ -104,14 +106,14 @@ export function recordEvents(opts) {
     }, SCROLL_MS * 2);
   };
   const onResize = () => emit({ k: "resize", w: window.innerWidth, h: window.innerHeight });
-  const onVisibility = () => emit({ k: "visibility", hidden: document.visibilityState === "hidden" });
+  const onVisibility = () => emit({ k: "visibility", hidden: dom.visibilityState() === "hidden" });
 
   /** @param {Document|ShadowRoot} root */
   const watch = (root) => {
     on(root, "pointermove", onMove);
     on(root, "click", onClick);
     on(root, "scroll", onScroll);
-    if (root.nodeType === 9) on(root, "selectionchange", onSelection);
+    if (dom.nodeType(root) === 9) on(root, "selectionchange", onSelection);
   };
   on(window, "resize", onResize);
   on(document, "visibilitychange", onVisibility);
@@ -134,7 +136,7 @@ export function recordEvents(opts) {
  * @returns {number[]|null}
  */
 export function selectionRange(ids) {
-  const sel = document.getSelection();
+  const sel = dom.getSelection();
   if (!sel || !sel.rangeCount || sel.isCollapsed) return null;
   const r = sel.getRangeAt(0);
   if (!ids.isLive(r.startContainer) || !ids.isLive(r.endContainer)) return null;

@@ -3,6 +3,7 @@
  * (docs/protocol.md "Snapshot format"). Mutations, pointer and agent events refer to them.
  * @module ids
  */
+import { firstChild, nextSibling, shadowOf } from "./dom.js";
 
 /**
  * @typedef {Object} NodeIds
@@ -30,8 +31,8 @@ export function createNodeIds() {
   const forget = (n) => {
     const id = ids.get(n);
     if (id && live.get(id) === n) live.delete(id);
-    for (let c = n.firstChild; c; c = c.nextSibling) forget(c);
-    const sh = /** @type {any} */ (n).shadowRoot;
+    for (let c = firstChild(n); c; c = nextSibling(c)) forget(c);
+    const sh = shadowOf(n);
     if (sh) forget(sh);
   };
   return {

@@ -19,7 +19,8 @@ export const VERSION = "0.1.0";
 export function start(opts) {
   /** @type {any} */
   const w = window;
-  if (w.CoBrowse && w.CoBrowse.version) return w.CoBrowse;
+  const own = Object.prototype.hasOwnProperty.call(window, "CoBrowse") ? w.CoBrowse : null;
+  if (own && own.version) return own;
   if (window.top !== window) return null; // frames: the top page captures them
   try {
     const ui = createHost();

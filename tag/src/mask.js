@@ -7,6 +7,7 @@
  * @module mask
  */
 import { MASK_PLACEHOLDER } from "./kinds.js";
+import * as dom from "./dom.js";
 
 /** Attributes a masked element keeps: layout and identity, nothing that can carry a value. */
 const MASKED_KEEP = new Set([
@@ -35,7 +36,7 @@ const MASKED_KEEP = new Set([
 export function validSelectors(list) {
   const out = [];
   if (!Array.isArray(list)) return out;
-  const probe = document.createDocumentFragment();
+  const probe = dom.createFragment();
   for (const sel of list) {
     if (typeof sel !== "string" || !sel.trim()) continue;
     try {
@@ -60,7 +61,7 @@ export function createMasker(siteSelectors) {
   const matchesSelf = (el) => {
     if (sticky.has(el)) return true;
     try {
-      if (!el.matches(selector)) return false;
+      if (!dom.matches(el, selector)) return false;
     } catch (e) {
       return true; // cannot tell: mask
     }
@@ -73,7 +74,7 @@ export function createMasker(siteSelectors) {
     roots(root) {
       const set = new Set();
       try {
-        const found = root.querySelectorAll(selector);
+        const found = dom.queryAll(root, selector);
         for (let i = 0; i < found.length; i++) {
           const el = found[i];
           set.add(el);
@@ -90,15 +91,17 @@ export function createMasker(siteSelectors) {
       while (cur) {
         if (sticky.has(cur)) return true;
         try {
-          if (cur.closest(selector)) return true;
+          if (dom.closest(cur, selector)) return true;
         } catch (e) {
           return true;
         }
-        const root = cur.getRootNode();
-        if (root instanceof ShadowRoot || (root && /** @type {any} */ (root).host)) cur = /** @type {any} */ (root).host;
+        const root = dom.rootNode(cur);
+        const type = dom.nodeType(root);
+        if (type === 11) cur = dom.hostOf(root);
+        else if (type !== 9) cur = null;
         else {
           try {
-            const win = /** @type {Document} */ (root).defaultView;
+            const win = dom.defaultView(/** @type {Document} */ (root));
             cur = win && win !== window ? win.frameElement : null;
           } catch (e) {
             cur = null;

@@ -7,6 +7,7 @@
  */
 import { adoptedTexts, sheetText } from "./cssom.js";
 import { attributeValue, formKey, formState, serializeSubtree } from "./serialize.js";
+import * as dom from "./dom.js";
 
 /** Milliseconds mutations are gathered before they are sent as one batch. */
 const BATCH_MS = 60;
@@ -63,25 +64,25 @@ export function createMutationCapture(ctx, natives, emit) {
   /** @param {Event} e */
   const onInput = (e) => {
     const t = /** @type {Element} */ (e.composedPath ? e.composedPath()[0] : e.target);
-    if (t && t.nodeType === 1) {
+    if (t && dom.nodeType(t) === 1) {
       props.add(t);
       schedule();
     }
   };
 
   /** @param {Node|null} n */
-  const maskedNode = (n) => !!n && (ctx.maskedNodes.has(/** @type {any} */ (n)) || ctx.maskedNodes.has(/** @type {any} */ (n).host));
+  const maskedNode = (n) => !!n && (ctx.maskedNodes.has(/** @type {any} */ (n)) || (dom.nodeType(n) === 11 && ctx.maskedNodes.has(/** @type {any} */ (dom.hostOf(n)))));
 
   /** The nearest following sibling the replica has (skips comments and new nodes). */
   const before = (/** @type {Node} */ n) => {
-    for (let s = n.nextSibling; s; s = s.nextSibling) if (ids.isLive(s)) return ids.peek(s);
+    for (let s = dom.nextSibling(n); s; s = dom.nextSibling(s)) if (ids.isLive(s)) return ids.peek(s);
     return null;
   };
   /** @param {Node} n @param {any[]} ops */
   const add = (n, ops) => {
-    const parent = n.parentNode;
+    const parent = dom.parentNode(n);
     if (!parent || !ids.isLive(parent) || ids.isLive(n) || n === ctx.exclude) return;
-    const pn = /** @type {Element} */ (parent).localName;
+    const pn = dom.nodeType(parent) === 1 ? dom.localName(/** @type {Element} */ (parent)) : "";
     if (pn === "script" || pn === "noscript") return; // their content is never captured
     const tree = serializeSubtree(n, ctx);
     if (tree) ops.push({ o: "add", p: ids.peek(parent), b: before(n), n: tree });
@@ -119,12 +120,12 @@ export function createMutationCapture(ctx, natives, emit) {
         set.add(/** @type {string} */ (rec.attributeName));
       } else texts.add(rec.target);
     }
-    for (const n of added) if (n.isConnected) add(n, ops);
+    for (const n of added) if (dom.isConnected(n)) add(n, ops);
     for (const [el, names] of attrs) attributeOps(el, names, ops);
     for (const t of texts) {
       if (!ids.isLive(t)) continue;
       const x = /** @type {Text} */ (t).data;
-      ops.push({ o: "text", i: ids.peek(t), x: maskedNode(t.parentNode) ? masker.text(x) : x });
+      ops.push({ o: "text", i: ids.peek(t), x: maskedNode(dom.parentNode(t)) ? masker.text(x) : x });
     }
     return ops;
   };
@@ -136,7 +137,7 @@ export function createMutationCapture(ctx, natives, emit) {
     if (!wasMasked && masker.isMasked(el)) return reserialize(el, ops);
     for (const name of names) {
       if (wasMasked && !masker.keepAttr(name)) continue;
-      const v = el.getAttribute(name);
+      const v = dom.getAttr(el, name);
       ops.push({ o: "attr", i: ids.peek(el), a: name, v: v === null ? null : attributeValue(el, name, v) });
     }
   };
@@ -160,7 +161,7 @@ export function createMutationCapture(ctx, natives, emit) {
       if (owner && ids.isLive(owner)) ops.push({ o: "css", i: ids.peek(owner), css: sheetText(sheet) });
       else if (!owner) {
         for (const root of roots) {
-          const list = /** @type {any} */ (root).adoptedStyleSheets;
+          const list = dom.adoptedOf(root);
           if (list && Array.prototype.indexOf.call(list, sheet) >= 0) adopted.add(root);
         }
       }
@@ -220,7 +221,7 @@ export function createMutationCapture(ctx, natives, emit) {
       // A few microseconds per field, every TICK_MS; no DOM prototype is patched.
       let fields;
       try {
-        fields = root.querySelectorAll(FIELDS);
+        fields = dom.queryAll(root, FIELDS);
       } catch (e) {
         return;
       }

@@ -6,6 +6,7 @@
  * so it is never captured.
  * @module natives
  */
+import { createElement } from "./dom.js";
 
 /**
  * @typedef {Object} Natives
@@ -47,7 +48,7 @@ export function createNatives(container) {
   /** @type {any} */
   let w = window;
   try {
-    const frame = document.createElement("iframe");
+    const frame = createElement("iframe");
     frame.setAttribute("aria-hidden", "true");
     frame.setAttribute("tabindex", "-1");
     frame.style.cssText = "display:none!important";

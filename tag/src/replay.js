@@ -6,6 +6,7 @@
  * to the site's own origins; never into a masked field.
  * @module replay
  */
+import * as dom from "./dom.js";
 
 /**
  * @typedef {Object} ReplayContext
@@ -38,14 +39,14 @@ function setNative(el, prop, value) {
 
 /** @param {Element} el @param {string} type */
 function fire(el, type) {
-  el.dispatchEvent(new Event(type, { bubbles: true, composed: type === "input" }));
+  dom.dispatch(el, new Event(type, { bubbles: true, composed: type === "input" }));
 }
 
 /** @param {Element} el @param {string} type @param {any} Ctor */
 function mouse(el, type, Ctor) {
-  const r = el.getBoundingClientRect();
+  const r = dom.rect(el);
   const init = { bubbles: true, cancelable: true, composed: true, view: window, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, button: 0 };
-  el.dispatchEvent(new Ctor(type, init));
+  dom.dispatch(el, new Ctor(type, init));
 }
 
 /**
@@ -84,7 +85,7 @@ export function replayControl(ev, mode, ctx) {
     return "";
   }
   const node = ctx.nodeOf(ev.i);
-  if (!node || node.nodeType !== 1) return "no such element";
+  if (!node || dom.nodeType(node) !== 1) return "no such element";
   const el = /** @type {HTMLElement} */ (node);
   if (ctx.isMasked(el)) return "masked";
   if (ev.k === "control.click") return click(el);
@@ -97,16 +98,18 @@ function click(el) {
   const PE = typeof PointerEvent === "function" ? PointerEvent : MouseEvent;
   mouse(el, "pointerdown", PE);
   mouse(el, "mousedown", MouseEvent);
-  if (typeof el.focus === "function") el.focus({ preventScroll: true });
+  const html = dom.isHTML(el);
+  if (html) dom.focus(el, { preventScroll: true });
   mouse(el, "pointerup", PE);
   mouse(el, "mouseup", MouseEvent);
-  el.click(); // a real activation: follows links, submits, toggles
+  if (html) dom.click(el); // a real activation: follows links, submits, toggles
+  else mouse(el, "click", MouseEvent);
   return "";
 }
 
 /** @param {HTMLElement} el @param {any} ev */
 function input(el, ev) {
-  const name = el.localName;
+  const name = dom.localName(el);
   if (name === "select" && Array.isArray(ev.selected)) {
     const sel = /** @type {HTMLSelectElement} */ (el);
     const want = new Set(ev.selected);
@@ -123,14 +126,14 @@ function input(el, ev) {
   }
   if ((name === "input" || name === "textarea") && typeof ev.value === "string") {
     if (/** @type {HTMLInputElement} */ (el).type === "file") return "file fields are the visitor's";
-    el.focus({ preventScroll: true });
+    dom.focus(el, { preventScroll: true });
     setNative(el, "value", ev.value);
     fire(el, "input");
     fire(el, "change");
     return "";
   }
-  if (el.isContentEditable && typeof ev.value === "string") {
-    el.textContent = ev.value;
+  if (dom.isContentEditable(el) && typeof ev.value === "string") {
+    dom.setText(el, ev.value);
     fire(el, "input");
     return "";
   }

@@ -6,6 +6,7 @@
  * @module serialize
  */
 import { adoptedTexts, cssomAhead, sheetText } from "./cssom.js";
+import * as dom from "./dom.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MATH_NS = "http://www.w3.org/1998/Math/MathML";
@@ -64,7 +65,7 @@ export function canvasImage(c) {
  * @returns {{value?: string, checked?: boolean, selected?: number[]}|null}
  */
 export function formState(el, masked, masker) {
-  const name = el.localName;
+  const name = dom.localName(el);
   if (name === "input") {
     const input = /** @type {HTMLInputElement} */ (el);
     const type = input.type;
@@ -107,7 +108,7 @@ export function formKey(p) {
 export function attributesOf(el, masked, masker) {
   /** @type {Record<string, string>} */
   const a = {};
-  const attrs = el.attributes;
+  const attrs = dom.attributes(el);
   for (let i = 0; i < attrs.length; i++) {
     const at = attrs[i];
     const name = at.name;
@@ -127,7 +128,7 @@ export function attributesOf(el, masked, masker) {
 export function attributeValue(el, name, v) {
   if ((name === "src" || name === "href") && v && !ABSOLUTE.test(v)) {
     try {
-      return resolveUrl(v, /** @type {Document} */ (el.ownerDocument).baseURI);
+      return resolveUrl(v, dom.baseURI(/** @type {Document} */ (dom.ownerDocument(el))));
     } catch (e) {
       return v;
     }
@@ -189,7 +190,7 @@ function ident(n, ctx) {
 function serializeRoot(root, masked, ctx, frame) {
   const maskedSet = ctx.masker.roots(root);
   ctx.onRoot(root, frame);
-  const isDoc = root.nodeType === 9;
+  const isDoc = dom.nodeType(root) === 9;
   const id = ident(root, ctx);
   /** @type {any} */
   const out = id ? { i: id, t: isDoc ? 9 : 11, c: null } : { t: isDoc ? 9 : 11, c: null };
@@ -207,7 +208,7 @@ function serializeRoot(root, masked, ctx, frame) {
  */
 function children(parent, masked, maskedSet, ctx) {
   const out = [];
-  for (let c = parent.firstChild; c; c = c.nextSibling) {
+  for (let c = dom.firstChild(parent); c; c = dom.nextSibling(c)) {
     const n = node(c, masked, maskedSet, ctx);
     if (n) out.push(n);
   }
@@ -223,7 +224,7 @@ function children(parent, masked, maskedSet, ctx) {
  * @returns {any}
  */
 function node(n, masked, maskedSet, ctx) {
-  const type = n.nodeType;
+  const type = dom.nodeType(n);
   if (type === 1) return element(/** @type {Element} */ (n), masked, maskedSet, ctx);
   if (type !== 3 && type !== 4 && type !== 10) return null;
   const id = ident(n, ctx);
@@ -245,12 +246,12 @@ function node(n, masked, maskedSet, ctx) {
 function element(el, masked, maskedSet, ctx) {
   if (el === ctx.exclude) return null;
   const m = masked || (maskedSet.size > 0 && maskedSet.has(el)) || ctx.masker.sticky.has(el);
-  const name = el.localName;
+  const name = dom.localName(el);
   const id = ident(el, ctx);
   const a = attributesOf(el, m, ctx.masker);
   /** @type {any} */
   const out = id ? { i: id, t: 1, n: name, a, c: null } : { t: 1, n: name, a, c: null };
-  const ns = el.namespaceURI;
+  const ns = dom.namespaceURI(el);
   const html = ns === HTML_NS;
   if (html) {
     /* the common case: no ns key */
@@ -266,10 +267,10 @@ function element(el, masked, maskedSet, ctx) {
   }
   out.c = children(el, m, maskedSet, ctx);
   if (html || !ns) special(el, name, out, m, ctx);
-  const sh = el.shadowRoot;
+  const sh = dom.shadowRoot(el);
   if (sh) out.sh = serializeRoot(sh, m, ctx, null);
   // Reading scroll offsets costs a layout check per element: only where scrolling can be.
-  if (html && !NEVER_SCROLLS.has(name) && (el.scrollTop || el.scrollLeft)) out.sc = [el.scrollLeft, el.scrollTop];
+  if (html && !NEVER_SCROLLS.has(name) && (dom.scrollTop(el) || dom.scrollLeft(el))) out.sc = [dom.scrollLeft(el), dom.scrollTop(el)];
   return out;
 }
 
@@ -309,7 +310,7 @@ function special(el, name, out, m, ctx) {
       } catch (e) {
         doc = null; // cross-origin: the server shows a placeholder
       }
-      if (doc && doc.documentElement) out.d = serializeRoot(doc, m, ctx, el);
+      if (doc && dom.documentElement(doc)) out.d = serializeRoot(doc, m, ctx, el);
       else ctx.onRoot(/** @type {any} */ (null), el);
       break;
     }
@@ -341,11 +342,14 @@ export function serializeDocument(doc, ctx) {
  */
 export function serializeSubtree(n, ctx) {
   ctx.last = -1;
-  if (n.nodeType === 9 || n.nodeType === 11) return serializeRoot(/** @type {any} */ (n), false, ctx, null);
-  const parent = n.parentElement || /** @type {any} */ (n.parentNode)?.host || null;
+  const type = dom.nodeType(n);
+  if (type === 9 || type === 11) return serializeRoot(/** @type {any} */ (n), false, ctx, null);
+  const up = dom.parentNode(n);
+  const upType = up ? dom.nodeType(up) : 0;
+  const parent = upType === 1 ? /** @type {Element} */ (up) : upType === 11 ? dom.hostOf(/** @type {any} */ (up)) : null;
   const masked = !!parent && ctx.masker.isMasked(parent);
   let maskedSet = new Set();
-  if (n.nodeType === 1) {
+  if (type === 1) {
     const el = /** @type {Element} */ (n);
     maskedSet = ctx.masker.roots(/** @type {any} */ (el));
     if (ctx.masker.matchesSelf(el)) maskedSet.add(el);

@@ -12,6 +12,7 @@ import { record } from "./capture.js";
 import { replayControl } from "./replay.js";
 import { createChatWindow } from "./ui/chat.js";
 import { createOverlay } from "./ui/overlay.js";
+import * as dom from "./dom.js";
 
 const CAPTURE = new Set(CAPTURE_KINDS);
 const CONTROL = new Set(CONTROL_KINDS);
@@ -148,18 +149,19 @@ export function createSession(o) {
    */
   function agentEvent(ev, s, rec) {
     const el = /** @type {any} */ (typeof ev.i === "number" ? rec.ids.nodeOf(ev.i) : null);
+    const type = el ? dom.nodeType(el) : 0;
     if (ev.k === "snapshot.request") rec.snapshot();
-    else if (ev.k === "pointer" && el && el.nodeType === 1) overlay.pointer(el, ev.x, ev.y);
-    else if (ev.k === "highlight" && el && el.nodeType === 1) overlay.highlight(el, ev.x, ev.y);
-    else if (ev.k === "wiggle" && el && el.nodeType === 1) overlay.wiggle(el);
+    else if (ev.k === "pointer" && type === 1) overlay.pointer(el, ev.x, ev.y);
+    else if (ev.k === "highlight" && type === 1) overlay.highlight(el, ev.x, ev.y);
+    else if (ev.k === "wiggle" && type === 1) overlay.wiggle(el);
     else if (ev.k === "selection") overlay.selection(rangeOf(ev.r, rec));
     else if (ev.k === "scroll" && el) {
       rec.quietScroll();
       // "instant": a page with scroll-behavior: smooth would otherwise animate every step
       // of the agent's scrolling, lagging behind and echoing intermediate positions.
       const to = { left: ev.x, top: ev.y, behavior: /** @type {ScrollBehavior} */ ("instant") };
-      if (el.nodeType === 9) (el.defaultView || window).scrollTo(to);
-      else if (el.scrollTo) el.scrollTo(to);
+      if (type === 9) (dom.defaultView(el) || window).scrollTo(to);
+      else if (type === 1) dom.scrollElementTo(el, to);
     } else if (CONTROL.has(ev.k)) {
       const why = replayControl(ev, s.mode, {
         nodeOf: (id) => rec.ids.nodeOf(id),
@@ -177,7 +179,7 @@ export function createSession(o) {
     const b = rec.ids.nodeOf(r[2]);
     if (!a || !b) return null;
     try {
-      const range = (a.ownerDocument || document).createRange();
+      const range = dom.createRange(dom.ownerDocument(a) || document);
       range.setStart(a, r[1]);
       range.setEnd(b, r[3]);
       return range;

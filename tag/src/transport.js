@@ -6,6 +6,7 @@
  * 1 KB where CompressionStream exists, and resumption after the network drops.
  * @module transport
  */
+import { title } from "./dom.js";
 
 const MAX_EVENTS = 500;
 const GZIP_OVER = 1024;
@@ -131,7 +132,7 @@ export function createTransport(o) {
     ready = false;
     for (let attempt = 1; running; attempt++) {
       try {
-        const r = await post("api/v1/visitor/hello", { site: o.site, token, url: location.href, title: document.title }, 20000);
+        const r = await post("api/v1/visitor/hello", { site: o.site, token, url: location.href, title: title() }, 20000);
         if (r.status === 200 && r.json && r.json.ok) {
           const h = r.json;
           if (h.token !== token) {

@@ -18,9 +18,6 @@ from urllib.parse import parse_qs, urlsplit
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "tests" / "pages"
 TAG = ROOT / "tag"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 EXTRA_FILES = {"/pages/tag_hard.css": (".from-link { color: rgb(7, 7, 7); }", "text/css")}
 
 
@@ -169,10 +166,6 @@ class FakeServer:
             for e in fresh:
                 out[e["s"]] = max(out.get(e["s"], 0), e["id"])
             return 200, {"ok": True, "events": fresh, "cursors": out, "state": self.state}
-
-
-def launch(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
 
 def open_page(page, fake, name="tag_hard.html"):

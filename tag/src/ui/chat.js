@@ -4,6 +4,7 @@
  * the agent will be able to do. All text goes in with textContent, never as markup.
  * @module ui/chat
  */
+import * as dom from "../dom.js";
 
 /** What the agent can do in each mode, in the visitor's words. */
 export const MODE_WORDS = Object.freeze({
@@ -20,13 +21,13 @@ const KEEP = 100;
  */
 function bubbleIcon() {
   const NS = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(NS, "svg");
+  const svg = dom.createElementNS(NS, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("width", "26");
   svg.setAttribute("height", "26");
   svg.setAttribute("aria-hidden", "true");
   svg.setAttribute("focusable", "false");
-  const path = document.createElementNS(NS, "path");
+  const path = dom.createElementNS(NS, "path");
   path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
   path.setAttribute("fill", "#fff");
   svg.appendChild(path);
@@ -83,7 +84,7 @@ export function createChatWindow(o) {
   const render = (m) => {
     const div = ui.el("div", { class: "msg " + (m.from === "agent" ? "agent" : "visitor"), "data-testid": "cobrowse-chat-message", "data-from": m.from });
     if (m.from === "agent") div.appendChild(ui.el("span", { class: "who" }, m.agent || "Agent"));
-    div.appendChild(document.createTextNode(m.text));
+    div.appendChild(dom.createTextNode(m.text));
     list.insertBefore(div, card && card.parentNode === list ? card : null);
     list.scrollTop = list.scrollHeight;
   };

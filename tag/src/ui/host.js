@@ -4,6 +4,7 @@
  * @module ui/host
  */
 import { CSS } from "./style.js";
+import * as dom from "../dom.js";
 
 /**
  * @typedef {Object} UiHost
@@ -18,21 +19,21 @@ import { CSS } from "./style.js";
  * @returns {UiHost}
  */
 export function createHost() {
-  const host = document.createElement("cobrowse-ui");
+  const host = dom.createElement("cobrowse-ui");
   host.setAttribute("data-cobrowse-ui", "");
   host.style.cssText =
     "all:initial!important;position:fixed!important;top:0!important;left:0!important;width:0!important;" +
     "height:0!important;z-index:2147483647!important;display:block!important;overflow:visible!important";
   const root = host.attachShadow({ mode: "open" });
-  const style = document.createElement("style");
+  const style = dom.createElement("style");
   style.textContent = CSS;
   root.appendChild(style);
-  document.documentElement.appendChild(host);
+  dom.append(/** @type {Element} */ (dom.documentElement()), host);
   return {
     host,
     root,
     el(tag, attrs, text) {
-      const e = document.createElement(tag);
+      const e = dom.createElement(tag);
       if (attrs) for (const k in attrs) e.setAttribute(k, attrs[k]);
       if (text !== undefined) e.textContent = text;
       return e;

@@ -1,22 +1,28 @@
 /**
  * The session's marks on the visitor's page, all drawn in the tag's shadow root: the
- * frame around the viewport (mode + X that ends the session), the agent's labelled
+ * frame around the viewport with a small bar in its bottom-left corner (who sees what, a
+ * toggle, the X that ends the session; only the two buttons take clicks, everything else
+ * lets them through to the page, and the label folds away into a pill by itself after
+ * LABEL_MS or with the toggle, so it never covers the page for long), the agent's labelled
  * pointer on the element it points at, the yellow ring of an agent click, the agent's
  * text selection, and the wiggle of an element (Web Animations: nothing is written into
  * the page's DOM, so capture does not echo it back).
  * @module ui/overlay
  */
 import { MODE_WORDS } from "./chat.js";
+import * as dom from "../dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
+/** How long the bar shows its full label before folding into a pill. */
+const LABEL_MS = 12000;
 
 /** The arrow, built with DOM calls (innerHTML would trip Trusted Types pages). */
 function arrow() {
-  const svg = document.createElementNS(SVG, "svg");
+  const svg = dom.createElementNS(SVG, "svg");
   svg.setAttribute("width", "18");
   svg.setAttribute("height", "24");
   svg.setAttribute("viewBox", "0 0 18 24");
-  const path = document.createElementNS(SVG, "path");
+  const path = dom.createElementNS(SVG, "path");
   path.setAttribute("d", "M1 1l15 12-7 1 4 8-3 1-4-8-5 5z");
   path.setAttribute("fill", "#f29900");
   path.setAttribute("stroke", "#000");
@@ -33,17 +39,18 @@ function arrow() {
  * @returns {{x: number, y: number}}
  */
 export function clientPoint(el, fx, fy) {
-  const r = el.getBoundingClientRect();
+  const r = dom.rect(el);
   let x = r.left + fx * r.width;
   let y = r.top + fy * r.height;
-  let win = el.ownerDocument && el.ownerDocument.defaultView;
+  const doc = dom.ownerDocument(el);
+  let win = doc && dom.defaultView(doc);
   try {
     while (win && win !== window && win.frameElement) {
       const f = win.frameElement;
       const fr = f.getBoundingClientRect();
       x += fr.left + f.clientLeft;
       y += fr.top + f.clientTop;
-      win = f.ownerDocument.defaultView;
+      win = dom.defaultView(/** @type {Document} */ (dom.ownerDocument(f)));
     }
   } catch (e) {
     /* cross-origin parent: stop adding offsets */
@@ -58,9 +65,10 @@ export function createOverlay(o) {
   const { ui, natives } = o;
   const frame = ui.el("div", { class: "frame", "data-testid": "cobrowse-frame", hidden: "" });
   const bar = ui.el("div", { class: "bar" });
+  const toggle = ui.el("button", { class: "toggle", "data-testid": "cobrowse-frame-toggle", type: "button", "aria-expanded": "true" });
   const label = ui.el("span", { "data-testid": "cobrowse-mode" });
-  const close = ui.el("button", { "data-testid": "cobrowse-close", type: "button", "aria-label": "End co-browsing" }, "\u2715");
-  bar.append(label, close);
+  const close = ui.el("button", { class: "x", "data-testid": "cobrowse-close", type: "button", "aria-label": "End co-browsing", title: "End co-browsing" }, "\u2715");
+  bar.append(toggle, label, close);
   frame.appendChild(bar);
   const cursor = ui.el("div", { class: "cursor", "data-testid": "cobrowse-agent-cursor", hidden: "" });
   cursor.appendChild(arrow());
@@ -69,6 +77,19 @@ export function createOverlay(o) {
   const selLayer = ui.el("div", { "data-testid": "cobrowse-agent-selection" });
   ui.root.append(frame, selLayer, cursor);
   natives.listen(close, "click", () => o.onClose());
+  let foldTimer = 0;
+  /** Show the full label (or only the pill). @param {boolean} open */
+  const expand = (open) => {
+    if (foldTimer) natives.clearTimeout(foldTimer);
+    foldTimer = 0;
+    if (open) frame.classList.remove("folded");
+    else frame.classList.add("folded");
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.setAttribute("aria-label", open ? "Hide co-browsing details" : "Show co-browsing details");
+    toggle.setAttribute("title", open ? "Hide details" : "Co-browsing: " + label.textContent);
+    toggle.textContent = open ? "\u2039" : "\u25cf";
+  };
+  natives.listen(toggle, "click", () => expand(frame.classList.contains("folded")));
 
   /** @type {{el: Element, x: number, y: number}|null} */
   let point = null;
@@ -78,7 +99,7 @@ export function createOverlay(o) {
 
   const place = () => {
     raf = 0;
-    if (point && point.el.isConnected) {
+    if (point && dom.isConnected(point.el)) {
       const p = clientPoint(point.el, point.x, point.y);
       cursor.style.transform = `translate(${Math.round(p.x)}px,${Math.round(p.y)}px)`;
       cursor.removeAttribute("hidden");
@@ -110,8 +131,12 @@ export function createOverlay(o) {
       frame.setAttribute("data-mode", mode);
       frame.removeAttribute("hidden");
       name.textContent = agent || "Agent";
+      expand(true); // new or changed: say it, then fold away
+      foldTimer = natives.setTimeout(() => expand(false), LABEL_MS);
     },
     hideFrame() {
+      if (foldTimer) natives.clearTimeout(foldTimer);
+      foldTimer = 0;
       frame.setAttribute("hidden", "");
       point = null;
       range = null;
@@ -135,8 +160,8 @@ export function createOverlay(o) {
     },
     /** @param {Element} el */
     wiggle(el) {
-      if (typeof (/** @type {any} */ (el).animate) !== "function") return;
-      el.animate(
+      dom.animate(
+        el,
         [{ transform: "rotate(0)" }, { transform: "rotate(-3deg)" }, { transform: "rotate(3deg)" }, { transform: "rotate(-3deg)" }, { transform: "rotate(0)" }],
         { duration: 600, iterations: 1 },
       );

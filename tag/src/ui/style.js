@@ -34,12 +34,16 @@ button.secondary{background:#e8eaed;color:#1d1d1f}
 .invite .row{display:flex;gap:8px}
 form{display:flex;gap:6px;padding:8px;border-top:1px solid #dadce0}
 input{flex:1;padding:8px;border:1px solid #dadce0;border-radius:8px}
-.frame{position:fixed;inset:0;border:4px solid #f29900;pointer-events:none;z-index:1}
+.frame{position:fixed;inset:0;border:3px solid #f29900;pointer-events:none;z-index:1}
 .frame[hidden],.cursor[hidden],.ring[hidden]{display:none}
-.frame .bar{position:absolute;top:0;left:50%;transform:translateX(-50%);background:#f29900;border-radius:0 0 8px 8px;
-  padding:3px 6px 4px 12px;display:flex;gap:8px;align-items:center;pointer-events:auto}
-.frame .bar span{color:#000;font-weight:600;font-size:13px}
-.frame .bar button{background:#000;color:#fff;padding:0 8px;font-size:14px;line-height:22px;border-radius:11px}
+.frame .bar{position:absolute;left:4px;bottom:4px;max-width:calc(100% - 8px);display:flex;gap:2px;align-items:center;
+  background:#f29900;border-radius:12px;padding:2px;box-shadow:0 1px 4px rgba(0,0,0,.3);pointer-events:none}
+.frame .bar span{color:#000;font-weight:600;font-size:12px;line-height:20px;padding:0 4px;white-space:nowrap;
+  overflow:hidden;text-overflow:ellipsis}
+.frame.folded .bar span{display:none}
+.frame .bar button{pointer-events:auto;width:20px;height:20px;padding:0;border-radius:10px;font-size:12px;line-height:20px;
+  text-align:center;background:#000;color:#fff}
+.frame .bar button.toggle{background:transparent;color:#000;font-size:14px}
 .cursor{position:fixed;left:0;top:0;pointer-events:none;z-index:3;transition:transform .08s linear}
 .cursor svg{display:block}
 .cursor .name{position:absolute;left:16px;top:16px;background:#f29900;color:#000;font-size:12px;padding:1px 6px;border-radius:6px;white-space:nowrap}
