@@ -24,7 +24,7 @@ from gevent.pool import Pool  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.actors import Visitor, http_transport  # noqa: E402
+from tests.support.actors import Visitor, pooled_transport  # noqa: E402
 
 ORIGIN = "http://shop.example"
 
@@ -38,7 +38,7 @@ def rss_kb(pid: int) -> int:
 
 def parked(url: str, n: int, worker_pid: int | None = None) -> dict:
     """Park ``n`` polls on the server, measure memory, then wake each with its own event."""
-    transport = http_transport(url, timeout=90)
+    transport = pooled_transport(url, timeout=90)
     visitors = [Visitor(transport, origin=ORIGIN) for _ in range(n)]
     pool = Pool(200)
     pool.map(lambda v: v.hello(), visitors)
@@ -106,7 +106,7 @@ def make_pairs(url: str, redis_url: str, n: int) -> list:
     from tests.test_api import start_session
 
     core = Core(config.load({"redis_url": redis_url, "secret_key": "b" * 32}))
-    transport = http_transport(url, timeout=90)
+    transport = pooled_transport(url, timeout=90)
     pairs = []
     run = uuid.uuid4().hex[:6]
 

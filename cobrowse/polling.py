@@ -48,6 +48,7 @@ class Poller:
         deadline = time.monotonic() + hold
         state, sess = self.core.state(who)
         streams = self.streams(who, sess)
+        woken = False
         while True:
             with self.broker.waiter(list(streams.values())) as waiter:
                 events = self._read(streams, cursors)
@@ -57,13 +58,14 @@ class Poller:
                     return self._answer(events, streams, cursors, state)
                 if self.draining.is_set():
                     return self._answer([], streams, cursors, state)
-                if self.broker.get(keys.poll_generation(pid)) != generation:
+                # A wake-up with nothing to read may be a newer poll releasing this one.
+                if woken and self.broker.get(keys.poll_generation(pid)) != generation:
                     return {"ok": True, "events": [], "released": True, "cursors": cursors,
                             "state": state}
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return self._answer([], streams, cursors, state)
-                waiter.wait(min(left, 5.0))
+                woken = waiter.wait(min(left, 5.0)) or woken
             if self.draining.is_set():  # the broker is closing: answer before touching it
                 return self._answer([], streams, cursors, state)
             self.core.participants.touch(who)
