@@ -57,7 +57,8 @@ def main() -> None:
     try:
         # Polls held up to 60 s here, so that parking 10,000 of them (which takes a while
         # from one load generator) finishes before the first would be answered empty.
-        with Gunicorn(redis_server.url, demo=False, env={"COBROWSE_POLL_HOLD": "60"}) as server:
+        with Gunicorn(redis_server.url, demo=False, env={"COBROWSE_POLL_HOLD": "60",
+                                                         "COBROWSE_WORKER_CONNECTIONS": "15000"}) as server:
             cli(["site", "add", "shop", "--origin", "http://shop.example"], server.env)
             pid = worker_pid(server.proc.pid)
             figures = swarm("parked", server.url, str(parked_n), str(pid))

@@ -39,7 +39,7 @@ DEDUPE_SUFFIX = "#dd"
 #: (``redis://host/0?max_connections=100&socket_timeout=2``).
 POOL_DEFAULTS = {
     "max_connections": 16,  # per worker; a parked poll holds none, a command is brief
-    "timeout": 5,  # seconds to wait for a free pooled connection
+    "timeout": 20,  # seconds to wait for a free pooled connection (queueing beats a 503)
     "socket_timeout": 5,
     "socket_connect_timeout": 3,
     "socket_keepalive": True,
