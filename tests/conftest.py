@@ -105,3 +105,27 @@ def browser(playwright_driver):
     instance = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield instance
     instance.close()
+
+
+# --- the tag against a fake server (tests/test_tag_fake*.py) ------------------------------------
+
+
+@pytest.fixture
+def fake():
+    """A fake co-browse server that records what the tag sends."""
+    from tests.support.tag_fake import FakeServer
+
+    server = FakeServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def page(browser, fake):
+    """A page in a fresh context, collecting uncaught page errors in ``page.errors``."""
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    yield pg
+    context.close()

@@ -10,30 +10,11 @@ import json
 import re
 import time
 
-import pytest
-
 from tests.support.tag_fake import TAG, FakeServer, by_attr, find, open_page, walk
 
 SECRETS = ["hunter2-pw-secret", "marked-typed-9911", "4111-card-secret", "attr-secret-5150",
            "balance 98765", "textarea-secret-4242", "frame-secret-777", "shadow-pw-3141",
            "script-secret-should-not-leave"]
-
-
-@pytest.fixture
-def fake():
-    server = FakeServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def page(browser, fake):
-    context = browser.new_context()
-    pg = context.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
-    yield pg
-    context.close()
 
 
 # --- tests --------------------------------------------------------------------------------

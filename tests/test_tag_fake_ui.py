@@ -7,26 +7,7 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
-
-from tests.support.tag_fake import FakeServer, by_attr, open_page
-
-
-@pytest.fixture
-def fake():
-    server = FakeServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def page(browser, fake):
-    context = browser.new_context()
-    pg = context.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
-    yield pg
-    context.close()
+from tests.support.tag_fake import by_attr, open_page
 
 
 def test_chat_invite_and_session_ui(page, fake):
