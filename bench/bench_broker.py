@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cobrowse.broker import create_broker  # noqa: E402
+from cobrowse.storage import create_broker  # noqa: E402
 from tests.support.redis_server import RedisServer  # noqa: E402
 
 EVENT = {"k": "pointer", "i": 1234, "x": 0.25, "y": 0.75}

@@ -106,8 +106,9 @@ def latency(url: str, pairs: list, rate: float, seconds: float) -> dict:
 def make_pairs(url: str, redis_url: str, n: int) -> list:
     """``n`` visitor/agent pairs in active co-browse sessions. Agents get their participant
     straight from the broker (signing in 1,000 agents would only measure scrypt)."""
-    from cobrowse import config, keys
+    from cobrowse import config
     from cobrowse.core import Core
+    from cobrowse.storage import keys
     from tests.support.actors import Agent
     from tests.test_api import start_session
 

@@ -10,9 +10,9 @@ from flask import Flask
 
 def create_app(overrides: dict | None = None, *, broker=None) -> Flask:
     """Build the Flask app. ``overrides`` replace configuration values (tests)."""
-    from . import config as config_mod
-    from .core import Core
-    from .web import register
+    from cobrowse import config as config_mod
+    from cobrowse.core import Core
+    from cobrowse.web import register
 
     config = config_mod.load(overrides).validate()
     core = Core(config, broker=broker)

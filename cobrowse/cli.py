@@ -16,12 +16,12 @@ import argparse
 import json
 import sys
 
-from . import config as config_mod
-from .broker import create_broker
-from .core import make_directory
-from .directory import Agent, Site
-from .errors import CobrowseError
-from .passwords import hash_password
+from cobrowse import config as config_mod
+from cobrowse.core import make_directory
+from cobrowse.errors import CobrowseError
+from cobrowse.rules.passwords import hash_password
+from cobrowse.storage import create_broker
+from cobrowse.storage.directory import Agent, Site
 
 
 def _parser() -> argparse.ArgumentParser:

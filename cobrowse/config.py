@@ -10,7 +10,7 @@ import os
 import tomllib
 from dataclasses import dataclass, fields, replace
 
-from .errors import ConfigError
+from cobrowse.errors import ConfigError
 
 #: Values that may not be used as a secret key outside demo mode.
 WEAK_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "default"})

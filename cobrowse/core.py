@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import os
 
-from . import config as config_mod
-from .auth import AgentAuth
-from .broker import create_broker
-from .conversations import Conversations
-from .directory import BrokerStore, Directory, FileStore
-from .participants import Participants
-from .polling import Poller, agent_or_visitor_state
-from .reaper import Reaper
-from .relay import Relay
-from .sending import Sender
-from .sessions import Lifecycle
-from .visitors import Visitors
+from cobrowse import config as config_mod
+from cobrowse.rules.auth import AgentAuth
+from cobrowse.rules.conversations import Conversations
+from cobrowse.rules.participants import Participants
+from cobrowse.rules.reaper import Reaper
+from cobrowse.rules.relay import Relay
+from cobrowse.rules.sessions import Lifecycle
+from cobrowse.rules.visitors import Visitors
+from cobrowse.storage import create_broker
+from cobrowse.storage.directory import BrokerStore, Directory, FileStore
+from cobrowse.transport.polling import Poller, agent_or_visitor_state
+from cobrowse.transport.sending import Sender
 
 
 def make_directory(config, broker) -> Directory:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import secrets
 
-from .broker import create_broker
-from .core import make_directory
-from .directory import Agent, Site
-from .passwords import hash_password
+from cobrowse.core import make_directory
+from cobrowse.rules.passwords import hash_password
+from cobrowse.storage import create_broker
+from cobrowse.storage.directory import Agent, Site
 
 #: The demo insurance form's card number is masked by this server-side selector.
 DEMO_MASK = ["#card-number", "input[name=card-number]"]

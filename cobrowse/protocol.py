@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from urllib.parse import urlsplit
 
-from .errors import BadRequest, Refused
+from cobrowse.errors import BadRequest, Refused
 
 VISITOR, AGENT = "visitor", "agent"
 VIEW, SHARED = "view", "shared"

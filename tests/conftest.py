@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from cobrowse.broker import create_broker  # noqa: E402
+from cobrowse.storage import create_broker  # noqa: E402
 from tests.support.redis_server import RedisServer, RedisServerError  # noqa: E402
 
 # --- broker ---------------------------------------------------------------------------------
@@ -50,8 +50,8 @@ AGENT_PASSWORD = "correct horse battery"
 
 def configure(core, origin="http://shop.example", mask=("#card",)):
     """A site "shop" and agents alice and bob, written through the same directory the CLI uses."""
-    from cobrowse.directory import Agent, Site
-    from cobrowse.passwords import hash_password
+    from cobrowse.rules.passwords import hash_password
+    from cobrowse.storage.directory import Agent, Site
 
     core.directory.put_site(Site(id="shop", origins=[origin], mask=list(mask)))
     for name in ("alice", "bob"):

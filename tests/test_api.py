@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from cobrowse import keys, reaper
+from cobrowse.rules import reaper
+from cobrowse.storage import keys
 from tests.conftest import AGENT_PASSWORD
 from tests.support.actors import Agent, Visitor
 

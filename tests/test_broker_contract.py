@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from cobrowse.broker import BrokerError
+from cobrowse.storage import BrokerError
 
 TTL = 60
 

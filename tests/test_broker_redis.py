@@ -15,7 +15,7 @@ import pytest
 import redis
 from redis.crc import key_slot
 
-from cobrowse.broker import create_broker
+from cobrowse.storage import create_broker
 
 TTL = 60
 
@@ -129,7 +129,7 @@ def test_a_prefix_with_a_hash_tag_is_refused(redis_url):
 
 
 def test_unreachable_redis_is_a_503_error():
-    from cobrowse.broker import BrokerUnavailable
+    from cobrowse.storage import BrokerUnavailable
 
     # Port 1 on localhost refuses connections at once; the broker still starts.
     broker = create_broker("redis://127.0.0.1:1/0", ready_timeout=0.2)
@@ -161,7 +161,7 @@ def test_listener_notices_a_silent_connection_and_resubscribes(redis_url, raw, p
 GEVENT_SCRIPT = """
 from gevent import monkey; monkey.patch_all()
 import sys, gevent
-from cobrowse.broker import create_broker
+from cobrowse.storage import create_broker
 for url in (None, sys.argv[1]):
     broker = create_broker(url, prefix=sys.argv[2])
     woken = []

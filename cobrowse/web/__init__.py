@@ -7,10 +7,10 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import CobrowseError
-from .api import api
-from .http import json_response
-from .pages import pages
+from cobrowse.errors import CobrowseError
+from cobrowse.web.api import api
+from cobrowse.web.http import json_response
+from cobrowse.web.pages import pages
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from ..errors import BadRequest, Refused
-from ..protocol import AGENT, VISITOR
-from .http import allow_origin, json_response, read_json
+from cobrowse.errors import BadRequest, Refused
+from cobrowse.protocol import AGENT, VISITOR
+from cobrowse.web.http import allow_origin, json_response, read_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 

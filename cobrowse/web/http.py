@@ -13,8 +13,8 @@ import zlib
 
 from flask import Response, request
 
-from .. import concurrency
-from ..errors import BadRequest, CobrowseError
+from cobrowse import concurrency
+from cobrowse.errors import BadRequest, CobrowseError
 
 NO_STORE = "no-store, no-cache, no-transform, must-revalidate, max-age=0"
 GZIP_ABOVE = 1024

@@ -12,9 +12,9 @@ import os
 
 from flask import Blueprint, abort, current_app, redirect, request, send_from_directory
 
-from ..auth import COOKIE
-from ..errors import Refused
-from .http import json_response, read_json
+from cobrowse.errors import Refused
+from cobrowse.rules.auth import COOKIE
+from cobrowse.web.http import json_response, read_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from cobrowse.broker import create_broker
-from cobrowse.directory import Agent, BrokerStore, Directory
-from cobrowse.passwords import hash_password
+from cobrowse.rules.passwords import hash_password
+from cobrowse.storage import create_broker
+from cobrowse.storage.directory import Agent, BrokerStore, Directory
 from tests.support.servers import Gunicorn
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import secrets
 
-from . import keys
-from .errors import CobrowseError
-from .outbox import Outbox
-from .participants import digest
-from .passwords import verify_password
+from cobrowse.errors import CobrowseError
+from cobrowse.rules.participants import digest
+from cobrowse.rules.passwords import verify_password
+from cobrowse.storage import keys
+from cobrowse.transport.outbox import Outbox
 
 COOKIE = "cobrowse_signin"
 

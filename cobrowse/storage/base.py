@@ -2,7 +2,7 @@
 
 Two backends implement it (``memory`` for one process, ``redis`` for any number of workers
 and hosts) and one test suite (tests/test_broker_contract.py) holds both to it. Callers pass
-keys with Redis Cluster hash tags (``"s:{abc}:a"``, see cobrowse/keys.py); backends keep
+keys with Redis Cluster hash tags (``"s:{abc}:a"``, see cobrowse/storage/keys.py); backends keep
 them as given and derive their own keys by appending a suffix, so the tag is kept.
 
 TTLs are whole seconds. ``ttl=None`` on ``set``/``cas`` stores a value without expiry (the
@@ -16,8 +16,8 @@ import abc
 import json
 from collections.abc import Iterable
 
-from cobrowse.broker.waiters import Waiter, WaiterRegistry
 from cobrowse.errors import CobrowseError
+from cobrowse.storage.waiters import Waiter, WaiterRegistry
 
 
 class BrokerError(CobrowseError):

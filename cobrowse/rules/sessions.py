@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import time
 
-from . import keys, records
-from .conversations import Conflict
-from .errors import CobrowseError, Refused
-from .outbox import Outbox
-from .participants import new_id
-from .protocol import MODES
+from cobrowse.errors import CobrowseError, Refused
+from cobrowse.protocol import MODES
+from cobrowse.rules.conversations import Conflict
+from cobrowse.rules.participants import new_id
+from cobrowse.storage import keys, records
+from cobrowse.transport.outbox import Outbox
 
 INVITE_TEXT = {
     "view": "{agent} would like to see this tab with you. They will not be able to click or type.",

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 
-from . import keys, protocol
-from .conversations import Conflict
-from .errors import BadRequest, CobrowseError
-from .outbox import Outbox
-from .protocol import AGENT, LIFECYCLE_KINDS, VISITOR
+from cobrowse import protocol
+from cobrowse.errors import BadRequest, CobrowseError
+from cobrowse.protocol import AGENT, LIFECYCLE_KINDS, VISITOR
+from cobrowse.rules.conversations import Conflict
+from cobrowse.storage import keys
+from cobrowse.transport.outbox import Outbox
 
 
 def _leave_beacon(who: dict, seq: int, last: int, events: list) -> bool:

@@ -5,7 +5,7 @@ small integers of the contract. Appending is one Lua script (dedupe check, ids, 
 PUBLISH of the wake-up): a waiter either sees the events or gets the wake-up, never neither.
 Each broker keeps one pooled set of command connections (a ``BlockingConnectionPool``: a
 burst of requests waits for a free connection instead of opening hundreds) and one pub/sub
-connection for wake-ups (cobrowse/broker/listener.py), never a connection per parked poll.
+connection for wake-ups (cobrowse/storage/listener.py), never a connection per parked poll.
 
 Derived keys are the caller's key plus a suffix, so they keep its Cluster hash tag:
 ``<stream>#id`` (the id counter) and ``<stream>#dd`` (the dedupe record).
@@ -20,8 +20,8 @@ import uuid
 import redis
 
 from cobrowse import concurrency
-from cobrowse.broker import scripts
-from cobrowse.broker.base import (
+from cobrowse.storage import scripts
+from cobrowse.storage.base import (
     Broker,
     BrokerError,
     BrokerUnavailable,
@@ -29,8 +29,8 @@ from cobrowse.broker.base import (
     decode_event,
     encode_event,
 )
-from cobrowse.broker.listener import WakeListener
-from cobrowse.broker.waiters import WaiterRegistry
+from cobrowse.storage.listener import WakeListener
+from cobrowse.storage.waiters import WaiterRegistry
 
 ID_SUFFIX = "#id"
 DEDUPE_SUFFIX = "#dd"

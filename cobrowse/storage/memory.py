@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cobrowse import concurrency
-from cobrowse.broker.base import (
+from cobrowse.storage.base import (
     Broker,
     BrokerError,
     check_ttl,

@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import time
 
-from . import concurrency, keys
-from .outbox import Outbox
+from cobrowse import concurrency
+from cobrowse.storage import keys
+from cobrowse.transport.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from . import keys
-from .errors import BadRequest, CobrowseError, Refused
-from .participants import UnknownToken
-from .protocol import origin_of
+from cobrowse.errors import BadRequest, CobrowseError, Refused
+from cobrowse.protocol import origin_of
+from cobrowse.rules.participants import UnknownToken
+from cobrowse.storage import keys
 
 
 class Visitors:

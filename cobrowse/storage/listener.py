@@ -16,7 +16,7 @@ import random
 import redis
 
 from cobrowse import concurrency
-from cobrowse.broker.waiters import WaiterRegistry
+from cobrowse.storage.waiters import WaiterRegistry
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ See base.py for the contract, tests/test_broker_contract.py for the tests both p
 
 from __future__ import annotations
 
-from cobrowse.broker.base import Broker, BrokerError, BrokerUnavailable
-from cobrowse.broker.memory import MemoryBroker
-from cobrowse.broker.waiters import Waiter
+from cobrowse.storage.base import Broker, BrokerError, BrokerUnavailable
+from cobrowse.storage.memory import MemoryBroker
+from cobrowse.storage.waiters import Waiter
 
 __all__ = ["Broker", "BrokerError", "BrokerUnavailable", "MemoryBroker", "Waiter", "create_broker"]
 
@@ -20,6 +20,6 @@ def create_broker(redis_url: str | None, *, prefix: str = "cobrowse:", **options
     if not redis_url:
         return MemoryBroker(prefix=prefix)
     # Imported here so the embedded default does not need the redis package loaded.
-    from cobrowse.broker.redis import RedisBroker
+    from cobrowse.storage.redis import RedisBroker
 
     return RedisBroker(redis_url, prefix=prefix, **options)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import time
 
-from . import concurrency, keys
-from .errors import BadRequest
-from .protocol import AGENT, parse_cursors
-from .sessions import public_presence
+from cobrowse import concurrency
+from cobrowse.errors import BadRequest
+from cobrowse.protocol import AGENT, parse_cursors
+from cobrowse.rules.sessions import public_presence
+from cobrowse.storage import keys
 
 
 class Poller:

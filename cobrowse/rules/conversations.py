@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import time
 
-from . import keys, records
-from .errors import CobrowseError, Refused
-from .outbox import Outbox
-from .participants import new_id
+from cobrowse.errors import CobrowseError, Refused
+from cobrowse.rules.participants import new_id
+from cobrowse.storage import keys, records
+from cobrowse.transport.outbox import Outbox
 
 
 class Conflict(CobrowseError):

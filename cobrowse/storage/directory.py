@@ -14,8 +14,8 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from .errors import BadRequest
-from .protocol import origin_of
+from cobrowse.errors import BadRequest
+from cobrowse.protocol import origin_of
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -43,7 +43,7 @@ def check_name(name: str, what: str) -> str:
 
 def check_origin(url: str) -> str:
     """Normalize an origin given as a URL: ``https://shop.example`` (no path)."""
-    from .protocol import http_url
+    from cobrowse.protocol import http_url
 
     http_url(url, "origin")
     return origin_of(url)
@@ -151,7 +151,7 @@ class Directory:
         check_name(site.id, "site id")
         if not site.origins:
             raise BadRequest("a site needs at least one origin")
-        from .sanitize import selector_problem
+        from cobrowse.sanitize import selector_problem
 
         for selector in site.mask:
             problem = selector_problem(selector)

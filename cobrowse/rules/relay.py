@@ -7,12 +7,19 @@ visitor's page: input into a masked field and navigation off the site are refuse
 
 from __future__ import annotations
 
-from . import concurrency, keys
-from .errors import BadRequest, Refused
-from .node_ids import expand_event
-from .outbox import Outbox
-from .protocol import origin_of
-from .sanitize import SanitizeError, SitePolicy, is_masked, sanitize_mutation, sanitize_snapshot
+from cobrowse import concurrency
+from cobrowse.errors import BadRequest, Refused
+from cobrowse.node_ids import expand_event
+from cobrowse.protocol import origin_of
+from cobrowse.sanitize import (
+    SanitizeError,
+    SitePolicy,
+    is_masked,
+    sanitize_mutation,
+    sanitize_snapshot,
+)
+from cobrowse.storage import keys
+from cobrowse.transport.outbox import Outbox
 
 
 class Relay:

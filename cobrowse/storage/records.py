@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from .errors import CobrowseError
+from cobrowse.errors import CobrowseError
 
 
 def load(broker, key: str) -> dict | None:

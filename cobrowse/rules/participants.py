@@ -11,8 +11,8 @@ import hashlib
 import secrets
 import time
 
-from . import keys, records
-from .errors import CobrowseError
+from cobrowse.errors import CobrowseError
+from cobrowse.storage import keys, records
 
 
 class UnknownToken(CobrowseError):
