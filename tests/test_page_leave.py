@@ -48,7 +48,7 @@ def test_late_events_of_the_old_page_do_not_bring_the_visitor_back(visitor, agen
 def test_silent_visitor_comes_back_with_any_event(core, visitor, agent):  # noqa: F811
     _, sid = start_session(visitor, agent)
     sess = core.lifecycle.session(sid)
-    from cobrowse.transport.outbox import Outbox
+    from cobrowse.storage.outbox import Outbox
     out = Outbox()
     core.lifecycle.set_presence(sess, "away", out)
     out.flush(core.broker)

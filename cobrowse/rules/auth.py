@@ -14,7 +14,7 @@ from cobrowse.errors import CobrowseError
 from cobrowse.rules.participants import digest
 from cobrowse.rules.passwords import verify_password
 from cobrowse.storage import keys
-from cobrowse.transport.outbox import Outbox
+from cobrowse.storage.outbox import Outbox
 
 COOKIE = "cobrowse_signin"
 

@@ -13,7 +13,7 @@ import time
 from cobrowse.errors import CobrowseError, Refused
 from cobrowse.rules.participants import new_id
 from cobrowse.storage import keys, records
-from cobrowse.transport.outbox import Outbox
+from cobrowse.storage.outbox import Outbox
 
 
 class Conflict(CobrowseError):

@@ -10,7 +10,7 @@ import time
 
 from cobrowse import concurrency
 from cobrowse.storage import keys
-from cobrowse.transport.outbox import Outbox
+from cobrowse.storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from cobrowse.sanitize import (
     sanitize_snapshot,
 )
 from cobrowse.storage import keys
-from cobrowse.transport.outbox import Outbox
+from cobrowse.storage.outbox import Outbox
 
 
 class Relay:

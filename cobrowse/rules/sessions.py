@@ -17,7 +17,7 @@ from cobrowse.protocol import MODES
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
 from cobrowse.storage import keys, records
-from cobrowse.transport.outbox import Outbox
+from cobrowse.storage.outbox import Outbox
 
 INVITE_TEXT = {
     "view": "{agent} would like to see this tab with you. They will not be able to click or type.",

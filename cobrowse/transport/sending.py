@@ -14,7 +14,7 @@ from cobrowse.errors import BadRequest, CobrowseError
 from cobrowse.protocol import AGENT, LIFECYCLE_KINDS, VISITOR
 from cobrowse.rules.conversations import Conflict
 from cobrowse.storage import keys
-from cobrowse.transport.outbox import Outbox
+from cobrowse.storage.outbox import Outbox
 
 
 def _leave_beacon(who: dict, seq: int, last: int, events: list) -> bool:
