@@ -53,5 +53,6 @@ class Visitors:
         return {"ok": True, "token": token, "participant": who["id"],
                 "seq": json.loads(seq)["seq"] if seq else 0,
                 "config": {"mask": site.mask, "hold": self.core.config.poll_hold,
-                           "origins": site.origins, "implicit_ids": True},
+                           "origins": site.origins, "implicit_ids": True,
+                           "ui": site.ui},
                 "state": state}

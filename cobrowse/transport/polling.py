@@ -13,6 +13,7 @@ import time
 from cobrowse import concurrency
 from cobrowse.errors import BadRequest
 from cobrowse.protocol import AGENT, parse_cursors
+from cobrowse.rules.direct import direct_pointers
 from cobrowse.rules.sessions import public_presence
 from cobrowse.storage import keys
 
@@ -104,6 +105,8 @@ def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
     else:
         conv = core.conversations.get(who.get("conversation") or "")
         sid, iid = (conv.get("session"), conv.get("invitation")) if conv else (None, None)
+        if not (sid or iid):  # an invitation without a conversation of ours (issue 13)
+            sid, iid = direct_pointers(core, who)
     wanted = [keys.session(sid) if sid else None, keys.invitation(iid) if iid else None]
     found = broker.get_many([k for k in wanted if k])
     records = iter(found)

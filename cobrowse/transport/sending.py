@@ -12,6 +12,7 @@ import json
 from cobrowse import protocol
 from cobrowse.errors import BadRequest, CobrowseError
 from cobrowse.protocol import AGENT, LIFECYCLE_KINDS, VISITOR
+from cobrowse.rules.agent_links import check_scope
 from cobrowse.rules.conversations import Conflict
 from cobrowse.storage import keys
 from cobrowse.storage.outbox import Outbox
@@ -114,6 +115,7 @@ class Sender:
             if kind == "session.end":
                 return life.end_by_visitor(who, out)
             return self.core.relay.from_visitor(sess, event, out)
+        check_scope(who, kind)  # an agent link's sign-in: one session only (issue 13)
         if kind == "chat":
             if "conversation" not in event:
                 raise BadRequest("an agent's chat message needs 'conversation'")
