@@ -274,3 +274,23 @@ def test_the_signature_recipe():
     assert verify("whsec_test", body, header)
     assert not verify("whsec_other", body, header)
     assert not verify("whsec_test", body + b" ", header)
+
+
+def test_nothing_of_codes_or_the_api_enters_a_transcript(visitor, transport, core, client):
+    alice, bob = Agent(transport), Agent(transport)
+    alice.login("alice", AGENT_PASSWORD)
+    bob.login("bob", AGENT_PASSWORD)
+    visitor.send({"k": "chat", "text": "Hello there"})
+    cid = visitor.poll()[0]["conversation"]
+    alice.send({"k": "conversation.take", "conversation": cid})
+    claim = enter(bob, code_of(visitor))["claim"]
+    iid = bob.post("/api/v1/agent/code/invite", {"token": bob.token, "claim": claim,
+                                                 "mode": "view"})[1]["invitation"]
+    visitor.send({"k": "invite.accept", "invitation": iid})
+    visitor.poll()
+    assert visitor.state["session"]["agent"] == "Bob"
+    bob.send({"k": "session.end"})
+    _, key = core.integrations.add("crm")
+    api(client, key, "POST", "/invitations", {"visitor": ref_of(visitor), "agent": AGENT})
+    assert [m["text"] for m in alice.transcript(cid)] == ["Hello there"]
+    assert core.conversations.get(cid)["invitation"] is None
