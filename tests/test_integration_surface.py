@@ -294,3 +294,19 @@ def test_nothing_of_codes_or_the_api_enters_a_transcript(visitor, transport, cor
     api(client, key, "POST", "/invitations", {"visitor": ref_of(visitor), "agent": AGENT})
     assert [m["text"] for m in alice.transcript(cid)] == ["Hello there"]
     assert core.conversations.get(cid)["invitation"] is None
+
+
+def test_a_platform_session_waits_for_its_agent_link_then_ends(core, client, visitor):
+    from cobrowse.rules import reaper
+
+    _, key = core.integrations.add("crm")
+    ref = ref_of(visitor)
+    body = api(client, key, "POST", "/invitations", {"visitor": ref, "agent": AGENT})[1]
+    sid = visitor.send({"k": "invite.accept", "invitation": body["invitation"]})["results"][0]["session"]
+    started = core.lifecycle.session(sid)["started"]
+    pid = core.visitor_refs.visitor(ref)["id"]
+    for later, alive in ((core.config.gone_after - 5, True), (core.config.gone_after + 1, False)):
+        core.broker.set(keys.seen(pid), str(started + later))  # the visitor is still there
+        reaper.sweep(core, now=started + later)
+        assert (core.lifecycle.session(sid) is not None) == alive
+    assert api(client, key, "GET", f"/sessions/{sid}")[1]["reason"] == "agent_gone"

@@ -63,6 +63,7 @@ class AgentLinks:
         _, who = self.core.participants.create(
             "agent", agent=link["agent"], display=link["display"],
             scope={"invitation": inv["id"], "integration": link["integration"]})
+        self.core.participants.touch(who, force=True)  # seen now: the reaper must not end it
         return self.core.auth.sign_in(who, ttl=self.config.session_ttl)
 
 
