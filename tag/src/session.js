@@ -45,6 +45,8 @@ export function createSession(o) {
     onDecline: (id) => transport.send({ k: "invite.decline", invitation: id }),
     onCode: () => bridge.api.supportCode(),
   });
+  // The site's --no-ui as last seen in this tab: the next page does not flash our window.
+  if (store.get("ui") === false) chat.setUi(false);
   // window.cobrowse for a brand's own messaging window (issue 13).
   const bridge = createApi({
     accept: (id) => transport.send({ k: "invite.accept", invitation: id }),
@@ -62,6 +64,7 @@ export function createSession(o) {
       config = { mask: [], origins: [], hold: 25, ...(h.config || {}) };
       masker = createMasker(config.mask);
       chat.setUi(/** @type {any} */ (config).ui !== false);
+      store.set("ui", /** @type {any} */ (config).ui !== false);
       if (recorder) restart(); // a re-hello (expired token) with a new config
     },
     onState,
