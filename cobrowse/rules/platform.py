@@ -96,10 +96,10 @@ class Platform:
                 "created": inv["created"], "expires": inv["expires"], "session": inv.get("session")}
 
     def cancel(self, name: str, iid: str) -> dict:
-        self._own_invitation(name, iid)
+        inv = self._own_invitation(name, iid)
         out = Outbox()
         try:
-            self.core.lifecycle._close_invitation(iid, "cancelled", out)
+            self.core.lifecycle.cancel({"agent": inv["agent"]}, iid, out)
         finally:
             out.flush(self.broker)
         return {"ok": True, "invitation": iid, "state": "cancelled"}
