@@ -3,6 +3,7 @@ visitor references, the platform REST API with its keys, agent links and signed 
 (issue 13). The same flows run through gunicorn, Redis and Chromium in
 tests/acceptance/test_integration.py."""
 
+import json
 import time
 
 import pytest
@@ -310,3 +311,28 @@ def test_a_platform_session_waits_for_its_agent_link_then_ends(core, client, vis
         reaper.sweep(core, now=started + later)
         assert (core.lifecycle.session(sid) is not None) == alive
     assert api(client, key, "GET", f"/sessions/{sid}")[1]["reason"] == "agent_gone"
+
+
+def test_guessing_codes_through_the_api_is_throttled(core, client, visitor):
+    _, key = core.integrations.add("crm")
+    code = code_of(visitor)
+    wrong = "000000" if code != "000000" else "000001"
+    answers = [api(client, key, "POST", "/invitations", {"code": wrong, "agent": AGENT})[0]
+               for _ in range(core.config.code_max_failures)]
+    assert answers == [404] * core.config.code_max_failures
+    status, body = api(client, key, "POST", "/invitations", {"code": code, "agent": AGENT})
+    assert status == 429 and body["retry_after"] > 0
+
+
+def test_an_unanswered_platform_invitation_expires_with_a_webhook(core, client, visitor):
+    from cobrowse.rules import reaper
+
+    _, key = core.integrations.add("crm", "http://127.0.0.1:9/hooks")
+    iid = api(client, key, "POST", "/invitations", {"visitor": ref_of(visitor), "agent": AGENT})[1]["invitation"]
+    reaper.sweep(core, now=time.time() + core.config.invite_ttl + 1)
+    assert api(client, key, "GET", f"/invitations/{iid}")[1]["state"] == "expired"
+    [pending] = core.broker.smembers(keys.WEBHOOKS_PENDING)
+    body = json.loads(core.broker.get(keys.webhook(pending)))["body"]
+    assert json.loads(body)["type"] == "invitation.expired"
+    # The agent may invite again at once: the one-invitation lock went with it.
+    assert api(client, key, "POST", "/invitations", {"visitor": ref_of(visitor), "agent": AGENT})[0] == 201
