@@ -1,13 +1,17 @@
 """The hot path's Redis budget (issue 9), counted on a real Redis, not timed.
 
-A counting connection class counts network round trips (each ``send_packed_command`` is one:
-a pipeline sends all its commands at once, then reads their replies). After a warm-up (the
+A counting connection class counts redis-py's network round trips (each
+``send_packed_command`` is one: a pipeline sends all its commands at once, then reads their
+replies), and the lean hot-path client counts its own. After a warm-up (the
 per-process caches hold the token and the participant's context), the send of a session event
 costs at most two round trips, the poll that delivers it at most two, and a poll that finds
 nothing (and would park) exactly one.
 """
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 import redis
@@ -36,6 +40,7 @@ def pair(redis_url, tmp_path):
     app = create_app({"demo": True, "data_dir": str(tmp_path), "poll_hold": 2.0,
                       "reaper_interval": 3600, "redis_url": redis_url}, broker=broker)
     core = app.extensions["cobrowse"]
+    LEAN[:] = [broker._lean] if broker._lean is not None else []
     configure(core)
     transport = flask_transport(app.test_client())
     visitor, agent = Visitor(transport), Agent(transport)
@@ -49,10 +54,17 @@ def pair(redis_url, tmp_path):
     core.drain()
 
 
+LEAN = []  # the broker's lean hot-path client, when it has one (cobrowse/storage/resp.py)
+
+
+def sent() -> int:
+    return Counting.sent + sum(pool.round_trips for pool in LEAN)
+
+
 def round_trips(action) -> int:
-    before = Counting.sent
+    before = sent()
     action()
-    return Counting.sent - before
+    return sent() - before
 
 
 def warm(visitor, agent):
@@ -115,3 +127,17 @@ def test_a_mode_switch_is_seen_at_once_by_the_cached_context(pair):
     agent.send({"k": "session.mode", "mode": "shared"})
     agent.send({"k": "control.click", "i": 8})
     assert "control.click" in [e["k"] for e in visitor.poll()]
+
+
+def test_a_parked_poll_woken_by_a_small_event_answers_without_reading_it_back(pair):
+    visitor, agent = pair
+    warm(visitor, agent)
+    got = []
+    before = sent()
+    parked = threading.Thread(target=lambda: got.extend(agent.poll(hold=5)))
+    parked.start()
+    time.sleep(0.5)  # parked now (one round trip)
+    visitor.send({"k": "scroll", "i": 1, "x": 0, "y": 120})  # two round trips
+    parked.join(10)
+    assert [e["k"] for e in got] == ["scroll"]
+    assert sent() - before == 3  # the wake-up carried the event: no read after it
