@@ -117,10 +117,10 @@ def test_a_page_using_only_the_api_runs_a_whole_session(brand_page, stack, brows
                                                             "mode": "view"})
     assert status == 201, body
     iid = body["invitation"]
-    flows.eventually(lambda: seen(page, "invite"), what="the invite event")
+    flows.eventually(lambda: seen(page, "invite"), timeout=30, what="the invite event")
     assert seen(page, "invite")[0] == {"invitation": iid, "mode": "view", "agent": "Pat at the CRM"}
     page.evaluate("(id) => window.cobrowse.accept(id)", iid)
-    flows.eventually(lambda: seen(page, "session.started"), what="session.started")
+    flows.eventually(lambda: seen(page, "session.started"), timeout=30, what="session.started")
     expect(flows.visitor_frame(page)).to_be_visible()  # the frame and its X, whatever the brand does
     expect(page.get_by_test_id("cobrowse-close")).to_be_visible()
     # The platform's agent opens agent_url in their own browser and sees the replica.
@@ -128,8 +128,8 @@ def test_a_page_using_only_the_api_runs_a_whole_session(brand_page, stack, brows
     try:
         agent_page = agent_context.new_page()
         agent_page.goto(body["agent_url"])
-        flows.wait_status(agent_page, "active")
-        flows.wait_replica_page(agent_page, "brand-api")
+        flows.wait_status(agent_page, "active", timeout=30_000)  # a second context, cold
+        flows.wait_replica_page(agent_page, "brand-api", timeout=30_000)
         expect(flows.replica(agent_page).locator("#title")).to_have_text("Our own support window")
         sid = seen(page, "session.started")[0]["session"]
         status, sess = rest(stack, key, "GET", f"/sessions/{sid}")
@@ -141,7 +141,7 @@ def test_a_page_using_only_the_api_runs_a_whole_session(brand_page, stack, brows
     assert seen(page, "session.ended")[0] == {"session": sid, "reason": "visitor"}
     states = seen(page, "state")
     assert states[-1] == {"invitation": None, "session": None} and any(s["session"] for s in states)
-    receiver.wait_for(lambda: "session.ended" in receiver.types(session=sid))
+    receiver.wait_for(lambda: "session.ended" in receiver.types(session=sid), timeout=60)
     assert receiver.types() == ["invitation.accepted", "session.started", "session.ended"]
     assert receiver.bad == [] and all(e["integration"] == name for e in receiver.events)
     assert rest(stack, key, "GET", f"/sessions/{sid}")[1]["reason"] == "visitor"
