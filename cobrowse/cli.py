@@ -1,10 +1,13 @@
-"""The ``cobrowse`` command for operators: agents and sites.
+"""The ``cobrowse`` command for operators: agents, sites and integrations.
 
     cobrowse agent add NAME --password-stdin [--display "Full Name"]
     cobrowse agent list | cobrowse agent remove NAME
     cobrowse site add SITE_ID --origin URL [--origin URL ...] [--mask SELECTOR ...]
                       [--resource-origin URL ...]
+                      [--no-ui]
     cobrowse site list | cobrowse site remove SITE_ID
+    cobrowse integration add NAME [--webhook URL]
+    cobrowse integration list | cobrowse integration remove NAME
 
 It reads the same configuration as the server (``COBROWSE_*``, ``COBROWSE_CONFIG``) and writes
 to the same store, so an agent added while the server runs can sign in at once.
@@ -19,6 +22,7 @@ import sys
 from cobrowse import config as config_mod
 from cobrowse.core import make_directory
 from cobrowse.errors import CobrowseError
+from cobrowse.rules.integrations import Integrations
 from cobrowse.rules.passwords import hash_password
 from cobrowse.storage import create_broker
 from cobrowse.storage.directory import Agent, Site
@@ -47,9 +51,22 @@ def _parser() -> argparse.ArgumentParser:
                      help="CSS selector of fields or elements to mask (repeatable)")
     add.add_argument("--resource-origin", action="append", default=[],
                      help="extra origin allowed for images, styles and fonts (a CDN)")
+    add.add_argument("--no-ui", action="store_true",
+                     help="no built-in chat window: the brand drives co-browsing through the "
+                          "tag's JavaScript API (the frame with its X still shows)")
     site.add_parser("list", help="list sites")
     rm = site.add_parser("remove", help="remove a site")
     rm.add_argument("site_id")
+
+    integ = kinds.add_parser("integration", help="manage integrations (messaging platforms)"
+                             ).add_subparsers(dest="action", required=True)
+    add = integ.add_parser("add", help="add an integration, or give one new credentials: prints "
+                                       "'api key: KEY' and 'webhook secret: SECRET' once")
+    add.add_argument("name")
+    add.add_argument("--webhook", default="", help="URL the signed webhooks are POSTed to")
+    integ.add_parser("list", help="list integrations (never their keys)")
+    rm = integ.add_parser("remove", help="remove an integration: its key stops working")
+    rm.add_argument("name")
     return parser
 
 
@@ -80,18 +97,36 @@ def _dispatch(args, directory, stdin, stdout) -> int:
         if not directory.remove_agent(args.name):
             raise CobrowseError(f"no agent named {args.name!r}", code="unknown")
         print(f"agent {args.name} removed", file=stdout)
+    elif args.kind == "integration":
+        return _integration(args, Integrations(directory.store), stdout)
     elif args.kind == "site" and args.action == "add":
         directory.put_site(Site(id=args.site_id, origins=args.origin, mask=args.mask,
-                                resource_origins=args.resource_origin))
+                                resource_origins=args.resource_origin, ui=not args.no_ui))
         print(f"site {args.site_id} saved", file=stdout)
     elif args.kind == "site" and args.action == "list":
         for site in directory.sites():
             print(json.dumps({"id": site.id, "origins": site.origins, "mask": site.mask,
-                              "resource_origins": site.resource_origins}), file=stdout)
+                              "resource_origins": site.resource_origins, "ui": site.ui}), file=stdout)
     elif args.kind == "site" and args.action == "remove":
         if not directory.remove_site(args.site_id):
             raise CobrowseError(f"no site named {args.site_id!r}", code="unknown")
         print(f"site {args.site_id} removed", file=stdout)
+    return 0
+
+
+def _integration(args, integrations: Integrations, stdout) -> int:
+    if args.action == "add":
+        item, key = integrations.add(args.name, args.webhook)
+        print(f"integration {item.name} saved", file=stdout)
+        print(f"api key: {key}", file=stdout)
+        print(f"webhook secret: {item.secret}", file=stdout)
+    elif args.action == "list":
+        for item in integrations.all():
+            print(f"{item.name}\t{item.webhook or '-'}", file=stdout)
+    elif args.action == "remove":
+        if not integrations.remove(args.name):
+            raise CobrowseError(f"no integration named {args.name!r}", code="unknown")
+        print(f"integration {args.name} removed", file=stdout)
     return 0
 
 

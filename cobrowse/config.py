@@ -43,6 +43,15 @@ class Config:
     login_max_failures: int = 5
     login_lockout: int = 300
     reaper_interval: float = 5.0
+    code_ttl: int = 600
+    code_max_failures: int = 5
+    code_lockout: int = 600
+    agent_link_ttl: int = 300
+    api_rate: int = 120
+    webhook_retry_for: int = 24 * 3600
+    webhook_timeout: float = 10.0
+    webhook_interval: float = 1.0
+    webhook_max_delay: int = 300
     demo_agent: str = "demo"
     demo_password: str = ""
 

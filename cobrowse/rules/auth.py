@@ -58,12 +58,16 @@ class AgentAuth:
             self.broker.delete(key)
         display = agent.display or agent.name
         _, who = self.core.participants.create("agent", agent=agent.name, display=display)
-        cookie = secrets.token_urlsafe(32)
-        self.broker.set(keys.signin(digest(cookie)), json.dumps({"pid": who["id"]}),
-                        ttl=self.config.agent_signin_ttl)
-        self.broker.sadd(keys.agent_participants(agent.name), who["id"])
+        cookie = self.sign_in(who, ttl=self.config.agent_signin_ttl)
         self.broker.sadd(keys.ONLINE_AGENTS, who["id"])
         return cookie, self.me(cookie)
+
+    def sign_in(self, who: dict, ttl: int) -> str:
+        """A sign-in cookie for agent participant ``who``; deliveries to its agent reach it."""
+        cookie = secrets.token_urlsafe(32)
+        self.broker.set(keys.signin(digest(cookie)), json.dumps({"pid": who["id"]}), ttl=ttl)
+        self.broker.sadd(keys.agent_participants(who["agent"]), who["id"])
+        return cookie
 
     def _signin(self, cookie: str | None) -> dict:
         raw = self.broker.get(keys.signin(digest(cookie))) if cookie else None
@@ -77,9 +81,11 @@ class AgentAuth:
         who = self._signin(cookie)
         token = self.core.participants.issue_token(who)
         seq = self.core.participants.last_seq(who["id"])
-        self.broker.expire(keys.signin(digest(cookie)), self.config.agent_signin_ttl)
+        if not who.get("scope"):
+            self.broker.expire(keys.signin(digest(cookie)), self.config.agent_signin_ttl)
         return {"ok": True, "agent": {"name": who["agent"], "display": who["display"]},
-                "token": token, "seq": seq, "participant": who["id"]}
+                "token": token, "seq": seq, "participant": who["id"],
+                "scoped": bool(who.get("scope"))}
 
     def logout(self, cookie: str | None) -> None:
         """Sign out: the agent's invitation is cancelled and its session ended."""

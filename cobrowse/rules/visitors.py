@@ -49,5 +49,6 @@ class Visitors:
         return {"ok": True, "token": token, "participant": who["id"],
                 "seq": self.core.participants.last_seq(who["id"]),
                 "config": {"mask": site.mask, "hold": self.core.config.poll_hold,
-                           "origins": site.origins, "implicit_ids": True},
+                           "origins": site.origins, "implicit_ids": True,
+                           "ui": site.ui},
                 "state": state}

@@ -33,6 +33,8 @@ class Site:
     origins: list[str]
     mask: list[str] = field(default_factory=list)
     resource_origins: list[str] = field(default_factory=list)
+    #: False: the brand drives everything through the tag's JavaScript API (no chat window).
+    ui: bool = True
 
 
 def check_name(name: str, what: str) -> str:

@@ -27,6 +27,7 @@ import time
 from cobrowse import protocol
 from cobrowse.errors import BadRequest, CobrowseError
 from cobrowse.protocol import AGENT, CONTROL_KINDS, LIFECYCLE_KINDS, SESSION_KINDS, VISITOR
+from cobrowse.rules.agent_links import check_scope
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.page_index import PREFETCH_DEPTH, PageIndex, node_ids
 from cobrowse.rules.participants import UnknownToken, role_of
@@ -244,6 +245,7 @@ class Sender:
             if kind == "session.end":
                 return life.end_by_visitor(who, out)
             return self.core.relay.from_visitor(sess, event, out, index)
+        check_scope(who, kind)  # an agent link's sign-in: one session only (issue 13)
         if kind == "chat":
             if "conversation" not in event:
                 raise BadRequest("an agent's chat message needs 'conversation'")

@@ -10,6 +10,7 @@ import { createTransport } from "./transport.js";
 import { createMasker } from "./mask.js";
 import { record } from "./capture.js";
 import { replayControl } from "./replay.js";
+import { createApi } from "./api.js";
 import { createChatWindow } from "./ui/chat.js";
 import { createOverlay } from "./ui/overlay.js";
 import * as dom from "./dom.js";
@@ -42,6 +43,16 @@ export function createSession(o) {
     onSend: (text) => transport.send({ k: "chat", text }),
     onAccept: (id) => transport.send({ k: "invite.accept", invitation: id }),
     onDecline: (id) => transport.send({ k: "invite.decline", invitation: id }),
+    onCode: () => bridge.api.supportCode(),
+  });
+  // The site's --no-ui as last seen in this tab: the next page does not flash our window.
+  if (store.get("ui") === false) chat.setUi(false);
+  // window.cobrowse for a brand's own messaging window (issue 13).
+  const bridge = createApi({
+    accept: (id) => transport.send({ k: "invite.accept", invitation: id }),
+    decline: (id) => transport.send({ k: "invite.decline", invitation: id }),
+    end: () => end(),
+    request: (path) => transport.request(path),
   });
   const overlay = createOverlay({ ui, natives, onClose: () => end() });
   const transport = createTransport({
@@ -52,6 +63,8 @@ export function createSession(o) {
     onHello(h) {
       config = { mask: [], origins: [], hold: 25, ...(h.config || {}) };
       masker = createMasker(config.mask);
+      chat.setUi(/** @type {any} */ (config).ui !== false);
+      store.set("ui", /** @type {any} */ (config).ui !== false);
       if (recorder) restart(); // a re-hello (expired token) with a new config
     },
     onState,
@@ -68,6 +81,7 @@ export function createSession(o) {
     overlay.showFrame(active.mode, active.agent);
     chat.hideInvite();
     restart();
+    bridge.emit("session.started", { session: active.id, mode: active.mode, agent: active.agent });
   }
   function restart() {
     if (recorder) recorder.stop();
@@ -81,11 +95,14 @@ export function createSession(o) {
     });
     recorder.snapshot();
   }
-  function finish() {
+  /** @param {string} [reason] */
+  function finish(reason) {
     if (recorder) recorder.stop();
     recorder = null;
     if (!active) return;
+    const ended = active.id;
     active = null;
+    bridge.emit("session.ended", { session: ended, reason: reason || "" });
     store.set("session", undefined);
     transport.prune((ev) => CAPTURE.has(ev.k));
     transport.follow(null);
@@ -94,7 +111,7 @@ export function createSession(o) {
   /** The visitor's X: end at once, tell the server. */
   function end() {
     if (!active) return;
-    finish();
+    finish("visitor");
     transport.send({ k: "session.end" });
   }
 
@@ -108,9 +125,11 @@ export function createSession(o) {
     else if (sess && active && sess.mode !== active.mode) {
       active.mode = sess.mode;
       overlay.showFrame(active.mode, active.agent);
+      bridge.emit("session.mode", { session: active.id, mode: active.mode });
     }
     if (s.invitation && !sess) chat.showInvite({ invitation: s.invitation.id, mode: s.invitation.mode, agent: agentName(s.invitation.agent) });
     else chat.hideInvite();
+    bridge.state(s);
   }
 
   /** @param {any} ev */
@@ -122,6 +141,7 @@ export function createSession(o) {
       case "invite":
         if (!state || (state.invitation && state.invitation.id === ev.invitation)) {
           chat.showInvite({ invitation: ev.invitation, mode: ev.mode, agent: agentName(ev.agent) });
+          bridge.invite({ invitation: ev.invitation, mode: ev.mode, agent: agentName(ev.agent) });
         }
         return;
       case "invite.state":
@@ -131,13 +151,14 @@ export function createSession(o) {
         if (state && state.session && state.session.id === ev.session && !active) begin(state.session);
         return;
       case "session.mode":
-        if (active && ev.session === active.id) {
+        if (active && ev.session === active.id && ev.mode !== active.mode) {
           active.mode = ev.mode;
           overlay.showFrame(active.mode, active.agent);
+          bridge.emit("session.mode", { session: active.id, mode: active.mode });
         }
         return;
       case "session.ended":
-        if (active && (!ev.session || ev.session === active.id)) finish();
+        if (active && (!ev.session || ev.session === active.id)) finish(ev.reason);
         return;
     }
     if (active && recorder) agentEvent(ev, active, recorder);
@@ -197,11 +218,13 @@ export function createSession(o) {
     if (e.persisted && active) restart(); // back from the bfcache: the agent needs the page again
   });
   transport.start();
+  bridge.expose();
 
   return {
     stop() {
       finish();
       transport.stop();
+      bridge.remove();
     },
     /** For tests and QA: what the tag believes. */
     info: () => ({ state, session: active, config, pending: transport.pending() }),

@@ -333,6 +333,19 @@ export function createTransport(o) {
         /* best effort */
       }
     },
+    /**
+     * One request of this visitor outside the send sequence (a support code, the visitor
+     * reference: issue 13), once hello has given us a token. Resolves the answer; rejects
+     * with the server's reason.
+     * @param {string} path @param {any} [body]
+     */
+    async request(path, body) {
+      for (let i = 0; running && !ready && i < 100; i++) await sleep(200);
+      if (!ready) throw new Error("not connected");
+      const r = await post(path, { ...(body || {}), token }, 20000);
+      if (r.status !== 200 || !r.json || !r.json.ok) throw new Error((r.json && r.json.message) || "HTTP " + r.status);
+      return r.json;
+    },
     stop() {
       running = false;
       wake();

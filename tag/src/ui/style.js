@@ -18,7 +18,10 @@ button.secondary{background:#e8eaed;color:#1d1d1f}
 .badge[hidden]{display:none}
 .panel{position:fixed;right:20px;bottom:88px;width:340px;max-width:calc(100vw - 40px);height:440px;max-height:calc(100vh - 120px);
   background:#fff;border-radius:12px;box-shadow:0 8px 32px rgba(0,0,0,.3);display:flex;flex-direction:column;overflow:hidden;z-index:2}
-.panel[hidden]{display:none}
+.panel[hidden],.launcher[hidden],.code[hidden]{display:none}
+.coderow{display:flex;gap:8px;align-items:center;padding:0 8px 8px}
+.coderow button{padding:4px 10px;font-size:12px}
+.code{font:600 18px/1.2 ui-monospace,monospace;letter-spacing:.15em}
 .head{background:#0b57d0;color:#fff;padding:10px 14px;display:flex;align-items:center;justify-content:space-between}
 .head *{color:#fff}
 .head button{background:transparent;padding:2px 6px;font-size:18px}
