@@ -36,7 +36,9 @@ class Relay:
         if not site:
             raise Refused("this site is no longer configured", code="unknown_site")
         return SitePolicy(origins=tuple(site.origins), resource_origins=tuple(site.resource_origins),
-                          mask_selectors=tuple(site.mask))
+                          mask_selectors=tuple(site.mask), private=site.private,
+                          unmask_selectors=tuple(site.unmask),
+                          no_control_selectors=tuple(site.no_control))
 
     def from_visitor(self, sess: dict, event: dict, out: Outbox) -> dict:
         kind = event["k"]

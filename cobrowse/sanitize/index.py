@@ -1,7 +1,8 @@
 """Index entries: what the server remembers of each node to sanitize later mutations.
 
 One short string per node id (the caller keeps them in a Redis hash per session):
-``"<parent id>|<masked 0/1>|<kind>"`` and, when the node has attributes the mask selectors
+``"<parent id>|<masked 0/1/2>|<kind>"`` (2: soft masked, by a private site's default,
+issue 14) and, when the node has attributes the mask selectors
 or later ops need, ``"|" + compact JSON`` of them. Kinds: an HTML tag (``"div"``),
 ``"svg:rect"``, ``"math:mi"``, ``"#text"``, ``"#css"`` (text of a ``<style>``),
 ``"#document"``, ``"#shadow"``, ``"#doctype"``, ``"#ph"`` (a placeholder).
@@ -18,11 +19,15 @@ class Entry(NamedTuple):
     masked: bool
     kind: str
     attrs: dict
+    #: masked by a private site's default (not by a password or mask rule): nodes added
+    #: below it get the private treatment, so an ``--unmask`` element added later shows.
+    soft: bool = False
 
 
-def encode(parent: int, masked: bool, kind: str, attrs: dict | None = None) -> str:
+def encode(parent: int, masked: bool, kind: str, attrs: dict | None = None,
+           soft: bool = False) -> str:
     """The index string of one node."""
-    head = f"{parent}|{1 if masked else 0}|{kind}"
+    head = f"{parent}|{(2 if soft else 1) if masked else 0}|{kind}"
     if attrs:
         return head + "|" + json.dumps(attrs, separators=(",", ":"), ensure_ascii=False)
     return head
@@ -33,7 +38,7 @@ def decode(entry: str | None) -> Entry | None:
     if type(entry) is not str:
         return None
     parts = entry.split("|", 3)
-    if len(parts) < 3 or not parts[0].isdigit() or parts[1] not in ("0", "1"):
+    if len(parts) < 3 or not parts[0].isdigit() or parts[1] not in ("0", "1", "2"):
         return None
     attrs = {}
     if len(parts) == 4:
@@ -43,7 +48,7 @@ def decode(entry: str | None) -> Entry | None:
             return None
         if type(attrs) is not dict:
             return None
-    return Entry(int(parts[0]), parts[1] == "1", parts[2], attrs)
+    return Entry(int(parts[0]), parts[1] != "0", parts[2], attrs, parts[1] == "2")
 
 
 def is_masked(entry: str | None) -> bool:
@@ -55,7 +60,7 @@ def is_masked(entry: str | None) -> bool:
     if type(entry) is not str:
         return False
     parts = entry.split("|", 2)
-    return len(parts) > 2 and parts[1] == "1"
+    return len(parts) > 2 and parts[1] in ("1", "2")
 
 
 def element_kind(ns: str | None, tag: str) -> str:

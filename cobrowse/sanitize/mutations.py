@@ -17,6 +17,7 @@ from .mask import matching_ids, self_masked
 from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
 from .run import Run
 from .site import SitePolicy, compile_site
+from .private import mask_private
 from .snapshot import mask_matches
 from .tree import IN_DOCUMENT, IN_ELEMENT, form_state, walk
 
@@ -128,12 +129,13 @@ def _add(op, run: Run, known: Known, base: str):
         before = None
     run.seen, run.records, run.nodes, run.index = set(), [], {}, {}
     allowed = IN_DOCUMENT if parent.kind == "#document" else IN_ELEMENT
+    hard = parent.masked and not parent.soft  # soft: a private site's default, see below
     clean = walk(
         node,
         run,
         parent_id=parent_id,
         parent_kind=parent.kind,
-        masked=parent.masked,
+        masked=hard,
         base=base,
         depth=1,
         allowed=allowed,
@@ -141,10 +143,15 @@ def _add(op, run: Run, known: Known, base: str):
     if clean is None:
         return None
     rules = run.site.rules
-    if rules.active and not parent.masked:
+    found = set()
+    if rules.active and not hard:
         found = matching_ids(rules, known.chain(parent_id) + run.records)
         if found:
             mask_matches(run, found, set())
+    if parent.soft:
+        unmask = run.site.unmask
+        lift = matching_ids(unmask, known.chain(parent_id) + run.records) if unmask.active else ()
+        mask_private(run, set(found), set(lift))
     for rid, entry in run.index.items():
         known.put(rid, entry)
     return {"o": "add", "p": parent_id, "b": before, "n": clean}
@@ -210,7 +217,8 @@ def _remask(entry: Entry, ns, tag, key, value, i, run: Run, known: Known) -> lis
     if not masked and rules.active:
         chain = known.chain(entry.parent) + [(i, entry.parent, entry.kind, False, attrs)]
         masked = i in matching_ids(rules, chain)
-    known.put(i, encode(entry.parent, masked, entry.kind, attrs))
+    soft = entry.soft and not (ns is None and self_masked(tag, raw, None))
+    known.put(i, encode(entry.parent, masked, entry.kind, attrs, soft=soft))
     if masked and not entry.masked and ns is None and tag in FORM_ELEMENTS:
         return [{"o": "prop", "i": i, "p": {"value": MASK_PLACEHOLDER}}]
     return []

@@ -8,6 +8,7 @@ from .errors import MAX_ATTRIBUTE, SanitizeError
 from .fidelity import sentences
 from .index import encode
 from .mask import mask_subtree, matching_ids
+from .private import mask_private, page_title
 from .run import YIELD_EVERY_NODES, Run
 from .site import SitePolicy, compile_site
 from .tree import AS_DOCUMENT, walk
@@ -57,7 +58,7 @@ def sanitize_snapshot(
     finally:
         if collecting:
             gc.enable()
-    title = event.get("title")
+    title = page_title(clean_doc) if site.private else event.get("title")
     clean = {
         "k": "snapshot",
         "doc": clean_doc,
@@ -78,6 +79,9 @@ def _finish(run: Run) -> dict[int, str]:
     found = matching_ids(rules, run.records, hook) if rules.active else ()
     if found:
         mask_matches(run, found, set())
+    if run.site.private:
+        lift = matching_ids(run.site.unmask, run.records, hook) if run.site.unmask.active else ()
+        mask_private(run, set(found), set(lift))
     return run.index
 
 

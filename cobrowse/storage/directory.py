@@ -33,6 +33,11 @@ class Site:
     origins: list[str]
     mask: list[str] = field(default_factory=list)
     resource_origins: list[str] = field(default_factory=list)
+    #: Private by default (issue 14): all text and values masked except ``unmask``.
+    private: bool = False
+    unmask: list[str] = field(default_factory=list)
+    #: Elements the agent may not operate (issue 14).
+    no_control: list[str] = field(default_factory=list)
 
 
 def check_name(name: str, what: str) -> str:
@@ -153,7 +158,7 @@ class Directory:
             raise BadRequest("a site needs at least one origin")
         from cobrowse.sanitize import selector_problem
 
-        for selector in site.mask:
+        for selector in (*site.mask, *site.unmask, *site.no_control):
             problem = selector_problem(selector)
             if problem:
                 raise BadRequest(problem)
