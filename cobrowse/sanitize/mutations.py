@@ -15,9 +15,9 @@ from .errors import MAX_ATTRIBUTE, MAX_DEPTH, SanitizeError
 from .index import Entry, decode, encode, split_kind
 from .mask import matching_ids, self_masked
 from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
+from .private import mask_private
 from .run import Run
 from .site import SitePolicy, compile_site
-from .private import mask_private
 from .snapshot import mask_matches
 from .tree import IN_DOCUMENT, IN_ELEMENT, form_state, walk
 

@@ -4,9 +4,9 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import css
-from .private import blank_css_strings
 from .errors import MAX_NODES
 from .index import encode
+from .private import blank_css_strings
 from .site import Site
 
 #: Nodes between two calls of the cooperative yield hook (a few milliseconds of work).

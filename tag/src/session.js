@@ -49,9 +49,13 @@ export function createSession(o) {
     site: o.site,
     natives,
     store,
+    // A private site's title is page text (issue 14): hello reports it only once this tab
+    // knows the site is not private.
+    title: () => (store.get("private") === false ? dom.title() : ""),
     onHello(h) {
       config = { mask: [], origins: [], hold: 25, ...(h.config || {}) };
-      masker = createMasker(config.mask);
+      masker = createMasker(config.mask, /** @type {any} */ (config));
+      store.set("private", /** @type {any} */ (config).private === true);
       if (recorder) restart(); // a re-hello (expired token) with a new config
     },
     onState,

@@ -1,0 +1,72 @@
+"""Pages and sites of the issue-14 acceptance tests (private by default, no-control): a
+page written per test with fresh secrets in every shape a page holds them, served by the
+visitor's browser context itself on the server's own origin, and a site configured for it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from cobrowse.storage.directory import SITE_CACHE_SECONDS, Site
+from tests.acceptance.support_privacy import marker
+
+#: Every shape a secret takes in the page (issue 14): the key names the shape.
+SHAPES = ("text", "value", "attribute", "title", "placeholder", "alt", "css", "doctitle",
+          "typed")
+
+
+def secrets_for_shapes() -> dict[str, str]:
+    """A fresh secret per shape."""
+    return {shape: marker("S" + shape[:3].upper()) for shape in SHAPES}
+
+
+def private_page(s: dict[str, str], public: str, public_masked: str) -> str:
+    """A page with a secret in every shape outside the unmasked part, ``public`` text inside
+    it, and ``public_masked`` inside it under a ``--mask`` rule (the mask wins)."""
+    return f"""<!doctype html>
+<html><head><title>{s['doctitle']}</title>
+<style>.badge::before {{ content: "{s['css']}"; }} .icon::after {{ content: "\\2713"; }}
+.box {{ width: 300px; height: 40px; border: 1px solid #333; }}</style>
+<script src="/tag/cobrowse.js" data-site="SITE_ID" async></script></head>
+<body>
+<h1 class="box" id="heading">{s['text']}</h1>
+<p class="badge" data-account="{s['attribute']}" title="{s['title']}">Account</p>
+<form><input id="account" value="{s['value']}" placeholder="{s['placeholder']}">
+<input id="typed" placeholder="type here"></form>
+<img id="logo" src="/demo/assets/img/hero.svg" alt="{s['alt']}" width="40" height="40">
+<span class="icon"></span>
+<section class="public"><h2 id="public-text">{public}</h2>
+<input id="public-input"><span class="house-secret">{public_masked}</span>
+<input id="public-password" type="password" value="{s['value']}x"></section>
+</body></html>"""
+
+
+def serve(context, url: str, html: str) -> None:
+    """The visitor's context answers ``url`` with ``html`` (the server never sees it)."""
+    context.route(url, lambda route: route.fulfill(status=200, body=html,
+                                                   content_type="text/html; charset=utf-8"))
+
+
+def add_site(directory, stack, **rules) -> str:
+    """A fresh site on the test server's origin with ``rules`` (Site fields); returns its id
+    once the server's workers see it (their site cache is short-lived)."""
+    site_id = "p" + uuid.uuid4().hex[:10]
+    directory.put_site(Site(id=site_id, origins=[stack.base], **rules))
+    visible_after = time.monotonic() + SITE_CACHE_SECONDS  # every worker has re-read its cache
+    body = json.dumps({"site": site_id, "url": stack.base + "/"}).encode()
+    deadline = time.monotonic() + 20
+    while True:
+        req = urllib.request.Request(stack.base + "/api/v1/visitor/hello", data=body,
+                                     headers={"Content-Type": "text/plain", "Origin": stack.base})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                if resp.status == 200 and time.monotonic() > visible_after:
+                    return site_id
+        except urllib.error.HTTPError as err:
+            if err.code != 404 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
