@@ -74,3 +74,35 @@ def test_css_strings_blanked():
     assert blank_css_strings("a{--label:'x1'}") == f'a{{--label:"{DOT}"}}'
     assert blank_css_strings('a::before{content:"\\2713"}') == 'a::before{content:"\\2713"}'
     assert blank_css_strings('a{font-family:"Open Sans"}') == 'a{font-family:"Open Sans"}'
+
+
+# --- no-control (issue 14) ---------------------------------------------------------------
+
+NC = SitePolicy(origins=("https://s.example",), no_control_selectors=("#pay",))
+
+
+def pay_page():
+    body = el(3, "body", c=[
+        el(4, "button", {"id": "pay"}, [el(5, "span", c=[tx(6, "Pay")])]),
+        el(7, "label", {"for": "pay"}, [tx(8, "Pay now")]),
+        el(9, "label", c=[el(10, "input", {"id": "ok", "type": "checkbox"}), tx(11, "ok")]),
+        el(12, "button", {"id": "other"}),
+    ])
+    return {"i": 1, "t": 9, "c": [el(2, "html", c=[body])]}
+
+
+def test_no_control_flags_the_element_its_children_and_labels():
+    from cobrowse.sanitize import is_no_control
+
+    clean, index = sanitize_snapshot({"k": "snapshot", "doc": pay_page(),
+                                      "url": "https://s.example/x"}, NC)
+    flagged = {i for i, e in index.items() if is_no_control(e)}
+    assert flagged == {4, 5, 6, 7, 8}
+    assert "Pay now" in json.dumps(clean)  # it stays visible
+    ops = [{"o": "add", "p": 4, "n": el(20, "i", c=[tx(21, "!")])},
+           {"o": "add", "p": 3, "n": el(22, "div", c=[el(23, "a", {"id": "pay"})])}]
+    _, changes = sanitize_mutation({"k": "mutation", "m": ops}, NC,
+                                   lambda ids: {i: index.get(i) for i in ids},
+                                   "https://s.example/x")
+    assert {i for i, e in changes.items() if is_no_control(e)} == {20, 21, 23}
+    assert not is_no_control(index[12])

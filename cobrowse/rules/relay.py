@@ -15,6 +15,7 @@ from cobrowse.sanitize import (
     SanitizeError,
     SitePolicy,
     is_masked,
+    is_no_control,
     sanitize_mutation,
     sanitize_snapshot,
 )
@@ -101,8 +102,19 @@ class Relay:
             self.broker.hset(idx, kept, ttl=self.config.session_ttl)
         return clean
 
+    def _no_control(self, sess: dict, event: dict) -> bool:
+        """Is the event's node one the site's ``--no-control`` rules keep from the agent?
+        (The sanitizer flagged it in the page index, issue 14.)"""
+        site = self.directory.site(sess["site"])
+        if not site or not site.no_control:
+            return False
+        return is_no_control(self._lookup(sess["id"])([event["i"]]).get(event["i"]))
+
     def from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
         kind = event["k"]
+        if kind in ("control.click", "control.input") and self._no_control(sess, event):
+            raise Refused("this site does not let agents operate that element: only the "
+                          "visitor can", code="no_control")
         if kind == "control.input":
             entry = self._lookup(sess["id"])([event["i"]]).get(event["i"])
             if entry is None:

@@ -15,6 +15,7 @@ from .errors import MAX_ATTRIBUTE, MAX_DEPTH, SanitizeError
 from .index import Entry, decode, encode, split_kind
 from .mask import matching_ids, self_masked
 from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
+from .controls import mark_no_control
 from .private import mask_private
 from .run import Run
 from .site import SitePolicy, compile_site
@@ -152,6 +153,7 @@ def _add(op, run: Run, known: Known, base: str):
         unmask = run.site.unmask
         lift = matching_ids(unmask, known.chain(parent_id) + run.records) if unmask.active else ()
         mask_private(run, set(found), set(lift))
+    mark_no_control(run, known.chain(parent_id), parent_id, parent.no_control)
     for rid, entry in run.index.items():
         known.put(rid, entry)
     return {"o": "add", "p": parent_id, "b": before, "n": clean}
@@ -218,7 +220,8 @@ def _remask(entry: Entry, ns, tag, key, value, i, run: Run, known: Known) -> lis
         chain = known.chain(entry.parent) + [(i, entry.parent, entry.kind, False, attrs)]
         masked = i in matching_ids(rules, chain)
     soft = entry.soft and not (ns is None and self_masked(tag, raw, None))
-    known.put(i, encode(entry.parent, masked, entry.kind, attrs, soft=soft))
+    known.put(i, encode(entry.parent, masked, entry.kind, attrs, soft=soft,
+                        no_control=entry.no_control))
     if masked and not entry.masked and ns is None and tag in FORM_ELEMENTS:
         return [{"o": "prop", "i": i, "p": {"value": MASK_PLACEHOLDER}}]
     return []

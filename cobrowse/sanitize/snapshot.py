@@ -8,6 +8,7 @@ from .errors import MAX_ATTRIBUTE, SanitizeError
 from .fidelity import sentences
 from .index import encode
 from .mask import mask_subtree, matching_ids
+from .controls import mark_no_control
 from .private import mask_private, page_title
 from .run import YIELD_EVERY_NODES, Run
 from .site import SitePolicy, compile_site
@@ -82,6 +83,7 @@ def _finish(run: Run) -> dict[int, str]:
     if run.site.private:
         lift = matching_ids(run.site.unmask, run.records, hook) if run.site.unmask.active else ()
         mask_private(run, set(found), set(lift))
+    mark_no_control(run)
     return run.index
 
 

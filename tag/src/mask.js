@@ -107,7 +107,7 @@ export function validSelectors(list) {
  * @param {Element} el
  * @param {(cur: Element) => boolean} test
  */
-function upAcross(el, test) {
+export function upAcross(el, test) {
   /** @type {Element|null} */
   let cur = el;
   while (cur) {
@@ -228,5 +228,41 @@ export function createMasker(siteSelectors, privacy = {}) {
     keepAttr: (name) => MASKED_KEEP.has(name),
     text: (t) => (/^\s*$/.test(t) ? t : MASK_PLACEHOLDER),
     value: (v) => (v ? MASK_PLACEHOLDER : ""),
+  };
+}
+
+/**
+ * Elements the agent may not operate (issue 14, hello's `config.no_control`): a match, its
+ * descendants, and a label whose control is one (a click on it would activate the control).
+ * @param {unknown} selectors
+ * @returns {(el: Element) => boolean}
+ */
+export function createControlGuard(selectors) {
+  const selector = validSelectors(selectors).join(",");
+  if (!selector) return () => false;
+  /** @param {Element} el */
+  const hit = (el) => upAcross(el, (cur) => {
+    try {
+      return !!dom.closest(cur, selector);
+    } catch (e) {
+      return true; // cannot tell: refuse
+    }
+  });
+  return (el) => {
+    if (hit(el)) return true;
+    let label = null;
+    try {
+      label = dom.closest(el, "label");
+    } catch (e) {
+      label = null;
+    }
+    /** @type {any} */
+    let target = null;
+    try {
+      target = label ? /** @type {HTMLLabelElement} */ (label).control : null;
+    } catch (e) {
+      target = null;
+    }
+    return !!target && hit(target);
   };
 }

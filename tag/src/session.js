@@ -7,7 +7,7 @@
  */
 import { CAPTURE_KINDS, CONTROL_KINDS } from "./kinds.js";
 import { createTransport } from "./transport.js";
-import { createMasker } from "./mask.js";
+import { createControlGuard, createMasker } from "./mask.js";
 import { record } from "./capture.js";
 import { replayControl } from "./replay.js";
 import { createChatWindow } from "./ui/chat.js";
@@ -28,6 +28,7 @@ export function createSession(o) {
   /** @type {{mask: string[], origins: string[], hold: number}} */
   let config = { mask: [], origins: [], hold: 25 };
   let masker = createMasker([]);
+  let blocked = createControlGuard([]);
   /** @type {any} STATE from the server */
   let state = null;
   /** @type {{id: string, mode: string, agent: string}|null} */
@@ -55,6 +56,7 @@ export function createSession(o) {
     onHello(h) {
       config = { mask: [], origins: [], hold: 25, ...(h.config || {}) };
       masker = createMasker(config.mask, /** @type {any} */ (config));
+      blocked = createControlGuard(/** @type {any} */ (config).no_control);
       store.set("private", /** @type {any} */ (config).private === true);
       if (recorder) restart(); // a re-hello (expired token) with a new config
     },
@@ -170,6 +172,7 @@ export function createSession(o) {
       const why = replayControl(ev, s.mode, {
         nodeOf: (id) => rec.ids.nodeOf(id),
         isMasked: (e) => masker.isMasked(e),
+        isBlocked: (e) => blocked(e),
         origins: config.origins || [],
       });
       if (why) console.warn("[cobrowse] agent action refused:", ev.k, why);

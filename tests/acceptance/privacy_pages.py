@@ -70,3 +70,29 @@ def add_site(directory, stack, **rules) -> str:
             if err.code != 404 or time.monotonic() > deadline:
                 raise
         time.sleep(0.2)
+
+
+def pay_page(site_id: str) -> str:
+    """A checkout with a Pay button the agent may not operate (``#pay``): a child element,
+    a label pointing at it, and another button the agent may press. Clicks are counted."""
+    return f"""<!doctype html>
+<html><head><title>Checkout</title>
+<script src="/tag/cobrowse.js" data-site="{site_id}" async></script></head>
+<body>
+<script>window.clicks = {{pay: 0, other: 0}};</script>
+<button id="pay" onclick="clicks.pay++"><span id="pay-inner">Pay 120 EUR</span></button>
+<label id="pay-label" for="pay">Pay now</label>
+<button id="other" onclick="clicks.other++">Apply coupon</button>
+</body></html>"""
+
+
+def index_id(redis_client, sid: str, tag: str, element_id: str) -> int:
+    """The node id the server's page index gives the ``tag`` element with ``element_id``."""
+    from cobrowse.storage import keys
+
+    needle = f'|{tag}|{{"id":"{element_id}"'
+    index = redis_client.hgetall("cobrowse:" + keys.session_index(sid))  # the broker's prefix
+    for field, value in index.items():
+        if needle in value.decode():
+            return int(field)
+    raise AssertionError(f"no {tag}#{element_id} in the page index {index}")
