@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from . import urls
 from .attrs import CLEANERS
+from .controls import mark_no_control
 from .errors import MAX_ATTRIBUTE, MAX_DEPTH, SanitizeError
 from .index import Entry, decode, encode, split_kind
 from .mask import matching_ids, self_masked
 from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
-from .controls import mark_no_control
 from .private import mask_private
 from .run import Run
 from .site import SitePolicy, compile_site

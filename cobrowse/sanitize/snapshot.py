@@ -4,11 +4,11 @@ import gc
 from collections.abc import Callable
 
 from . import urls
+from .controls import mark_no_control
 from .errors import MAX_ATTRIBUTE, SanitizeError
 from .fidelity import sentences
 from .index import encode
 from .mask import mask_subtree, matching_ids
-from .controls import mark_no_control
 from .private import mask_private, page_title
 from .run import YIELD_EVERY_NODES, Run
 from .site import SitePolicy, compile_site
