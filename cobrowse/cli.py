@@ -4,6 +4,9 @@
     cobrowse agent list | cobrowse agent remove NAME
     cobrowse site add SITE_ID --origin URL [--origin URL ...] [--mask SELECTOR ...]
                       [--private] [--unmask SELECTOR ...] [--no-control SELECTOR ...]
+                      [--pause PATTERN ...]
+    A --mask, --unmask or --no-control rule may start with a URL path pattern:
+    --mask '/checkout/* #card-number' applies on /checkout/... pages only.
                       [--resource-origin URL ...]
     cobrowse site list | cobrowse site remove SITE_ID
 
@@ -44,17 +47,23 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("site_id")
     add.add_argument("--origin", action="append", required=True,
                      help="an origin whose pages carry the tag, e.g. https://www.brand.example")
-    add.add_argument("--mask", action="append", default=[],
-                     help="CSS selector of fields or elements to mask (repeatable)")
+    add.add_argument("--mask", action="append", default=[], metavar="[PATTERN] SELECTOR",
+                     help="CSS selector of fields or elements to mask (repeatable); an optional "
+                          "URL path glob first scopes it to pages: '/checkout/* #card'")
     add.add_argument("--private", action="store_true",
                      help="private by default: mask all text and form values of the page "
                           "(the agent sees its shape) except --unmask elements")
-    add.add_argument("--unmask", action="append", default=[], metavar="SELECTOR",
+    add.add_argument("--unmask", action="append", default=[], metavar="[PATTERN] SELECTOR",
                      help="with --private: CSS selector of elements shown as they are, with "
-                          "their descendants (repeatable); passwords and --mask win over it")
-    add.add_argument("--no-control", action="append", default=[], metavar="SELECTOR",
+                          "their descendants (repeatable, may be scoped like --mask); "
+                          "passwords and --mask win over it")
+    add.add_argument("--no-control", action="append", default=[], metavar="[PATTERN] SELECTOR",
                      help="CSS selector of elements the agent may not click, type into or "
-                          "select in shared mode, nor their descendants or labels (repeatable)")
+                          "select in shared mode, nor their descendants or labels (repeatable, "
+                          "may be scoped like --mask)")
+    add.add_argument("--pause", action="append", default=[], metavar="PATTERN",
+                     help="URL path glob of pages where sharing pauses by itself until the "
+                          "visitor leaves them, e.g. '/account/*' (repeatable; * is any text)")
     add.add_argument("--resource-origin", action="append", default=[],
                      help="extra origin allowed for images, styles and fonts (a CDN)")
     site.add_parser("list", help="list sites")
@@ -93,14 +102,15 @@ def _dispatch(args, directory, stdin, stdout) -> int:
     elif args.kind == "site" and args.action == "add":
         directory.put_site(Site(id=args.site_id, origins=args.origin, mask=args.mask,
                                 resource_origins=args.resource_origin, private=args.private,
-                                unmask=args.unmask, no_control=args.no_control))
+                                unmask=args.unmask, no_control=args.no_control,
+                                pause=args.pause))
         print(f"site {args.site_id} saved", file=stdout)
     elif args.kind == "site" and args.action == "list":
         for site in directory.sites():
             print(json.dumps({"id": site.id, "origins": site.origins, "mask": site.mask,
                               "resource_origins": site.resource_origins,
                               "private": site.private, "unmask": site.unmask,
-                              "no_control": site.no_control}), file=stdout)
+                              "no_control": site.no_control, "pause": site.pause}), file=stdout)
     elif args.kind == "site" and args.action == "remove":
         if not directory.remove_site(args.site_id):
             raise CobrowseError(f"no site named {args.site_id!r}", code="unknown")

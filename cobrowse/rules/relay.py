@@ -10,7 +10,7 @@ from __future__ import annotations
 from cobrowse import concurrency
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
-from cobrowse.protocol import origin_of
+from cobrowse.protocol import CONTROL_KINDS, PAGE_KINDS, origin_of
 from cobrowse.sanitize import (
     SanitizeError,
     SitePolicy,
@@ -19,6 +19,7 @@ from cobrowse.sanitize import (
     sanitize_mutation,
     sanitize_snapshot,
 )
+from cobrowse.sanitize.scope import pauses_on
 from cobrowse.storage import keys
 from cobrowse.storage.outbox import Outbox
 
@@ -44,6 +45,11 @@ class Relay:
     def from_visitor(self, sess: dict, event: dict, out: Outbox) -> dict:
         kind = event["k"]
         sid = sess["id"]
+        if kind in ("session.pause", "session.resume"):
+            self.lifecycle.set_paused(sess, event["by"] if kind == "session.pause" else None)
+        elif sess.get("paused") and kind in PAGE_KINDS:
+            # The tag sends nothing of the page while paused; a tag that does is refused.
+            raise Refused("sharing is paused: nothing of the page may be sent", code="paused")
         expand_event(event)
         if kind == "snapshot":
             event = self._snapshot(sess, event)
@@ -60,6 +66,10 @@ class Relay:
         return {}
 
     def _snapshot(self, sess: dict, event: dict) -> dict:
+        site = self.directory.site(sess["site"])
+        if site and site.pause and pauses_on(site.pause, str(event.get("url") or "")):
+            # The tag pauses on such pages by itself: one that sends them anyway is refused.
+            raise Refused("this page pauses sharing by the site's rules", code="paused_page")
         try:
             # Off the event loop: a big page takes a few hundred milliseconds of CPU, and the
             # other sessions' parked polls in this worker must not wait for it (issue 4).
@@ -112,6 +122,9 @@ class Relay:
 
     def from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
         kind = event["k"]
+        if kind in CONTROL_KINDS and sess.get("paused"):
+            raise Refused("the visitor paused sharing: nothing can be operated until they "
+                          "resume", code="paused")
         if kind in ("control.click", "control.input") and self._no_control(sess, event):
             raise Refused("this site does not let agents operate that element: only the "
                           "visitor can", code="no_control")

@@ -229,6 +229,14 @@ class Lifecycle:
         self.conversations.to_agent(out, sess["agent"], event)
         return True
 
+    def set_paused(self, sess: dict, by: str | None) -> None:
+        """Record that the visitor paused sharing (``by``: "visitor" from the frame bar,
+        "page" on a ``--pause`` page) or resumed it (None). Updates ``sess`` in place too, so
+        the events after it in the same send see it (issue 14)."""
+        sess["paused"] = by
+        records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "paused": by},
+                       self.config.session_ttl)
+
     def set_presence(self, sess: dict, presence: str, out: Outbox) -> None:
         """Record whether the visitor is here, away (silent) or left (its page went away:
         shown to the agent as away), and tell the agent once."""

@@ -53,6 +53,7 @@ class Visitors:
         return {"ok": True, "token": token, "participant": who["id"],
                 "seq": json.loads(seq)["seq"] if seq else 0,
                 "config": {"mask": site.mask, "private": site.private, "unmask": site.unmask,
-                           "no_control": site.no_control, "hold": self.core.config.poll_hold,
+                           "no_control": site.no_control, "pause": site.pause,
+                           "hold": self.core.config.poll_hold,
                            "origins": site.origins, "implicit_ids": True},
                 "state": state}

@@ -90,7 +90,7 @@ def sanitize_mutation(
     )
     if base is None:
         raise SanitizeError("The session has no page URL to resolve the mutations against.")
-    site = compile_site(policy)
+    site = compile_site(policy.for_page(base or ""))  # the rules of this page (issue 14)
     run = Run(site)
     known = Known(lookup)
     ops = [op for op in event["m"] if type(op) is dict]

@@ -1,10 +1,11 @@
 """A site's sanitizing policy (from the site's configuration) and its compiled form."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from . import urls
 from .mask import MaskRules, compile_rules
+from .scope import page_path, rules_for
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,14 @@ class SitePolicy:
     private: bool = False
     unmask_selectors: tuple[str, ...] = ()
     no_control_selectors: tuple[str, ...] = ()
+
+    def for_page(self, url: str) -> "SitePolicy":
+        """The policy with the rules that apply on the page at ``url`` (rules may carry a
+        path pattern, :mod:`cobrowse.sanitize.scope`), patterns stripped."""
+        path = page_path(url)
+        return replace(self, mask_selectors=rules_for(self.mask_selectors, path),
+                       unmask_selectors=rules_for(self.unmask_selectors, path),
+                       no_control_selectors=rules_for(self.no_control_selectors, path))
 
 
 class Site:

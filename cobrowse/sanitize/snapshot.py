@@ -32,8 +32,8 @@ def sanitize_snapshot(
     """
     if type(event) is not dict:
         raise SanitizeError("A snapshot event must be a JSON object.")
-    site = compile_site(policy)
-    page = _page_url(event.get("url"), site)
+    page = _page_url(event.get("url"), compile_site(policy))
+    site = compile_site(policy.for_page(page))  # the rules of this page (issue 14)
     doc = event.get("doc")
     if type(doc) is not dict or doc.get("t") != 9:
         raise SanitizeError("A snapshot needs 'doc', a document node (t = 9).")

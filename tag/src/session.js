@@ -8,6 +8,7 @@
 import { CAPTURE_KINDS, CONTROL_KINDS } from "./kinds.js";
 import { createTransport } from "./transport.js";
 import { createControlGuard, createMasker } from "./mask.js";
+import { pausesOn, rulesFor, watchPath } from "./scope.js";
 import { record } from "./capture.js";
 import { replayControl } from "./replay.js";
 import { createChatWindow } from "./ui/chat.js";
@@ -29,6 +30,8 @@ export function createSession(o) {
   let config = { mask: [], origins: [], hold: 25 };
   let masker = createMasker([]);
   let blocked = createControlGuard([]);
+  /** @type {(() => void)|null} stops watching in-page navigation */
+  let unwatch = null;
   /** @type {any} STATE from the server */
   let state = null;
   /** @type {{id: string, mode: string, agent: string}|null} */
@@ -44,7 +47,19 @@ export function createSession(o) {
     onAccept: (id) => transport.send({ k: "invite.accept", invitation: id }),
     onDecline: (id) => transport.send({ k: "invite.decline", invitation: id }),
   });
-  const overlay = createOverlay({ ui, natives, onClose: () => end() });
+  const overlay = createOverlay({
+    ui,
+    natives,
+    onClose: () => end(),
+    onPause: () => {
+      if (active) store.set("paused", active.id);
+      restart();
+    },
+    onResume: () => {
+      store.set("paused", undefined);
+      restart();
+    },
+  });
   const transport = createTransport({
     server: o.server,
     site: o.site,
@@ -55,10 +70,9 @@ export function createSession(o) {
     title: () => (store.get("private") === false ? dom.title() : ""),
     onHello(h) {
       config = { mask: [], origins: [], hold: 25, ...(h.config || {}) };
-      masker = createMasker(config.mask, /** @type {any} */ (config));
-      blocked = createControlGuard(/** @type {any} */ (config).no_control);
+      applyRules();
       store.set("private", /** @type {any} */ (config).private === true);
-      if (recorder) restart(); // a re-hello (expired token) with a new config
+      if (active) restart(); // a re-hello (expired token) with a new config
     },
     onState,
     onEvents: (events) => events.forEach((ev) => natives.guard(onEvent)(ev)),
@@ -73,11 +87,43 @@ export function createSession(o) {
     transport.follow("s_" + s.id);
     overlay.showFrame(active.mode, active.agent);
     chat.hideInvite();
+    if (!unwatch) unwatch = watchPath(natives, () => restart()); // new page, new rules
     restart();
   }
+  /** The site's rules for the page the tag is on now (issue 14: rules scoped to pages). */
+  function applyRules() {
+    const c = /** @type {any} */ (config);
+    const path = location.pathname;
+    masker = createMasker(rulesFor(c.mask, path), { private: c.private, unmask: rulesFor(c.unmask, path) });
+    blocked = createControlGuard(rulesFor(c.no_control, path));
+  }
+  /** Why sharing is paused now: "page" (a --pause page), "visitor" (the bar), or "". */
+  function pauseReason() {
+    if (pausesOn(/** @type {any} */ (config).pause, location.pathname)) return "page";
+    return active && store.get("paused") === active.id ? "visitor" : "";
+  }
+  /**
+   * (Re)start capturing the page under the rules of the page, or stay paused: then nothing
+   * of the page is captured or sent (issue 14), only the pause itself. The server learns each
+   * change once ("pauseSent" lives in the tab, across the tab's pages).
+   */
   function restart() {
     if (recorder) recorder.stop();
+    recorder = null;
     transport.prune((ev) => CAPTURE.has(ev.k));
+    if (!active) return;
+    applyRules();
+    const why = pauseReason();
+    overlay.setPaused(why);
+    const sent = store.get("pauseSent");
+    const told = sent && sent.s === active.id ? sent.by : "";
+    if (why) {
+      if (told !== why) transport.send({ k: "session.pause", by: why });
+      store.set("pauseSent", { s: active.id, by: why });
+      return;
+    }
+    if (told) transport.send({ k: "session.resume" });
+    store.set("pauseSent", undefined);
     recorder = record({
       natives,
       masker,
@@ -90,9 +136,14 @@ export function createSession(o) {
   function finish() {
     if (recorder) recorder.stop();
     recorder = null;
+    if (unwatch) unwatch();
+    unwatch = null;
     if (!active) return;
     active = null;
     store.set("session", undefined);
+    store.set("paused", undefined);
+    store.set("pauseSent", undefined);
+    overlay.setPaused("");
     transport.prune((ev) => CAPTURE.has(ev.k));
     transport.follow(null);
     overlay.hideFrame();
