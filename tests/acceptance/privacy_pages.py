@@ -96,3 +96,19 @@ def index_id(redis_client, sid: str, tag: str, element_id: str) -> int:
         if needle in value.decode():
             return int(field)
     raise AssertionError(f"no {tag}#{element_id} in the page index {index}")
+
+
+def plain_page(site_id: str, name: str, body: str = "") -> str:
+    """A small tagged page whose body says ``name`` (id ``where``), with a form field."""
+    return f"""<!doctype html>
+<html><head><title>{name}</title>
+<script src="/tag/cobrowse.js" data-site="{site_id}" async></script></head>
+<body><h1 id="where">{name}</h1><input id="field"><p id="note">{body}</p>
+<a id="next" href="#">next</a></body></html>"""
+
+
+def stream_length(redis_client, sid: str, role: str = "agent") -> int:
+    """Events the server queued in the session's stream to ``role`` (counted in Redis)."""
+    from cobrowse.storage import keys
+
+    return redis_client.xlen("cobrowse:" + keys.session_stream(sid, role))
