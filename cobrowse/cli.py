@@ -9,6 +9,8 @@
     --mask '/checkout/* #card-number' applies on /checkout/... pages only.
                       [--resource-origin URL ...]
     cobrowse site list | cobrowse site remove SITE_ID
+    cobrowse audit list [--since 7d|ISO-DATE] [--agent NAME] [--json]
+    cobrowse audit show SESSION [--json]
 
 It reads the same configuration as the server (``COBROWSE_*``, ``COBROWSE_CONFIG``) and writes
 to the same store, so an agent added while the server runs can sign in at once.
@@ -69,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     site.add_parser("list", help="list sites")
     rm = site.add_parser("remove", help="remove a site")
     rm.add_argument("site_id")
+
+    audit = kinds.add_parser("audit", help="the audit trail of co-browse sessions (no page "
+                             "content; needs Redis)").add_subparsers(dest="action", required=True)
+    ls = audit.add_parser("list", help="co-browse attempts, oldest first")
+    ls.add_argument("--since", help="only those started since: 7d, 12h, 30m or an ISO date")
+    ls.add_argument("--agent", help="only this agent's")
+    ls.add_argument("--json", action="store_true", help="one JSON object a line")
+    show = audit.add_parser("show", help="one attempt, step by step, with its counts")
+    show.add_argument("ref", metavar="SESSION", help="a session id (s_...) or invitation id (i_...)")
+    show.add_argument("--json", action="store_true", help="the whole record as JSON")
     return parser
 
 
@@ -77,6 +89,10 @@ def run(argv: list[str], stdin=sys.stdin, stdout=sys.stdout) -> int:
     cfg = config_mod.load()
     broker = create_broker(cfg.redis_url or None)
     try:
+        if args.kind == "audit":
+            from cobrowse.audit_cli import run_audit
+
+            return run_audit(args, cfg, broker, stdout)
         directory = make_directory(cfg, broker)
         return _dispatch(args, directory, stdin, stdout)
     finally:

@@ -86,3 +86,64 @@ def test_site_rules_are_checked(core):
             shop(core, **bad)
     shop(core, private=True, unmask=["/help/* .faq"], no_control=["/checkout/* #pay"],
          pause=["/account/*"])
+
+
+SECRETS = ["SECRETTEXT1", "SECRETVALUE2", "SECRETATTR3", "SECRETTITLE4", "SECRETQUERY5",
+           "SECRETTYPED6", "SECRETALT7"]
+
+
+def secret_snapshot(url="http://shop.example/account/overview?token=SECRETQUERY5#SECRETQUERY5"):
+    doc = {"i": 1, "t": 9, "c": [{"i": 2, "t": 1, "n": "html", "c": [
+        {"i": 3, "t": 1, "n": "head", "c": [
+            {"i": 9, "t": 1, "n": "title", "c": [{"i": 10, "t": 3, "x": "SECRETTITLE4"}]}]},
+        {"i": 4, "t": 1, "n": "body", "c": [
+            {"i": 5, "t": 1, "n": "p", "a": {"data-x": "SECRETATTR3"},
+             "c": [{"i": 6, "t": 3, "x": "SECRETTEXT1"}]},
+            {"i": 7, "t": 1, "n": "input", "a": {"id": "name", "value": "SECRETVALUE2"}},
+            {"i": 8, "t": 1, "n": "img", "a": {"alt": "SECRETALT7", "src": "/a.png"}},
+        ]}]}]}
+    return {**SNAPSHOT, "doc": doc, "url": url, "title": "SECRETTITLE4"}
+
+
+def test_the_audit_trail_of_a_whole_session_has_every_step_and_no_content(core, visitor, agent,
+                                                                          transport):
+    from cobrowse.rules.audit import Audit
+
+    shop(core, mask=["#card"], no_control=["#name"])
+    _, sid = start_session(visitor, agent, "view")
+    visitor.send(secret_snapshot())
+    agent.poll()
+    agent.send({"k": "control.click", "i": 5}, expect=403)  # view only
+    agent.send({"k": "session.mode", "mode": "shared"})
+    agent.send({"k": "control.click", "i": 5})
+    agent.send({"k": "control.click", "i": 5})
+    agent.send({"k": "control.input", "i": 7, "value": "SECRETTYPED6"}, expect=403)  # no-control
+    agent.send({"k": "control.navigate", "url": "http://shop.example/help?q=SECRETQUERY5"})
+    visitor.send({"k": "session.pause", "by": "visitor"})
+    agent.send({"k": "control.click", "i": 5}, expect=403)  # paused
+    visitor.send({"k": "session.resume"}, secret_snapshot("http://shop.example/help?q=SECRETQUERY5"))
+    visitor.send({"k": "session.end"})
+
+    record = Audit(core.broker, core.config).show(sid)
+    assert record["session"] == sid and record["agent"] == "alice" and record["site"] == "shop"
+    assert record["invitation"] == "accepted" and record["end_reason"] == "visitor"
+    assert record["pages"] == ["/account/overview", "/help"]
+    assert record["controls"] == {"control.click": 2, "control.navigate": 1}
+    assert record["refusals"] == {"view_only": 1, "no_control": 1, "paused": 1}
+    assert record["pauses"] == 1
+    assert [s["e"] for s in record["steps"]] == [
+        "invited", "invitation", "session.started", "page", "refused", "mode", "control",
+        "control", "refused", "control", "paused", "refused", "resumed", "page", "session.ended"]
+    assert [s.get("mode") for s in record["steps"] if s["e"] == "mode"] == ["shared"]
+    everything = json.dumps(record) + json.dumps(core.broker.hgetall("audit:index"))
+    for secret in SECRETS:
+        assert secret not in everything, secret
+    # The co-browse data itself is gone; the trail stays, as long as transcripts.
+    assert core.broker.get(f"s:{{{sid}}}:idx") is None
+    # A declined invitation has a trail too.
+    cid = visitor.state["conversation"]["id"] if visitor.state.get("conversation") else None
+    iid = agent.send({"k": "invite", "conversation": cid or record["conversation"],
+                      "mode": "view"})["results"][0]["invitation"]
+    visitor.send({"k": "invite.decline", "invitation": iid})
+    declined = Audit(core.broker, core.config).show(iid)
+    assert declined["invitation"] == "declined" and declined["session"] is None

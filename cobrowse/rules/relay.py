@@ -11,6 +11,7 @@ from cobrowse import concurrency
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
 from cobrowse.protocol import CONTROL_KINDS, PAGE_KINDS, origin_of
+from cobrowse.rules.audit import page_path
 from cobrowse.sanitize import (
     SanitizeError,
     SitePolicy,
@@ -53,6 +54,7 @@ class Relay:
         expand_event(event)
         if kind == "snapshot":
             event = self._snapshot(sess, event)
+            self.lifecycle.audit.step(sess.get("invitation"), "page", path=page_path(event["url"]))
         elif kind == "mutation":
             event = self._mutation(sess, event)
         elif kind == "page":
@@ -121,6 +123,19 @@ class Relay:
         return is_no_control(self._lookup(sess["id"])([event["i"]]).get(event["i"]))
 
     def from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
+        """An agent's session event, checked; control actions and refusals are audited."""
+        audit, ref, kind = self.lifecycle.audit, sess.get("invitation"), event["k"]
+        try:
+            answer = self._from_agent(sess, event, out)
+        except Refused as err:
+            if kind in CONTROL_KINDS:
+                audit.step(ref, "refused", kind=kind, reason=err.code)
+            raise
+        if kind in CONTROL_KINDS:
+            audit.step(ref, "control", kind=kind)
+        return answer
+
+    def _from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
         kind = event["k"]
         if kind in CONTROL_KINDS and sess.get("paused"):
             raise Refused("the visitor paused sharing: nothing can be operated until they "

@@ -14,6 +14,7 @@ import time
 
 from cobrowse.errors import CobrowseError, Refused
 from cobrowse.protocol import MODES
+from cobrowse.rules.audit import Audit
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
 from cobrowse.storage import keys, records
@@ -37,6 +38,7 @@ class Lifecycle:
         self.broker = broker
         self.config = config
         self.conversations = conversations
+        self.audit = Audit(broker, config)
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -82,6 +84,7 @@ class Lifecycle:
                "visitor": conv["visitor"], "site": conv["site"], "mode": mode, "state": "open",
                "created": time.time(), "expires": time.time() + self.config.invite_ttl}
         records.save(self.broker, keys.invitation(iid), inv, lock_ttl)
+        self.audit.opened(inv)
         self.broker.sadd(keys.OPEN_INVITATIONS, iid)
         self.conversations.update(cid, lambda c: {**c, "invitation": iid})
         # The invitation text goes to the visitor's inbox only, never into the transcript.
@@ -111,6 +114,7 @@ class Lifecycle:
             raise CobrowseError("invitation busy, try again", code="contention", status=503)
         self.broker.cas(keys.agent_invitation(inv["agent"]), iid, None)
         self.broker.srem(keys.OPEN_INVITATIONS, iid)
+        self.audit.step(iid, "invitation", outcome=state)
         self.conversations.update(inv["conversation"], lambda c: {
             **c, "invitation": None} if c.get("invitation") == iid else None)
         event = {"k": "invite.state", "invitation": iid, "conversation": inv["conversation"],
@@ -168,8 +172,10 @@ class Lifecycle:
         sess = {"id": sid, "conversation": inv["conversation"], "agent": inv["agent"],
                 "agent_display": inv["agent_display"], "visitor": inv["visitor"],
                 "site": inv["site"], "mode": inv["mode"], "started": time.time(),
-                "presence": "here", "url": None}
+                "presence": "here", "url": None, "invitation": inv["id"]}
         records.save(self.broker, keys.session(sid), sess, ttl)
+        self.audit.linked(inv["id"], sid)
+        self.audit.step(inv["id"], "session.started", session=sid, mode=inv["mode"])
         self.broker.sadd(keys.ACTIVE_SESSIONS, sid)
         self.conversations.update(inv["conversation"], lambda c: {**c, "session": sid})
         started = {"k": "session.started", "session": sid, "conversation": inv["conversation"],
@@ -186,6 +192,7 @@ class Lifecycle:
             raise Refused("unknown mode", code="bad_mode")
         records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "mode": mode},
                        self.config.session_ttl)
+        self.audit.step(sess.get("invitation"), "mode", mode=mode, by="agent")
         event = {"k": "session.mode", "session": sess["id"], "mode": mode}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
         self.conversations.to_agent(out, sess["agent"], event)
@@ -218,6 +225,7 @@ class Lifecycle:
             if self.broker.cas(key, raw, None):
                 break
         sess = json.loads(raw)
+        self.audit.step(sess.get("invitation"), "session.ended", reason=reason)
         # Sessions are never recorded: their streams and page index go with them.
         self.broker.delete(*keys.session_keys(sid))
         self.broker.cas(keys.agent_session(sess["agent"]), sid, None)
@@ -234,6 +242,7 @@ class Lifecycle:
         "page" on a ``--pause`` page) or resumed it (None). Updates ``sess`` in place too, so
         the events after it in the same send see it (issue 14)."""
         sess["paused"] = by
+        self.audit.step(sess.get("invitation"), "paused" if by else "resumed", by=by)
         records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "paused": by},
                        self.config.session_ttl)
 

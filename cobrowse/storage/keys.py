@@ -112,3 +112,13 @@ def login_failures(subject: str) -> str:
 def agent_participants(name: str) -> str:
     """The participants (workspace sign-ins) of one agent: deliveries fan out to all."""
     return f"ag:{{{name}}}:pids"
+
+
+def audit(ref: str) -> str:
+    """The audit trail of one co-browse attempt (by invitation id), issue 14: steps without
+    any page content, kept as long as transcripts."""
+    return f"audit:{{{ref}}}"
+
+
+#: Invitation ids (and their session ids) -> a one-line summary, for `cobrowse audit list`.
+AUDIT_INDEX = "audit:index"

@@ -82,6 +82,9 @@ class Sender:
             if not protocol.allowed(role, mode, event["k"]):
                 err = protocol.refusal(role, mode, event["k"])
                 err.extra["index"] = index
+                if sess and role == AGENT:  # issue 14: refusals by reason, in the audit trail
+                    self.core.lifecycle.audit.step(sess.get("invitation"), "refused",
+                                                   kind=event["k"], reason=err.code)
                 raise err
             clean.append(event)
         out = Outbox()

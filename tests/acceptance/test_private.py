@@ -6,8 +6,12 @@ request the visitor sends, no Redis key and not the agent's browser.
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
+from cobrowse import cli
 from tests.acceptance import flows
 from tests.acceptance.privacy_pages import add_site, private_page, secrets_for_shapes, serve
 from tests.acceptance.support_privacy import (
@@ -31,7 +35,8 @@ def start(visitor, agent) -> None:
 
 
 def test_private_site_shows_shape_and_unmasked_parts_only(stack, directory, visitor_context,
-                                                          agent, redis_client):
+                                                          agent, agent_name, redis_client,
+                                                          monkeypatch):
     site = add_site(directory, stack, private=True, unmask=[".public"], mask=[".house-secret"])
     s = secrets_for_shapes()
     public, house = marker("Pub"), marker("SHouse")
@@ -74,3 +79,32 @@ def test_private_site_shows_shape_and_unmasked_parts_only(stack, directory, visi
         found[shape_name] = (log.hits(secret), redis_hits(redis_client, secret),
                              secret in everything)
     assert found == {k: ([], [], False) for k in found}, found
+
+    # The audit trail of the whole session: every step, none of the page's content.
+    sid = visitor.evaluate("CoBrowse.info().session.id")
+    visitor.get_by_test_id("cobrowse-close").click()
+    flows.wait_ended(visitor, agent)
+    monkeypatch.setenv("COBROWSE_REDIS_URL", stack.redis_url)
+    for args in (["audit", "show", sid, "--json"], ["audit", "show", sid],
+                 ["audit", "list", "--since", "1h", "--agent", agent_name]):
+        out = io.StringIO()
+        assert cli.run(args, stdout=out) == 0
+        text = out.getvalue()
+        assert sid in text
+        for secret in [*s.values(), house, public, control]:
+            assert secret not in text, (args, secret)
+    record = json.loads(cli_output(["audit", "show", sid, "--json"]))
+    assert [st["e"] for st in record["steps"]] == [
+        "invited", "invitation", "session.started", "page", "session.ended"]
+    assert record["pages"] == [f"/demo/private-{site}.html"] and record["end_reason"] == "visitor"
+    audit_keys = [k for k in redis_hits(redis_client, sid) if "audit" in k]
+    assert audit_keys, "the trail is in Redis"
+    for secret in [*s.values(), house, public, control]:
+        assert not [k for k in redis_hits(redis_client, secret) if "audit" in k]
+
+
+def cli_output(args) -> str:
+    out = io.StringIO()
+    assert cli.run(args, stdout=out) == 0
+    return out.getvalue()
+
