@@ -106,3 +106,14 @@ def test_no_control_flags_the_element_its_children_and_labels():
                                    "https://s.example/x")
     assert {i for i, e in changes.items() if is_no_control(e)} == {20, 21, 23}
     assert not is_no_control(index[12])
+
+
+def test_soft_masked_elements_keep_image_sources_not_text_attributes():
+    _, index = snapshot()
+    ops = [{"o": "attr", "i": 12, "a": "src", "v": "/lazy.png"},
+           {"o": "attr", "i": 12, "a": "alt", "v": "SECRET alt"},
+           {"o": "attr", "i": 9, "a": "title", "v": "SECRET title"}]
+    clean, _ = sanitize_mutation({"k": "mutation", "m": ops}, POLICY,
+                                 lambda ids: {i: index.get(i) for i in ids}, "https://s.example/x")
+    out = json.dumps(clean)
+    assert "https://s.example/lazy.png" in out and "SECRET" not in out

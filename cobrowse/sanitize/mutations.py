@@ -16,7 +16,7 @@ from .errors import MAX_ATTRIBUTE, MAX_DEPTH, SanitizeError
 from .index import Entry, decode, encode, split_kind
 from .mask import matching_ids, self_masked
 from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
-from .private import mask_private
+from .private import mask_private, soft_keep
 from .run import Run
 from .site import SitePolicy, compile_site
 from .snapshot import mask_matches
@@ -194,8 +194,12 @@ def _attribute(op, run: Run, known: Known, base: str):
             CLEANERS[ns](tag, {name: value}, run, base, entry.masked)  # raises on the limit
         raw = {"type": entry.attrs.get("type", "")} if tag == "input" else {}
         raw[name] = value
-        cleaned = CLEANERS[ns](tag, raw, run, base, _masked(entry, known))
+        # A soft mask (a private site's default) keeps image sources, SVG geometry and
+        # layout attributes: a lazy-loaded image still shows (issue 14).
+        cleaned = CLEANERS[ns](tag, raw, run, base, _masked(entry, known) and not entry.soft)
         clean_value = cleaned.get(key)
+        if entry.soft and not soft_keep(entry.kind, key):
+            clean_value = None
         if clean_value is None and key not in _VALUE_CHECKED:
             return None
     extra = _remask(entry, ns, tag, key, value, i, run, known)
