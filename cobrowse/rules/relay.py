@@ -12,6 +12,7 @@ from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
 from cobrowse.protocol import CONTROL_KINDS, PAGE_KINDS, origin_of
 from cobrowse.rules.audit import page_path
+from cobrowse.rules.page_index import PageIndex
 from cobrowse.sanitize import (
     SanitizeError,
     SitePolicy,
@@ -43,11 +44,16 @@ class Relay:
                           unmask_selectors=tuple(site.unmask),
                           no_control_selectors=tuple(site.no_control))
 
-    def from_visitor(self, sess: dict, event: dict, out: Outbox) -> dict:
+    def from_visitor(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None,
+                     presence: bool = True) -> dict:
+        """Sanitize one visitor event and queue it for the agent. ``index``: the page index as
+        this send sees it (the caller writes its pending changes); ``presence=False``: the
+        caller deals with the visitor's presence itself (the hot path learns it from the
+        session record only when it appends)."""
         kind = event["k"]
         sid = sess["id"]
         if kind in ("session.pause", "session.resume"):
-            self.lifecycle.set_paused(sess, event["by"] if kind == "session.pause" else None)
+            self.lifecycle.set_paused(sess, event["by"] if kind == "session.pause" else None, out)
         elif sess.get("paused") and kind in PAGE_KINDS:
             # The tag sends nothing of the page while paused; a tag that does is refused.
             raise Refused("sharing is paused: nothing of the page may be sent", code="paused")
@@ -55,17 +61,24 @@ class Relay:
         if kind == "snapshot":
             event = self._snapshot(sess, event)
             self.lifecycle.audit.step(sess.get("invitation"), "page", path=page_path(event["url"]))
+            if index is not None:
+                index.reset(event.get("url") or "")
         elif kind == "mutation":
-            event = self._mutation(sess, event)
-        elif kind == "page":
-            self.lifecycle.set_presence(sess, "left", out)
-        # Back after silence: any event. Back after leaving the page: only the next page's
-        # snapshot; events the old page sent before it left may still arrive after its leave.
-        presence = sess.get("presence")
-        if (presence == "away" and kind != "page") or (presence == "left" and kind == "snapshot"):
-            self.lifecycle.set_presence(sess, "here", out)
+            event = self._mutation(sess, event, index)
+        if presence:
+            self.track_presence(sess, kind, out)
         out.push(keys.session_stream(sid, "agent"), event, self.config.session_ttl)
         return {}
+
+    def track_presence(self, sess: dict, kind: str, out: Outbox) -> None:
+        """The visitor's presence after an event of ``kind``: a ``page`` leave means it left;
+        back after silence with any event; back after leaving only with the next page's
+        snapshot (events the old page sent before it left may still arrive after its leave)."""
+        presence = sess.get("presence")
+        if kind == "page":
+            self.lifecycle.set_presence(sess, "left", out)
+        elif (presence == "away") or (presence == "left" and kind == "snapshot"):
+            self.lifecycle.set_presence(sess, "here", out)
 
     def _snapshot(self, sess: dict, event: dict) -> dict:
         site = self.directory.site(sess["site"])
@@ -98,35 +111,32 @@ class Relay:
             return dict(zip(ids, values, strict=True))
         return lookup
 
-    def _mutation(self, sess: dict, event: dict) -> dict:
-        page_url = self.broker.get(keys.session_page_url(sess["id"])) or ""
+    def _mutation(self, sess: dict, event: dict, index: PageIndex | None) -> dict:
+        own = index is None
+        index = index or PageIndex(self.broker, sess["id"])
         try:
             clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
-                                               self._lookup(sess["id"]), page_url)
+                                               index.lookup, index.page_url())
         except SanitizeError as err:
             raise BadRequest(f"mutation refused: {err}", code="bad_mutation") from err
-        idx = keys.session_index(sess["id"])
-        gone = [str(k) for k, v in changes.items() if v is None]
-        kept = {str(k): v for k, v in changes.items() if v is not None}
-        if gone:
-            self.broker.hdel(idx, gone)
-        if kept:
-            self.broker.hset(idx, kept, ttl=self.config.session_ttl)
+        index.record(changes)
+        if own:
+            index.flush(self.config.session_ttl)
         return clean
 
-    def _no_control(self, sess: dict, event: dict) -> bool:
+    def _no_control(self, sess: dict, event: dict, index: PageIndex) -> bool:
         """Is the event's node one the site's ``--no-control`` rules keep from the agent?
         (The sanitizer flagged it in the page index, issue 14.)"""
         site = self.directory.site(sess["site"])
         if not site or not site.no_control:
             return False
-        return is_no_control(self._lookup(sess["id"])([event["i"]]).get(event["i"]))
+        return is_no_control(index.lookup([event["i"]]).get(event["i"]))
 
-    def from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
+    def from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None) -> dict:
         """An agent's session event, checked; control actions and refusals are audited."""
         audit, ref, kind = self.lifecycle.audit, sess.get("invitation"), event["k"]
         try:
-            answer = self._from_agent(sess, event, out)
+            answer = self._from_agent(sess, event, out, index)
         except Refused as err:
             if kind in CONTROL_KINDS:
                 audit.step(ref, "refused", kind=kind, reason=err.code)
@@ -135,16 +145,17 @@ class Relay:
             audit.step(ref, "control", kind=kind)
         return answer
 
-    def _from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
+    def _from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None) -> dict:
         kind = event["k"]
         if kind in CONTROL_KINDS and sess.get("paused"):
             raise Refused("the visitor paused sharing: nothing can be operated until they "
                           "resume", code="paused")
-        if kind in ("control.click", "control.input") and self._no_control(sess, event):
+        index = index or PageIndex(self.broker, sess["id"])
+        if kind in ("control.click", "control.input") and self._no_control(sess, event, index):
             raise Refused("this site does not let agents operate that element: only the "
                           "visitor can", code="no_control")
         if kind == "control.input":
-            entry = self._lookup(sess["id"])([event["i"]]).get(event["i"])
+            entry = index.lookup([event["i"]]).get(event["i"])
             if entry is None:
                 raise Refused("that field is no longer on the visitor's page", code="unknown_node")
             if is_masked(entry):

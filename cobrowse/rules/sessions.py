@@ -237,14 +237,19 @@ class Lifecycle:
         self.conversations.to_agent(out, sess["agent"], event)
         return True
 
-    def set_paused(self, sess: dict, by: str | None) -> None:
+    def set_paused(self, sess: dict, by: str | None, out: Outbox) -> None:
         """Record that the visitor paused sharing (``by``: "visitor" from the frame bar,
         "page" on a ``--pause`` page) or resumed it (None). Updates ``sess`` in place too, so
-        the events after it in the same send see it (issue 14)."""
+        the events after it in the same send see it (issue 14). ``session.paused`` in both
+        inboxes moves their versions on, so every worker's cached view of the session (the
+        hot path's contexts) is recomputed before it decides on the next control event."""
         sess["paused"] = by
         self.audit.step(sess.get("invitation"), "paused" if by else "resumed", by=by)
         records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "paused": by},
                        self.config.session_ttl)
+        event = {"k": "session.paused", "session": sess["id"], "by": by}
+        self.conversations.to_visitor(out, sess["visitor"], dict(event))
+        self.conversations.to_agent(out, sess["agent"], event)
 
     def set_presence(self, sess: dict, presence: str, out: Outbox) -> None:
         """Record whether the visitor is here, away (silent) or left (its page went away:
