@@ -52,37 +52,43 @@ export function pausesOn(patterns, path) {
   return Array.isArray(patterns) && patterns.some((p) => typeof p === "string" && pathMatches(p.trim(), path));
 }
 
+/** The one history hook of this page (installed once, never removed: see watchPath). */
+let hooked = /** @type {{listeners: Set<() => void>}|null} */ (null);
+
 /**
  * Call `onChange` synchronously whenever the page's path changes through the history API
- * (pushState, replaceState, back/forward), before the page's own code goes on.
+ * (pushState, replaceState, back/forward), before the page's own code goes on. The wrappers
+ * of pushState/replaceState stay once installed (a library may have wrapped ours since:
+ * putting the originals back would drop its wrapper); stopping only unsubscribes.
  * @param {import("./natives.js").Natives} natives
  * @param {() => void} onChange
  * @returns {() => void} stop
  */
 export function watchPath(natives, onChange) {
-  let path = location.pathname;
-  const check = () => {
-    if (location.pathname === path) return;
-    path = location.pathname;
-    natives.guard(onChange)();
-  };
-  const h = /** @type {any} */ (history);
-  const originals = { pushState: h.pushState, replaceState: h.replaceState };
-  for (const name of /** @type {const} */ (["pushState", "replaceState"])) {
-    const original = originals[name];
-    if (typeof original !== "function") continue;
-    h[name] = function (/** @type {any[]} */ ...args) {
-      const result = original.apply(this, args);
-      check();
-      return result;
+  if (!hooked) {
+    const state = { listeners: new Set(), path: location.pathname };
+    const check = () => {
+      if (location.pathname === state.path) return;
+      state.path = location.pathname;
+      for (const fn of Array.from(state.listeners)) natives.guard(fn)();
     };
+    const h = /** @type {any} */ (history);
+    for (const name of ["pushState", "replaceState"]) {
+      const original = h[name];
+      if (typeof original !== "function") continue;
+      h[name] = function (/** @type {any[]} */ ...args) {
+        const result = original.apply(this, args);
+        check();
+        return result;
+      };
+    }
+    natives.listen(window, "popstate", check);
+    natives.listen(window, "hashchange", check);
+    hooked = state;
   }
-  natives.listen(window, "popstate", check);
-  natives.listen(window, "hashchange", check);
+  const listeners = hooked.listeners;
+  listeners.add(onChange);
   return () => {
-    h.pushState = originals.pushState;
-    h.replaceState = originals.replaceState;
-    natives.unlisten(window, "popstate", check);
-    natives.unlisten(window, "hashchange", check);
+    listeners.delete(onChange);
   };
 }
