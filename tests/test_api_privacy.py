@@ -132,8 +132,8 @@ def test_the_audit_trail_of_a_whole_session_has_every_step_and_no_content(core, 
     assert record["refusals"] == {"view_only": 1, "no_control": 1, "paused": 1}
     assert record["pauses"] == 1
     assert [s["e"] for s in record["steps"]] == [
-        "invited", "invitation", "session.started", "page", "refused", "mode", "control",
-        "control", "refused", "control", "paused", "refused", "resumed", "page", "session.ended"]
+        "invited", "invitation", "session.started", "page", "refused", "mode", "refused",
+        "paused", "refused", "resumed", "page", "control", "control", "session.ended"]
     assert [s.get("mode") for s in record["steps"] if s["e"] == "mode"] == ["shared"]
     everything = json.dumps(record) + json.dumps(core.broker.hgetall("audit:index"))
     for secret in SECRETS:

@@ -22,7 +22,11 @@ from cobrowse.storage import keys
 
 #: The only fields a step may carry (besides "t", the time, and "e", the step's name).
 FIELDS = frozenset({"agent", "visitor", "site", "conversation", "mode", "outcome", "session",
-                    "reason", "by", "kind", "path"})
+                    "reason", "by", "kind", "path", "count"})
+#: Kinds counted as control actions (the agent's events the visitor's tag replays).
+CONTROL = ("control.click", "control.input", "control.navigate")
+#: Bound on the events read to count them at the end (pages of 1000).
+_MAX_PAGES = 1000
 
 
 def page_path(url: object) -> str:
@@ -60,6 +64,24 @@ class Audit:
         self.broker.hset(keys.AUDIT_INDEX, {inv["id"]: json.dumps(summary)})
         self.step(inv["id"], "invited", agent=inv["agent"], visitor=inv["visitor"],
                   site=inv["site"], conversation=inv["conversation"], mode=inv["mode"])
+
+    def ended(self, ref: str | None, to_visitor: str, reason: str) -> None:
+        """The session ends: count the control actions its stream to the visitor carried
+        (the stream goes with the session; counting there costs the hot path nothing)."""
+        if not ref:
+            return
+        counts: Counter = Counter()
+        after = 0
+        for _ in range(_MAX_PAGES):
+            page = self.broker.read(to_visitor, after, 1000)
+            if not page:
+                break
+            counts.update(e.get("k") for _, e in page if e.get("k") in CONTROL)
+            after = page[-1][0]
+        for kind in CONTROL:
+            if counts[kind]:
+                self.step(ref, "control", kind=kind, count=counts[kind])
+        self.step(ref, "session.ended", reason=reason)
 
     def linked(self, ref: str, sid: str) -> None:
         """The invitation became session ``sid``: ``audit show`` finds it by either id."""
@@ -103,8 +125,16 @@ class Audit:
             "invited": steps[0]["t"], "invitation": outcome,
             "ended": ended["t"] if ended else None, "end_reason": ended.get("reason") if ended else None,
             "pages": [s["path"] for s in steps if s["e"] == "page"],
-            "controls": dict(Counter(s["kind"] for s in steps if s["e"] == "control")),
+            "controls": _control_counts(steps),
             "refusals": dict(Counter(s["reason"] for s in steps if s["e"] == "refused")),
             "pauses": sum(1 for s in steps if s["e"] == "paused"),
             "steps": steps,
         }
+
+
+def _control_counts(steps: list[dict]) -> dict:
+    counts: Counter = Counter()
+    for s in steps:
+        if s["e"] == "control":
+            counts[s["kind"]] += int(s.get("count", 1))
+    return dict(counts)

@@ -133,17 +133,15 @@ class Relay:
         return is_no_control(index.lookup([event["i"]]).get(event["i"]))
 
     def from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None) -> dict:
-        """An agent's session event, checked; control actions and refusals are audited."""
-        audit, ref, kind = self.lifecycle.audit, sess.get("invitation"), event["k"]
+        """An agent's session event, checked; refusals are audited (control actions are
+        counted at the session's end, from its stream: no extra write on the hot path)."""
         try:
-            answer = self._from_agent(sess, event, out, index)
+            return self._from_agent(sess, event, out, index)
         except Refused as err:
-            if kind in CONTROL_KINDS:
-                audit.step(ref, "refused", kind=kind, reason=err.code)
+            if event["k"] in CONTROL_KINDS:
+                self.lifecycle.audit.step(sess.get("invitation"), "refused", kind=event["k"],
+                                          reason=err.code)
             raise
-        if kind in CONTROL_KINDS:
-            audit.step(ref, "control", kind=kind)
-        return answer
 
     def _from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None) -> dict:
         kind = event["k"]

@@ -225,7 +225,7 @@ class Lifecycle:
             if self.broker.cas(key, raw, None):
                 break
         sess = json.loads(raw)
-        self.audit.step(sess.get("invitation"), "session.ended", reason=reason)
+        self.audit.ended(sess.get("invitation"), keys.session_stream(sid, "visitor"), reason)
         # Sessions are never recorded: their streams and page index go with them.
         self.broker.delete(*keys.session_keys(sid))
         self.broker.cas(keys.agent_session(sess["agent"]), sid, None)
