@@ -19,7 +19,7 @@ MODES = (VIEW, SHARED)
 VISITOR_KINDS = (
     "chat", "invite.accept", "invite.decline", "session.end",
     "snapshot", "mutation", "scroll", "pointer", "click", "selection",
-    "resize", "visibility", "page",
+    "resize", "visibility", "page", "session.pause", "session.resume",
 )
 #: Kinds an agent may send.
 AGENT_KINDS = (
@@ -34,6 +34,11 @@ CONTROL_KINDS = frozenset({"control.click", "control.input", "control.navigate"}
 SESSION_KINDS = frozenset({
     "snapshot", "mutation", "scroll", "pointer", "click", "selection", "resize", "visibility",
     "page", "snapshot.request", "highlight", "wiggle", *CONTROL_KINDS,
+    "session.pause", "session.resume",
+})
+#: Visitor kinds that carry something of the page: refused while the visitor paused (issue 14).
+PAGE_KINDS = frozenset({
+    "snapshot", "mutation", "scroll", "pointer", "click", "selection", "resize", "visibility",
 })
 #: Kinds that change the lifecycle of a conversation, invitation or session.
 LIFECYCLE_KINDS = frozenset(set(VISITOR_KINDS) | set(AGENT_KINDS)) - SESSION_KINDS
@@ -185,6 +190,8 @@ _SHAPES = {
     "resize": lambda e, lim: {"w": int(_number(e, "w")), "h": int(_number(e, "h"))},
     "visibility": lambda e, lim: {"hidden": _need(e, "hidden", (bool,), "true or false")},
     "page": lambda e, lim: {"state": _choice(e, "state", ("leave",))},
+    "session.pause": lambda e, lim: {"by": _choice(e, "by", ("visitor", "page"))},
+    "session.resume": lambda e, lim: {},
     "control.click": lambda e, lim: {"i": _node_id(e)},
     "control.input": lambda e, lim: _control_input(e),
     "control.navigate": lambda e, lim: {"url": http_url(e.get("url"), "'url'")},

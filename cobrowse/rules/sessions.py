@@ -14,6 +14,7 @@ import time
 
 from cobrowse.errors import CobrowseError, Refused
 from cobrowse.protocol import MODES
+from cobrowse.rules.audit import Audit
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
 from cobrowse.storage import keys, records
@@ -37,6 +38,7 @@ class Lifecycle:
         self.broker = broker
         self.config = config
         self.conversations = conversations
+        self.audit = Audit(broker, config)
         #: Called as ``observer(kind, record)`` after each change ("invitation.accepted",
         #: "session.started", ...): the webhooks of issue 13 listen here.
         self.observers: list = []
@@ -120,6 +122,7 @@ class Lifecycle:
                "mode": mode, "state": "open",
                "created": time.time(), "expires": time.time() + self.config.invite_ttl}
         records.save(self.broker, keys.invitation(iid), inv, lock_ttl)
+        self.audit.opened(inv)
         self.broker.sadd(keys.OPEN_INVITATIONS, iid)
         self._link(inv, "invitation", iid)
         # The invitation text goes to the visitor's inbox only, never into the transcript.
@@ -149,6 +152,7 @@ class Lifecycle:
             raise CobrowseError("invitation busy, try again", code="contention", status=503)
         self.broker.cas(keys.agent_invitation(inv["agent"]), iid, None)
         self.broker.srem(keys.OPEN_INVITATIONS, iid)
+        self.audit.step(iid, "invitation", outcome=state)
         self._link(inv, "invitation", None, only_if=iid)
         event = {"k": "invite.state", "invitation": iid, "conversation": inv["conversation"],
                  "state": state}
@@ -214,6 +218,8 @@ class Lifecycle:
             if inv.get(field):
                 sess[field] = inv[field]
         records.save(self.broker, keys.session(sid), sess, ttl)
+        self.audit.linked(inv["id"], sid)
+        self.audit.step(inv["id"], "session.started", session=sid, mode=inv["mode"])
         self.broker.sadd(keys.ACTIVE_SESSIONS, sid)
         self._link(inv, "session", sid)
         started = {"k": "session.started", "session": sid, "conversation": inv["conversation"],
@@ -231,6 +237,7 @@ class Lifecycle:
             raise Refused("unknown mode", code="bad_mode")
         records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "mode": mode},
                        self.config.session_ttl)
+        self.audit.step(sess.get("invitation"), "mode", mode=mode, by="agent")
         event = {"k": "session.mode", "session": sess["id"], "mode": mode}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
         self.conversations.to_agent(out, sess["agent"], event)
@@ -264,6 +271,7 @@ class Lifecycle:
             if self.broker.cas(key, raw, None):
                 break
         sess = json.loads(raw)
+        self.audit.ended(sess.get("invitation"), keys.session_stream(sid, "visitor"), reason)
         # Sessions are never recorded: their streams and page index go with them.
         self.broker.delete(*keys.session_keys(sid))
         self.broker.cas(keys.agent_session(sess["agent"]), sid, None)
@@ -274,6 +282,20 @@ class Lifecycle:
         self.conversations.to_agent(out, sess["agent"], event)
         self._notify("session.ended", {**sess, "reason": reason, "ended": time.time()})
         return True
+
+    def set_paused(self, sess: dict, by: str | None, out: Outbox) -> None:
+        """Record that the visitor paused sharing (``by``: "visitor" from the frame bar,
+        "page" on a ``--pause`` page) or resumed it (None). Updates ``sess`` in place too, so
+        the events after it in the same send see it (issue 14). ``session.paused`` in both
+        inboxes moves their versions on, so every worker's cached view of the session (the
+        hot path's contexts) is recomputed before it decides on the next control event."""
+        sess["paused"] = by
+        self.audit.step(sess.get("invitation"), "paused" if by else "resumed", by=by)
+        records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "paused": by},
+                       self.config.session_ttl)
+        event = {"k": "session.paused", "session": sess["id"], "by": by}
+        self.conversations.to_visitor(out, sess["visitor"], dict(event))
+        self.conversations.to_agent(out, sess["agent"], event)
 
     def set_presence(self, sess: dict, presence: str, out: Outbox) -> None:
         """Record whether the visitor is here, away (silent) or left (its page went away:

@@ -161,3 +161,13 @@ def webhook_claim(eid: str) -> str:
 
 
 WEBHOOKS_PENDING = "webhooks:pending"
+
+
+def audit(ref: str) -> str:
+    """The audit trail of one co-browse attempt (by invitation id), issue 14: steps without
+    any page content, kept as long as transcripts."""
+    return f"audit:{{{ref}}}"
+
+
+#: Invitation ids (and their session ids) -> a one-line summary, for `cobrowse audit list`.
+AUDIT_INDEX = "audit:index"

@@ -8,7 +8,7 @@
 export const VISITOR_KINDS = Object.freeze([
   "chat", "invite.accept", "invite.decline", "session.end",
   "snapshot", "mutation", "scroll", "pointer", "click", "selection",
-  "resize", "visibility", "page",
+  "resize", "visibility", "page", "session.pause", "session.resume",
 ]);
 
 /** Kinds an agent may send (the tag receives the session ones in its session stream). */

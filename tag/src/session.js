@@ -7,7 +7,8 @@
  */
 import { CAPTURE_KINDS, CONTROL_KINDS } from "./kinds.js";
 import { createTransport } from "./transport.js";
-import { createMasker } from "./mask.js";
+import { createControlGuard, createMasker } from "./mask.js";
+import { pausesOn, rulesFor, watchPath } from "./scope.js";
 import { record } from "./capture.js";
 import { replayControl } from "./replay.js";
 import { createApi } from "./api.js";
@@ -29,6 +30,9 @@ export function createSession(o) {
   /** @type {{mask: string[], origins: string[], hold: number}} */
   let config = { mask: [], origins: [], hold: 25 };
   let masker = createMasker([]);
+  let blocked = createControlGuard([]);
+  /** @type {(() => void)|null} stops watching in-page navigation */
+  let unwatch = null;
   /** @type {any} STATE from the server */
   let state = null;
   /** @type {{id: string, mode: string, agent: string}|null} */
@@ -54,18 +58,34 @@ export function createSession(o) {
     end: () => end(),
     request: (path) => transport.request(path),
   });
-  const overlay = createOverlay({ ui, natives, onClose: () => end() });
+  const overlay = createOverlay({
+    ui,
+    natives,
+    onClose: () => end(),
+    onPause: () => {
+      if (active) store.set("paused", active.id);
+      restart();
+    },
+    onResume: () => {
+      store.set("paused", undefined);
+      restart();
+    },
+  });
   const transport = createTransport({
     server: o.server,
     site: o.site,
     natives,
     store,
+    // A private site's title is page text (issue 14): hello reports it only once this tab
+    // knows the site is not private.
+    title: () => (store.get("private") === false ? dom.title() : ""),
     onHello(h) {
       config = { mask: [], origins: [], hold: 25, ...(h.config || {}) };
-      masker = createMasker(config.mask);
+      applyRules();
       chat.setUi(/** @type {any} */ (config).ui !== false);
       store.set("ui", /** @type {any} */ (config).ui !== false);
-      if (recorder) restart(); // a re-hello (expired token) with a new config
+      store.set("private", /** @type {any} */ (config).private === true);
+      if (active) restart(); // a re-hello (expired token) with a new config
     },
     onState,
     onEvents: (events) => events.forEach((ev) => natives.guard(onEvent)(ev)),
@@ -80,12 +100,44 @@ export function createSession(o) {
     transport.follow("s_" + s.id);
     overlay.showFrame(active.mode, active.agent);
     chat.hideInvite();
+    if (!unwatch) unwatch = watchPath(natives, () => restart()); // new page, new rules
     restart();
     bridge.emit("session.started", { session: active.id, mode: active.mode, agent: active.agent });
   }
+  /** The site's rules for the page the tag is on now (issue 14: rules scoped to pages). */
+  function applyRules() {
+    const c = /** @type {any} */ (config);
+    const path = location.pathname;
+    masker = createMasker(rulesFor(c.mask, path), { private: c.private, unmask: rulesFor(c.unmask, path) });
+    blocked = createControlGuard(rulesFor(c.no_control, path));
+  }
+  /** Why sharing is paused now: "page" (a --pause page), "visitor" (the bar), or "". */
+  function pauseReason() {
+    if (pausesOn(/** @type {any} */ (config).pause, location.pathname)) return "page";
+    return active && store.get("paused") === active.id ? "visitor" : "";
+  }
+  /**
+   * (Re)start capturing the page under the rules of the page, or stay paused: then nothing
+   * of the page is captured or sent (issue 14), only the pause itself. The server learns each
+   * change once ("pauseSent" lives in the tab, across the tab's pages).
+   */
   function restart() {
     if (recorder) recorder.stop();
+    recorder = null;
     transport.prune((ev) => CAPTURE.has(ev.k));
+    if (!active) return;
+    applyRules();
+    const why = pauseReason();
+    overlay.setPaused(why);
+    const sent = store.get("pauseSent");
+    const told = sent && sent.s === active.id ? sent.by : "";
+    if (why) {
+      if (told !== why) transport.send({ k: "session.pause", by: why });
+      store.set("pauseSent", { s: active.id, by: why });
+      return;
+    }
+    if (told) transport.send({ k: "session.resume" });
+    store.set("pauseSent", undefined);
     recorder = record({
       natives,
       masker,
@@ -99,11 +151,16 @@ export function createSession(o) {
   function finish(reason) {
     if (recorder) recorder.stop();
     recorder = null;
+    if (unwatch) unwatch();
+    unwatch = null;
     if (!active) return;
     const ended = active.id;
     active = null;
     bridge.emit("session.ended", { session: ended, reason: reason || "" });
     store.set("session", undefined);
+    store.set("paused", undefined);
+    store.set("pauseSent", undefined);
+    overlay.setPaused("");
     transport.prune((ev) => CAPTURE.has(ev.k));
     transport.follow(null);
     overlay.hideFrame();
@@ -187,6 +244,7 @@ export function createSession(o) {
       const why = replayControl(ev, s.mode, {
         nodeOf: (id) => rec.ids.nodeOf(id),
         isMasked: (e) => masker.isMasked(e),
+        isBlocked: (e) => blocked(e),
         origins: config.origins || [],
       });
       if (why) console.warn("[cobrowse] agent action refused:", ev.k, why);

@@ -36,6 +36,8 @@ export const VISITOR_KINDS = Object.freeze([
   'resize',
   'visibility',
   'page',
+  'session.pause',
+  'session.resume',
 ]);
 
 /** Kinds the server itself delivers (protocol.md "Delivered by the server"). */

@@ -28,7 +28,11 @@ export class WidgetChrome {
     this.scaler = h('div', { class: 'cb-scaler' }, this.overlay);
     this.box = h('div', { class: 'cb-box' }, this.scaler);
     this.endedEl = h('div', { class: 'cb-ended', testid: 'cobrowse-ended', hidden: true });
-    this.stage = h('div', { class: 'cb-stage' }, this.box, this.endedEl);
+    // Issue 14: while the visitor pauses, a neutral placeholder stands in for the replica.
+    this.pausedText = h('p', { class: 'cb-paused-why' });
+    this.pausedEl = h('div', { class: 'cb-paused', testid: 'cobrowse-paused', role: 'status', hidden: true },
+      h('p', { class: 'cb-paused-title' }, 'Paused by the visitor'), this.pausedText);
+    this.stage = h('div', { class: 'cb-stage' }, this.box, this.pausedEl, this.endedEl);
     this.noteEl = h('p', { class: 'cb-note', testid: 'cobrowse-note', role: 'status', hidden: true });
     this.pageEl = h('span', { class: 'cb-page', testid: 'cobrowse-page' });
     this.tabEl = h('span', { class: 'cb-tab', testid: 'cobrowse-visitor-tab', hidden: true }, "The visitor's tab is in the background.");
@@ -57,6 +61,19 @@ export class WidgetChrome {
     this.endedEl.hidden = true;
     this.closeBtn.hidden = true;
     for (const b of [this.switchBtn, this.endBtn]) /** @type {HTMLButtonElement} */ (b).disabled = false;
+  }
+
+  /**
+   * Show the paused placeholder instead of the replica (or the replica again).
+   * @param {boolean} on
+   * @param {string} [by] "visitor" (the frame bar) or "page" (a page the site pauses on)
+   */
+  paused(on, by) {
+    this.pausedEl.hidden = !on;
+    this.box.style.visibility = on ? 'hidden' : '';
+    this.pausedText.textContent = by === 'page'
+      ? 'The visitor is on a page that the site keeps private. Sharing resumes when they leave it.'
+      : 'Nothing of the page is shared until the visitor resumes. You cannot operate the page meanwhile.';
   }
 
   /** Back to an empty widget. */

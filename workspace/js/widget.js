@@ -149,6 +149,15 @@ export class CobrowseWidget {
       case 'page':
         if (ev.state === 'leave') this.flags.leaving = true;
         return this.render();
+      case 'session.pause':
+        // Nothing of the page comes meanwhile; what the replica showed goes (issue 14).
+        this.flags.loaded = false;
+        this.pointers.clear();
+        replica.clear();
+        return this.chrome.paused(true, ev.by);
+      case 'session.resume':
+        this.chrome.progress(-1, 1, "Waiting for the visitor's page…");
+        return this.chrome.paused(false);
       default:
     }
   }
@@ -164,6 +173,7 @@ export class CobrowseWidget {
     const done = await replica.load(snap, (n, total) => this.chrome.progress(n, total, 'Building the page…'));
     if (!done || replica !== this.replica) return;
     this.chrome.progress(null);
+    this.chrome.paused(false);
     this.flags.loaded = true;
     this.flags.leaving = false;
     this.chrome.page(String(snap.title || ''), String(snap.url || ''), Array.isArray(snap.fidelity) ? snap.fidelity : []);

@@ -1,7 +1,7 @@
 /**
  * The session's marks on the visitor's page, all drawn in the tag's shadow root: the
  * frame around the viewport with a small bar in its bottom-left corner (who sees what, a
- * toggle, the X that ends the session; only the two buttons take clicks, everything else
+ * toggle, pause/resume (issue 14), the X that ends the session; only the buttons take clicks, everything else
  * lets them through to the page, and the label folds away into a pill by itself after
  * LABEL_MS or with the toggle, so it never covers the page for long), the agent's labelled
  * pointer on the element it points at, the yellow ring of an agent click, the agent's
@@ -29,6 +29,9 @@ function arrow() {
   svg.appendChild(path);
   return svg;
 }
+
+/** @param {string} by */
+const pausedWords = (by) => (by === "page" ? "Sharing paused on this page" : "Sharing paused: the agent sees nothing");
 
 /**
  * Viewport coordinates of a point given as fractions inside an element, through
@@ -59,7 +62,7 @@ export function clientPoint(el, fx, fy) {
 }
 
 /**
- * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void}} o
+ * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void, onPause?: () => void, onResume?: () => void}} o
  */
 export function createOverlay(o) {
   const { ui, natives } = o;
@@ -68,7 +71,15 @@ export function createOverlay(o) {
   const toggle = ui.el("button", { class: "toggle", "data-testid": "cobrowse-frame-toggle", type: "button", "aria-expanded": "true" });
   const label = ui.el("span", { "data-testid": "cobrowse-mode" });
   const close = ui.el("button", { class: "x", "data-testid": "cobrowse-close", type: "button", "aria-label": "End co-browsing", title: "End co-browsing" }, "\u2715");
-  bar.append(toggle, label, close);
+  const pause = ui.el("button", { class: "pause", "data-testid": "cobrowse-pause", type: "button", "aria-label": "Pause sharing", title: "Pause sharing" }, "\u275a\u275a");
+  const resume = ui.el("button", { class: "resume", "data-testid": "cobrowse-resume", type: "button", "aria-label": "Resume sharing", title: "Resume sharing", hidden: "" }, "\u25b6");
+  bar.append(toggle, label, pause, resume, close);
+  natives.listen(pause, "click", () => o.onPause && o.onPause());
+  natives.listen(resume, "click", () => o.onResume && o.onResume());
+  /** What the label says when not paused (set by showFrame). */
+  let sharing = "";
+  /** "" sharing, "visitor" paused from the bar, "page" paused by the site on this page */
+  let pausedBy = "";
   frame.appendChild(bar);
   const cursor = ui.el("div", { class: "cursor", "data-testid": "cobrowse-agent-cursor", hidden: "" });
   cursor.appendChild(arrow());
@@ -127,12 +138,27 @@ export function createOverlay(o) {
     /** @param {string} mode @param {string} [agent] */
     showFrame(mode, agent) {
       const what = MODE_WORDS[/** @type {"view"|"shared"} */ (mode)] || MODE_WORDS.view;
-      label.textContent = `${agent || "The agent"} can ${what}`;
+      sharing = `${agent || "The agent"} can ${what}`;
+      label.textContent = pausedBy ? pausedWords(pausedBy) : sharing;
       frame.setAttribute("data-mode", mode);
       frame.removeAttribute("hidden");
       name.textContent = agent || "Agent";
       expand(true); // new or changed: say it, then fold away
       foldTimer = natives.setTimeout(() => expand(false), LABEL_MS);
+    },
+    /**
+     * Paused or sharing, as the bar shows it. On a page the site pauses on, there is no
+     * Resume: sharing comes back when the visitor leaves the page.
+     * @param {string} by "" | "visitor" | "page"
+     */
+    setPaused(by) {
+      pausedBy = by;
+      if (by) frame.setAttribute("data-paused", by);
+      else frame.removeAttribute("data-paused");
+      pause.toggleAttribute("hidden", !!by);
+      resume.toggleAttribute("hidden", by !== "visitor");
+      label.textContent = by ? pausedWords(by) : sharing;
+      toggle.setAttribute("title", "Co-browsing: " + label.textContent);
     },
     hideFrame() {
       if (foldTimer) natives.clearTimeout(foldTimer);
