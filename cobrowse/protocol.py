@@ -160,11 +160,12 @@ def _anchor(point: object) -> list:
 
 
 def _annotate(e):
-    """A stroke, or a piece of one: ``id`` names the stroke; pen points add to it, an arrow
-    or a rectangle is its two points (start, end) and each event replaces them."""
-    sid = _need(e, "id", (int,), "a stroke id")
+    """A stroke, or a piece of one: ``a`` names the stroke (``id`` is the stream's, on
+    delivery); pen points add to it, an arrow or a rectangle is its two points (start, end)
+    and each event replaces them."""
+    sid = _need(e, "a", (int,), "a stroke id")
     if not 0 < sid <= MAX_STROKE_ID:
-        raise BadRequest("'id' is not a valid stroke id")
+        raise BadRequest("'a' is not a valid stroke id")
     tool = _choice(e, "tool", ANNOTATE_TOOLS)
     points = e.get("p")
     if not isinstance(points, list) or not points:
@@ -173,7 +174,7 @@ def _annotate(e):
         raise BadRequest(f"'annotate' carries at most {MAX_ANNOTATE_POINTS} points per event")
     if tool != "pen" and len(points) != 2:
         raise BadRequest(f"a {tool!r} annotation is two points: start and end")
-    out = {"id": sid, "tool": tool, "p": [_anchor(p) for p in points]}
+    out = {"a": sid, "tool": tool, "p": [_anchor(p) for p in points]}
     for flag in ("end", "pin"):
         if flag in e:
             out[flag] = _need(e, flag, (bool,), "true or false")

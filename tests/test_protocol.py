@@ -127,27 +127,27 @@ def test_annotations_are_highlighting_allowed_in_both_modes(mode):
 
 
 def test_annotate_keeps_anchored_points_and_flags():
-    ev = normalize({"k": "annotate", "id": 7, "tool": "pen", "p": [[5, 0, 1], [6, 0.25, 0.5]],
+    ev = normalize({"k": "annotate", "a": 7, "tool": "pen", "p": [[5, 0, 1], [6, 0.25, 0.5]],
                     "end": True, "pin": False, "extra": "dropped"})
-    assert ev == {"k": "annotate", "id": 7, "tool": "pen", "p": [[5, 0.0, 1.0], [6, 0.25, 0.5]],
+    assert ev == {"k": "annotate", "a": 7, "tool": "pen", "p": [[5, 0.0, 1.0], [6, 0.25, 0.5]],
                   "end": True, "pin": False}
-    rect = normalize({"k": "annotate", "id": 1, "tool": "rect", "p": [[5, 0.1, 0.1], [9, 0.9, 0.9]]})
+    rect = normalize({"k": "annotate", "a": 1, "tool": "rect", "p": [[5, 0.1, 0.1], [9, 0.9, 0.9]]})
     assert rect["p"][1] == [9, 0.9, 0.9] and "end" not in rect
 
 
 @pytest.mark.parametrize("event, reason", [
-    ({"k": "annotate", "id": 1, "tool": "pen", "p": []}, "non-empty"),
-    ({"k": "annotate", "id": 1, "tool": "pen", "p": [[5, 0.5, 0.5]] * 65}, "at most 64"),
-    ({"k": "annotate", "id": 1, "tool": "pen", "p": [[5, 1.5, 0.5]]}, "fractions from 0 to 1"),
-    ({"k": "annotate", "id": 1, "tool": "pen", "p": [[5, float("nan"), 0.5]]}, "fractions"),
-    ({"k": "annotate", "id": 1, "tool": "pen", "p": [[5, True, 0.5]]}, "fractions"),
-    ({"k": "annotate", "id": 1, "tool": "pen", "p": [[0, 0.5, 0.5]]}, "node id"),
-    ({"k": "annotate", "id": 1, "tool": "pen", "p": [[5, 0.5]]}, "[nodeId, x, y]"),
-    ({"k": "annotate", "id": 1, "tool": "arrow", "p": [[5, 0.5, 0.5]]}, "two points"),
-    ({"k": "annotate", "id": 1, "tool": "laser", "p": [[5, 0.5, 0.5]]}, "one of"),
-    ({"k": "annotate", "id": 0, "tool": "pen", "p": [[5, 0.5, 0.5]]}, "stroke id"),
-    ({"k": "annotate", "id": 2**31, "tool": "pen", "p": [[5, 0.5, 0.5]]}, "stroke id"),
-    ({"k": "annotate", "id": 1, "tool": "pen", "p": [[5, 0.5, 0.5]], "pin": 1}, "true or false"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": []}, "non-empty"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, 0.5, 0.5]] * 65}, "at most 64"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, 1.5, 0.5]]}, "fractions from 0 to 1"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, float("nan"), 0.5]]}, "fractions"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, True, 0.5]]}, "fractions"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[0, 0.5, 0.5]]}, "node id"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, 0.5]]}, "[nodeId, x, y]"),
+    ({"k": "annotate", "a": 1, "tool": "arrow", "p": [[5, 0.5, 0.5]]}, "two points"),
+    ({"k": "annotate", "a": 1, "tool": "laser", "p": [[5, 0.5, 0.5]]}, "one of"),
+    ({"k": "annotate", "a": 0, "tool": "pen", "p": [[5, 0.5, 0.5]]}, "stroke id"),
+    ({"k": "annotate", "a": 2**31, "tool": "pen", "p": [[5, 0.5, 0.5]]}, "stroke id"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, 0.5, 0.5]], "pin": 1}, "true or false"),
 ])
 def test_annotate_refuses_bad_shapes(event, reason):
     with pytest.raises(BadRequest, match=re.escape(reason)):

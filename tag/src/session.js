@@ -12,6 +12,7 @@ import { record } from "./capture.js";
 import { replayControl } from "./replay.js";
 import { createChatWindow } from "./ui/chat.js";
 import { createOverlay } from "./ui/overlay.js";
+import { createAnnotations } from "./ui/annotations.js";
 import * as dom from "./dom.js";
 
 const CAPTURE = new Set(CAPTURE_KINDS);
@@ -43,7 +44,8 @@ export function createSession(o) {
     onAccept: (id) => transport.send({ k: "invite.accept", invitation: id }),
     onDecline: (id) => transport.send({ k: "invite.decline", invitation: id }),
   });
-  const overlay = createOverlay({ ui, natives, onClose: () => end() });
+  const overlay = createOverlay({ ui, natives, onClose: () => end(), onClear: () => clearDrawings() });
+  const drawings = createAnnotations({ ui, natives, onChange: (n) => overlay.drawings(n) });
   const transport = createTransport({
     server: o.server,
     site: o.site,
@@ -89,7 +91,13 @@ export function createSession(o) {
     store.set("session", undefined);
     transport.prune((ev) => CAPTURE.has(ev.k));
     transport.follow(null);
+    drawings.clear();
     overlay.hideFrame();
+  }
+  /** The visitor's clear button: the drawings go here, and in the agent's replica too. */
+  function clearDrawings() {
+    drawings.clear();
+    if (active) transport.send({ k: "annotate.clear" });
   }
   /** The visitor's X: end at once, tell the server. */
   function end() {
@@ -155,6 +163,8 @@ export function createSession(o) {
     else if (ev.k === "highlight" && type === 1) overlay.highlight(el, ev.x, ev.y);
     else if (ev.k === "wiggle" && type === 1) overlay.wiggle(el);
     else if (ev.k === "selection") overlay.selection(rangeOf(ev.r, rec));
+    else if (ev.k === "annotate") drawings.apply(ev, (id) => rec.ids.nodeOf(id));
+    else if (ev.k === "annotate.clear") drawings.clear();
     else if (ev.k === "scroll" && el) {
       rec.quietScroll();
       // "instant": a page with scroll-behavior: smooth would otherwise animate every step
