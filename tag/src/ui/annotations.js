@@ -70,13 +70,13 @@ export function createAnnotations(o) {
     changed();
   };
 
-  /** @param {number} id @param {Stroke} s */
-  const fadeLater = (id, s) => {
+  /** @param {number} id @param {Stroke} s @param {number} after */
+  const fadeLater = (id, s, after) => {
     if (s.timer) natives.clearTimeout(s.timer);
     s.timer = natives.setTimeout(natives.guard(() => {
       s.node.setAttribute("data-fading", "");
       s.timer = natives.setTimeout(natives.guard(() => remove(id)), FADE_OUT_MS);
-    }), FADE_MS);
+    }), after);
   };
 
   /** @param {string} tool */
@@ -170,7 +170,13 @@ export function createAnnotations(o) {
       else if (points.length === 2) s.points = points;
       s.pin = ev.pin === true;
       s.node.toggleAttribute("data-pinned", s.pin);
-      if (ev.end === true && !s.pin) fadeLater(ev.a, s);
+      // Unpinned: fade FADE_MS after the end; a stroke whose end never comes (the agent's tab
+      // closed mid-stroke) fades a while after its last point anyway.
+      if (!s.pin) fadeLater(ev.a, s, ev.end === true ? FADE_MS : 3 * FADE_MS);
+      else if (s.timer) {
+        natives.clearTimeout(s.timer);
+        s.timer = 0;
+      }
       changed();
       schedule();
     },
