@@ -215,7 +215,7 @@ class MemoryBroker(Broker):
             self._touch(ttl, last)
 
     def poll_begin(self, *, record, generation, seen, inbox, after, limit, now, ttl, owner,
-                   streams=None):
+                   streams=None, answered=0):
         check_ttl(ttl, required=True)
         with self._lock:
             self._sweep()
@@ -231,7 +231,8 @@ class MemoryBroker(Broker):
             log = self._value(inbox, _Stream)
             result = PollStart(rec, gen, log.last_id if log else 0, self._raw(inbox, after, limit),
                                others)
-        self._waiters.dispatch(f"{RELEASE_PREFIX}{owner}:{gen}")
+        if gen - 1 != answered:
+            self._waiters.dispatch(f"{RELEASE_PREFIX}{owner}:{gen}")
         return result
 
     def session_append(self, *, session, stream, events, ttl, dedupe, member, need_shared,
