@@ -26,6 +26,7 @@ from cobrowse.storage.base import (
     decode_event,
     encode_event,
 )
+from cobrowse.storage.waiters import CARRY_MAX
 
 #: Seconds between sweeps of expired keys (lazy expiry handles the keys that are read).
 SWEEP_INTERVAL = 30.0
@@ -266,7 +267,8 @@ class MemoryBroker(Broker):
             log.last_id += len(events)
             self._set_ttl(entry, ttl)
         if ids:
-            self._waiters.wake(stream)
+            small = sum(map(len, events)) <= CARRY_MAX
+            self._waiters.wake(stream, (stream, ids[0], list(events)) if small else None)
         return SessionAppend("ok", mode, presence, ids)
 
     def index_fetch(self, index, ids, depth):

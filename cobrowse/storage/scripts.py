@@ -198,7 +198,18 @@ if count > 0 then
   end
   redis.call('EXPIRE', KEYS[2], ttl)
   redis.call('EXPIRE', KEYS[3], ttl)
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  -- Small batches travel with their wake-up ("<stream> US <first id> US <events joined by
+  -- RS>", the ASCII unit and record separators: JSON text never holds a raw control
+  -- character), so the woken poll answers without reading them back.
+  local size = 0
+  for i = at, #ARGV do size = size + #ARGV[i] end
+  if size <= 8192 then
+    local us, rs = string.char(31), string.char(30)
+    redis.call('PUBLISH', ARGV[2], ARGV[3] .. us .. (last - count + 1) .. us ..
+      table.concat(ARGV, rs, at, #ARGV))
+  else
+    redis.call('PUBLISH', ARGV[2], ARGV[3])
+  end
 end
 return out
 """
