@@ -120,13 +120,17 @@ def _dispatch(args, directory, stdin, stdout) -> int:
         password = stdin.readline().rstrip("\r\n")
         if len(password) < 8:
             raise CobrowseError("the password must have at least 8 characters", code="weak")
-        existed = directory.agent(args.name) is not None
+        old = directory.agent(args.name)
+        existed = old is not None
+        # A single sign-on agent given a password stays linked to its account.
         directory.put_agent(Agent(name=args.name, password_hash=hash_password(password),
-                                  display=args.display or args.name))
+                                  display=args.display or args.name,
+                                  sso_subject=old.sso_subject if old else ""))
         print(f"agent {args.name} {'updated' if existed else 'added'}", file=stdout)
     elif args.kind == "agent" and args.action == "list":
         for agent in directory.agents():
-            print(f"{agent.name}\t{agent.display}", file=stdout)
+            sso = "\tsingle sign-on" if agent.sso_subject else ""
+            print(f"{agent.name}\t{agent.display}{sso}", file=stdout)
     elif args.kind == "agent" and args.action == "remove":
         if not directory.remove_agent(args.name):
             raise CobrowseError(f"no agent named {args.name!r}", code="unknown")

@@ -42,6 +42,9 @@ class AgentAuth:
 
     def login(self, username: object, password: object, address: str) -> tuple[str, dict]:
         """Check the password; returns (cookie value, the ``me`` answer)."""
+        if not self.config.password_signin:
+            raise SignInError("password sign-in is turned off here: sign in with single sign-on",
+                              status=403, code="password_signin_off")
         if not isinstance(username, str) or not isinstance(password, str) or not username:
             raise SignInError("enter your user name and password", code="signin_missing")
         subjects = self._subjects(username, address)
@@ -56,6 +59,11 @@ class AgentAuth:
             raise SignInError("wrong user name or password", code="signin_wrong")
         for key in subjects:
             self.broker.delete(key)
+        return self.sign_in(agent)
+
+    def sign_in(self, agent) -> tuple[str, dict]:
+        """Start a workspace sign-in for ``agent`` (password checked, or single sign-on done):
+        returns (cookie value, the ``me`` answer)."""
         display = agent.display or agent.name
         _, who = self.core.participants.create("agent", agent=agent.name, display=display)
         cookie = self.sign_in(who, ttl=self.config.agent_signin_ttl)

@@ -25,6 +25,9 @@ class Agent:
     name: str
     password_hash: str
     display: str = ""
+    #: ``issuer|subject`` of the single sign-on account this agent was created for ("" for a
+    #: password agent): a sign-in only ever reaches the agent of its own account.
+    sso_subject: str = ""
 
 
 @dataclass

@@ -101,6 +101,11 @@ def signin(digest: str) -> str:
     return f"signin:{digest}"
 
 
+def sso_state(state: str) -> str:
+    """A single sign-on in progress: its nonce and PKCE verifier, until the callback."""
+    return f"sso:state:{state}"
+
+
 def login_failures(subject: str) -> str:
     return f"login:fail:{subject}"
 

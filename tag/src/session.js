@@ -14,6 +14,7 @@ import { replayControl } from "./replay.js";
 import { createApi } from "./api.js";
 import { createChatWindow } from "./ui/chat.js";
 import { createOverlay } from "./ui/overlay.js";
+import { createAnnotations } from "./ui/annotations.js";
 import * as dom from "./dom.js";
 
 const CAPTURE = new Set(CAPTURE_KINDS);
@@ -62,6 +63,7 @@ export function createSession(o) {
     ui,
     natives,
     onClose: () => end(),
+    onClear: () => clearDrawings(),
     onPause: () => {
       if (active) store.set("paused", active.id);
       restart();
@@ -71,6 +73,7 @@ export function createSession(o) {
       restart();
     },
   });
+  const drawings = createAnnotations({ ui, natives, onChange: (n) => overlay.drawings(n) });
   const transport = createTransport({
     server: o.server,
     site: o.site,
@@ -163,7 +166,13 @@ export function createSession(o) {
     overlay.setPaused("");
     transport.prune((ev) => CAPTURE.has(ev.k));
     transport.follow(null);
+    drawings.clear();
     overlay.hideFrame();
+  }
+  /** The visitor's clear button: the drawings go here, and in the agent's replica too. */
+  function clearDrawings() {
+    drawings.clear();
+    if (active) transport.send({ k: "annotate.clear" });
   }
   /** The visitor's X: end at once, tell the server. */
   function end() {
@@ -233,6 +242,8 @@ export function createSession(o) {
     else if (ev.k === "highlight" && type === 1) overlay.highlight(el, ev.x, ev.y);
     else if (ev.k === "wiggle" && type === 1) overlay.wiggle(el);
     else if (ev.k === "selection") overlay.selection(rangeOf(ev.r, rec));
+    else if (ev.k === "annotate") drawings.apply(ev, (id) => rec.ids.nodeOf(id));
+    else if (ev.k === "annotate.clear") drawings.clear();
     else if (ev.k === "scroll" && el) {
       rec.quietScroll();
       // "instant": a page with scroll-behavior: smooth would otherwise animate every step

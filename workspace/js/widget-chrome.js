@@ -20,6 +20,8 @@ export class WidgetChrome {
     this.fullBtn = h('button', { type: 'button', class: 'small', testid: 'cobrowse-fullscreen', 'aria-pressed': 'false', onclick: () => this.toggleFullscreen() }, 'Fullscreen');
     this.endBtn = h('button', { type: 'button', class: 'small danger', testid: 'cobrowse-end', onclick: hooks.onEnd }, 'End co-browse');
     this.closeBtn = h('button', { type: 'button', class: 'small', testid: 'cobrowse-close', hidden: true, onclick: hooks.onClose }, 'Close');
+    /** Slot for the drawing toolbar (annotations.js). */
+    this.tools = h('div', { class: 'cb-tools-slot' });
     this.bar = h('div', { class: 'cb-bar' });
     this.progressText = h('span', { class: 'cb-progress-text' });
     this.progressEl = h('div', { class: 'cb-progress', testid: 'cobrowse-progress', role: 'progressbar', 'aria-label': 'Loading the visitor\'s page', hidden: true }, this.bar, this.progressText);
@@ -40,7 +42,7 @@ export class WidgetChrome {
     this.fidelityEl = h('details', { class: 'cb-fidelity', testid: 'cobrowse-fidelity', hidden: true }, h('summary', {}), this.fidelityList);
     this.noteTimer = 0;
     root.replaceChildren(
-      h('header', { class: 'cb-header' }, this.statusEl, this.modeEl, h('span', { class: 'spacer' }),
+      h('header', { class: 'cb-header' }, this.statusEl, this.modeEl, this.tools, h('span', { class: 'spacer' }),
         this.switchBtn, this.fullBtn, this.endBtn, this.closeBtn),
       this.progressEl, this.stage, this.noteEl,
       h('footer', { class: 'cb-footer' }, this.pageEl, this.tabEl, h('span', { class: 'spacer' }), this.fidelityEl));
@@ -60,6 +62,7 @@ export class WidgetChrome {
     this.scaler.prepend(frame);
     this.endedEl.hidden = true;
     this.closeBtn.hidden = true;
+    this.tools.hidden = false;
     for (const b of [this.switchBtn, this.endBtn]) /** @type {HTMLButtonElement} */ (b).disabled = false;
   }
 
@@ -161,6 +164,7 @@ export class WidgetChrome {
     this.endedEl.replaceChildren(h('p', {}, text), h('p', { class: 'muted' }, 'Nothing of the visitor\'s page is kept.'));
     this.endedEl.hidden = false;
     this.closeBtn.hidden = false;
+    this.tools.hidden = true;
     this.noteEl.hidden = true;
     this.page('', '', []); // nothing of the page stays, not even its title
     this.tabHidden(false);

@@ -62,7 +62,9 @@ export function clientPoint(el, fx, fy) {
 }
 
 /**
- * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void, onPause?: () => void, onResume?: () => void}} o
+ * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void,
+ *   onClear: () => void, onPause?: () => void, onResume?: () => void}} o onClear: the visitor's
+ *   button that clears the agent's drawings
  */
 export function createOverlay(o) {
   const { ui, natives } = o;
@@ -70,10 +72,12 @@ export function createOverlay(o) {
   const bar = ui.el("div", { class: "bar" });
   const toggle = ui.el("button", { class: "toggle", "data-testid": "cobrowse-frame-toggle", type: "button", "aria-expanded": "true" });
   const label = ui.el("span", { "data-testid": "cobrowse-mode" });
+  const clearBtn = ui.el("button", { class: "clear", "data-testid": "cobrowse-annotations-clear", type: "button", hidden: "",
+    "aria-label": "Clear the agent's drawings", title: "Clear the agent's drawings" }, "\u232b");
   const close = ui.el("button", { class: "x", "data-testid": "cobrowse-close", type: "button", "aria-label": "End co-browsing", title: "End co-browsing" }, "\u2715");
   const pause = ui.el("button", { class: "pause", "data-testid": "cobrowse-pause", type: "button", "aria-label": "Pause sharing", title: "Pause sharing" }, "\u275a\u275a");
   const resume = ui.el("button", { class: "resume", "data-testid": "cobrowse-resume", type: "button", "aria-label": "Resume sharing", title: "Resume sharing", hidden: "" }, "\u25b6");
-  bar.append(toggle, label, pause, resume, close);
+  bar.append(toggle, label, pause, resume, clearBtn, close);
   natives.listen(pause, "click", () => o.onPause && o.onPause());
   natives.listen(resume, "click", () => o.onResume && o.onResume());
   /** What the label says when not paused (set by showFrame). */
@@ -88,6 +92,7 @@ export function createOverlay(o) {
   const selLayer = ui.el("div", { "data-testid": "cobrowse-agent-selection" });
   ui.root.append(frame, selLayer, cursor);
   natives.listen(close, "click", () => o.onClose());
+  natives.listen(clearBtn, "click", () => o.onClear());
   let foldTimer = 0;
   /** Show the full label (or only the pill). @param {boolean} open */
   const expand = (open) => {
@@ -191,6 +196,11 @@ export function createOverlay(o) {
         [{ transform: "rotate(0)" }, { transform: "rotate(-3deg)" }, { transform: "rotate(3deg)" }, { transform: "rotate(-3deg)" }, { transform: "rotate(0)" }],
         { duration: 600, iterations: 1 },
       );
+    },
+    /** Show the bar's clear button while the agent's drawings show. @param {number} count */
+    drawings(count) {
+      if (count > 0) clearBtn.removeAttribute("hidden");
+      else clearBtn.setAttribute("hidden", "");
     },
     /** @param {Range|null} r */
     selection(r) {

@@ -46,6 +46,11 @@ input{flex:1;padding:8px;border:1px solid #dadce0;border-radius:8px}
 .frame.folded .bar span{display:none}
 .frame .bar button{pointer-events:auto;width:20px;height:20px;padding:0;border-radius:10px;font-size:12px;line-height:20px;
   text-align:center;background:#000;color:#fff}
+.frame .bar button[hidden]{display:none}
+.frame .bar button.clear{background:#d93025}
+.annotations{position:fixed;left:0;top:0;width:100%;height:100%;pointer-events:none;z-index:2;overflow:visible}
+.annotations .stroke{stroke-width:4;stroke-linecap:round;stroke-linejoin:round;opacity:.9;transition:opacity .7s ease-out}
+.annotations .stroke[data-fading]{opacity:0}
 .frame .bar button.toggle{background:transparent;color:#000;font-size:14px}
 .frame .bar button[hidden]{display:none}
 .frame[data-paused] {border-color:#5f6368}
