@@ -66,11 +66,11 @@ class AgentAuth:
         returns (cookie value, the ``me`` answer)."""
         display = agent.display or agent.name
         _, who = self.core.participants.create("agent", agent=agent.name, display=display)
-        cookie = self.sign_in(who, ttl=self.config.agent_signin_ttl)
+        cookie = self.cookie_for(who, ttl=self.config.agent_signin_ttl)
         self.broker.sadd(keys.ONLINE_AGENTS, who["id"])
         return cookie, self.me(cookie)
 
-    def sign_in(self, who: dict, ttl: int) -> str:
+    def cookie_for(self, who: dict, ttl: int) -> str:
         """A sign-in cookie for agent participant ``who``; deliveries to its agent reach it."""
         cookie = secrets.token_urlsafe(32)
         self.broker.set(keys.signin(digest(cookie)), json.dumps({"pid": who["id"]}), ttl=ttl)
