@@ -13,6 +13,7 @@ def create_app(overrides: dict | None = None, *, broker=None) -> Flask:
     from cobrowse import config as config_mod
     from cobrowse.core import Core
     from cobrowse.web import register
+    from cobrowse.web.proxies import install as trust_proxies
 
     config = config_mod.load(overrides).validate()
     core = Core(config, broker=broker)
@@ -20,6 +21,7 @@ def create_app(overrides: dict | None = None, *, broker=None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.max_body + 1024
     app.extensions["cobrowse"] = core
     register(app)
+    trust_proxies(app, config.trusted_proxies)
 
     @app.before_request
     def _start_reaper():

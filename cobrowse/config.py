@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
+from urllib.parse import urlsplit
 
 from cobrowse.errors import ConfigError
 
@@ -25,6 +26,11 @@ class Config:
     redis_url: str = ""
     data_dir: str = "var"
     public_url: str = ""
+    trusted_proxies: str = ""
+    redis_ephemeral: bool = False
+    worker_connections: int = 10000
+    metrics_allow: str = "127.0.0.1,::1"
+    metrics_token: str = ""
     poll_hold: float = 25.0
     invite_ttl: int = 120
     away_after: float = 45.0
@@ -40,6 +46,7 @@ class Config:
     poll_batch: int = 500
     login_max_failures: int = 5
     login_lockout: int = 300
+    login_slowdown_max: float = 5.0
     reaper_interval: float = 5.0
     demo_agent: str = "demo"
     demo_password: str = ""
@@ -52,9 +59,26 @@ class Config:
                 "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), "
                 "or run in demo mode with COBROWSE_DEMO=1."
             )
+        if self.public_url and not _is_origin(self.public_url):
+            raise ConfigError("COBROWSE_PUBLIC_URL must be an origin such as "
+                              "https://cobrowse.example.com (scheme and host, no path)")
+        from cobrowse.web.proxies import parse as parse_proxies  # checks the setting's form
+
+        parse_proxies(self.trusted_proxies)
         if self.poll_hold <= 0 or self.poll_hold > 120:
             raise ConfigError("poll_hold must be between 0 and 120 seconds")
         return self
+
+
+def _is_origin(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.path in ("", "/") \
+        and not parts.query and not parts.fragment
+
+
+def public_origin(config: Config) -> str | None:
+    """The origin browsers use for this server (``COBROWSE_PUBLIC_URL``), lower case."""
+    return config.public_url.rstrip("/").lower() if config.public_url else None
 
 
 def _coerce(kind: type, raw, name: str):

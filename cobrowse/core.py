@@ -25,12 +25,28 @@ def make_directory(config, broker) -> Directory:
     return Directory(FileStore(os.path.join(config.data_dir, "directory.json")))
 
 
+#: Seconds a command waits for a free pooled Redis connection before the request gets a 503.
+POOL_WAIT = 2.0
+
+
+def pool_options(config) -> dict:
+    """Redis pool sized from ``worker_connections`` (issue 12, item 3): a parked poll holds no
+    connection, but every send and every poll's reads take one briefly; one per 50 open
+    connections, between 16 and 200. A burst waits ``POOL_WAIT`` s for a free one. Options in
+    the Redis URL's query string (``?max_connections=``) still win."""
+    if not config.redis_url:
+        return {}
+    size = max(16, min(200, config.worker_connections // 50))
+    return {"max_connections": size, "timeout": POOL_WAIT}
+
+
 class Core:
     """Everything a request needs: broker, directory and the domain services."""
 
     def __init__(self, config=None, broker=None):
         self.config = config or config_mod.load().validate()
-        self.broker = broker or create_broker(self.config.redis_url or None)
+        self.broker = broker or create_broker(self.config.redis_url or None,
+                                              **pool_options(self.config))
         self.directory = make_directory(self.config, self.broker)
         self.participants = Participants(self.broker, self.config)
         self.conversations = Conversations(self.broker, self.config, self.participants)

@@ -7,7 +7,7 @@ visitor's page: input into a masked field and navigation off the site are refuse
 
 from __future__ import annotations
 
-from cobrowse import concurrency
+from cobrowse import concurrency, logs, metrics
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
 from cobrowse.protocol import origin_of
@@ -41,6 +41,7 @@ class Relay:
     def from_visitor(self, sess: dict, event: dict, out: Outbox) -> dict:
         kind = event["k"]
         sid = sess["id"]
+        logs.bind(session=sid)
         expand_event(event)
         if kind == "snapshot":
             event = self._snapshot(sess, event)
@@ -54,14 +55,16 @@ class Relay:
         if (presence == "away" and kind != "page") or (presence == "left" and kind == "snapshot"):
             self.lifecycle.set_presence(sess, "here", out)
         out.push(keys.session_stream(sid, "agent"), event, self.config.session_ttl)
+        metrics.RELAYED.labels("to_agent").inc()
         return {}
 
     def _snapshot(self, sess: dict, event: dict) -> dict:
         try:
             # Off the event loop: a big page takes a few hundred milliseconds of CPU, and the
             # other sessions' parked polls in this worker must not wait for it (issue 4).
-            clean, index = concurrency.run_blocking(sanitize_snapshot, event,
-                                                    self.policy(sess["site"]))
+            with metrics.SANITIZE_SECONDS.labels("snapshot").time():
+                clean, index = concurrency.run_blocking(sanitize_snapshot, event,
+                                                        self.policy(sess["site"]))
         except SanitizeError as err:
             raise BadRequest(f"snapshot refused: {err}", code="bad_snapshot") from err
         idx = keys.session_index(sess["id"])
@@ -86,8 +89,9 @@ class Relay:
     def _mutation(self, sess: dict, event: dict) -> dict:
         page_url = self.broker.get(keys.session_page_url(sess["id"])) or ""
         try:
-            clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
-                                               self._lookup(sess["id"]), page_url)
+            with metrics.SANITIZE_SECONDS.labels("mutation").time():
+                clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
+                                                   self._lookup(sess["id"]), page_url)
         except SanitizeError as err:
             raise BadRequest(f"mutation refused: {err}", code="bad_mutation") from err
         idx = keys.session_index(sess["id"])
@@ -101,6 +105,7 @@ class Relay:
 
     def from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
         kind = event["k"]
+        logs.bind(session=sess["id"])
         if kind == "control.input":
             entry = self._lookup(sess["id"])([event["i"]]).get(event["i"])
             if entry is None:
@@ -114,4 +119,5 @@ class Relay:
                 raise Refused("the agent can only navigate to pages of this site",
                               code="off_site")
         out.push(keys.session_stream(sess["id"], "visitor"), event, self.config.session_ttl)
+        metrics.RELAYED.labels("to_visitor").inc()
         return {}

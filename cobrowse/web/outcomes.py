@@ -1,0 +1,29 @@
+"""How the web layer records an answer that is not a success: one log line, one count."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+
+from cobrowse import metrics
+
+log = logging.getLogger("cobrowse.web")
+
+#: Seconds a client waits before retrying when Redis is unreachable.
+OUTAGE_RETRY_AFTER = 2
+
+
+def refused(status: int, answer: dict) -> None:
+    """One log line and one count for a refusal the server answered with."""
+    code = str(answer.get("error") or "error")[:40]
+    metrics.REFUSALS.labels(code).inc()
+    log.info("refused %s %s: %s", request.method, request.path, answer.get("message", ""),
+             extra={"status": status, "code": code})
+
+
+def outage(err: Exception) -> dict:
+    reason = metrics.redis_error_reason(str(err))
+    metrics.REDIS_ERRORS.labels(reason).inc()
+    return {"ok": False, "error": "unavailable", "retry_after": OUTAGE_RETRY_AFTER,
+            "message": "the server's storage is unreachable for a moment; retry shortly"}
