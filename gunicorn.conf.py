@@ -59,7 +59,7 @@ def on_starting(server):
     if cfg.redis_url:
         from cobrowse.storage import durability
 
-        may_start, message = durability.check(cfg.redis_url, cfg.redis_ephemeral)
+        may_start, message = durability.check(cfg.redis_url, config_mod.redis_ephemeral(cfg))
         if not may_start:
             sys.exit(f"cobrowse: {message}")
         if message:

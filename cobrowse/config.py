@@ -27,7 +27,7 @@ class Config:
     data_dir: str = "var"
     public_url: str = ""
     trusted_proxies: str = ""
-    redis_ephemeral: bool = False
+    redis_ephemeral: str = ""
     worker_connections: int = 10000
     metrics_allow: str = "127.0.0.1,::1"
     metrics_token: str = ""
@@ -74,6 +74,16 @@ def _is_origin(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.path in ("", "/") \
         and not parts.query and not parts.fragment
+
+
+def redis_ephemeral(config: Config) -> bool | None:
+    """``COBROWSE_REDIS_EPHEMERAL``: True (1: losing data is accepted), False (0: refuse any
+    Redis without persistence, even on this machine), None (unset: the default rule of
+    cobrowse/storage/durability.py)."""
+    raw = str(config.redis_ephemeral).strip().lower()
+    if not raw:
+        return None
+    return raw in {"1", "true", "yes", "on"}
 
 
 def public_origin(config: Config) -> str | None:

@@ -33,7 +33,9 @@ def raw_post(port: int, path: str, body: dict) -> tuple[int, dict, dict]:
 
 def test_redis_stopped_mid_session_gives_readable_503s_then_the_session_carries_on():
     with RedisServer(appendonly=True) as redis_server, \
-            Gunicorn(redis_server.url, demo=False) as server:
+            Gunicorn(redis_server.url, demo=False,
+                     # Refuse a Redis without persistence: this one has AOF, so it starts.
+                     env={"COBROWSE_REDIS_EPHEMERAL": "0"}) as server:
         assert cli(["site", "add", "shop", "--origin", ORIGIN], server.env).returncode == 0
         added = cli(["agent", "add", "alice", "--password-stdin"], server.env,
                     stdin=AGENT_PASSWORD + "\n")

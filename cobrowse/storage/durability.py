@@ -9,11 +9,12 @@ The rule, documented in README.md ("Redis that keeps what it must"):
 
 - persistence on (AOF, or RDB ``save`` points): start;
 - persistence off and ``COBROWSE_REDIS_EPHEMERAL=1``: start, with a warning;
-- persistence off, on a Redis on this machine (loopback): start, with a warning. Debian's
-  and upstream's default configuration save RDB snapshots, so a local Redis without any was
-  made so on purpose (tests, benchmarks, a development box);
-- persistence off on another host (a cache service or a shared Redis whose defaults we do
-  not control): refuse to start;
+- persistence off and ``COBROWSE_REDIS_EPHEMERAL=0``: refuse to start;
+- persistence off, the variable unset, on a Redis on this machine (loopback): start, with a
+  warning. Debian's and upstream's default configuration save RDB snapshots, so a local Redis
+  without any was made so on purpose (tests, benchmarks, a development box);
+- persistence off, the variable unset, on another host (a cache service or a shared Redis
+  whose defaults we do not control): refuse to start;
 - the Redis will not say (managed services often refuse ``CONFIG``; ``INFO persistence`` shows
   AOF but not RDB save points): start, with a warning, unless it shows AOF on.
 """
@@ -66,7 +67,7 @@ def on_loopback(url: str) -> bool:
         return False
 
 
-def verdict(found: Persistence, url: str, ephemeral: bool) -> tuple[bool, str]:
+def verdict(found: Persistence, url: str, ephemeral: bool | None) -> tuple[bool, str]:
     """(may start, what to tell the operator: "" when all is well)."""
     if found.durable:
         return True, ""
@@ -77,13 +78,13 @@ def verdict(found: Persistence, url: str, ephemeral: bool) -> tuple[bool, str]:
             "agents and running sessions are lost when it restarts")
     if ephemeral:
         return True, lost + " (accepted: COBROWSE_REDIS_EPHEMERAL=1)"
-    if on_loopback(url):
+    if ephemeral is None and on_loopback(url):
         return True, lost + " (accepted for a Redis on this machine; see README)"
     return False, (lost + ". Turn persistence on (appendonly yes), or set "
                    "COBROWSE_REDIS_EPHEMERAL=1 if you accept losing them.")
 
 
-def check(url: str, ephemeral: bool) -> tuple[bool, str]:
+def check(url: str, ephemeral: bool | None) -> tuple[bool, str]:
     """Connect once, probe, decide. An unreachable Redis is not refused here: the server
     starts and answers 503 until Redis is back, as during any outage."""
     import redis

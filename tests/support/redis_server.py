@@ -25,7 +25,8 @@ class RedisServerError(RuntimeError):
 class RedisServer:
     """``with RedisServer() as server: server.url`` -> ``redis://127.0.0.1:<port>/0``."""
 
-    def __init__(self, executable: str | None = None, *, appendonly: bool = False):
+    def __init__(self, executable: str | None = None, *, appendonly: bool = False,
+                 extra_args: tuple[str, ...] = ()):
         found = executable or os.environ.get(EXECUTABLE_ENV) or shutil.which("redis-server")
         if not found or not Path(found).exists() and not shutil.which(found):
             raise RedisServerError(
@@ -35,6 +36,7 @@ class RedisServer:
             )
         self.executable = found
         self.appendonly = appendonly
+        self.extra_args = tuple(extra_args)
         self.port: int | None = None
         self._dir: str | None = None
         self._process: subprocess.Popen | None = None
@@ -62,7 +64,7 @@ class RedisServer:
             [self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "yes" if self.appendonly else "no",
              "--appendfsync", "always", "--dir", self._dir,
-             "--logfile", os.path.join(self._dir, "redis.log")],
+             "--logfile", os.path.join(self._dir, "redis.log"), *self.extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def pause(self) -> None:
