@@ -14,7 +14,7 @@ import redis
 
 from tests.conftest import AGENT_PASSWORD
 from tests.support.actors import Agent, Visitor, http_transport
-from tests.support.proxies import Haproxy, Nginx
+from tests.support.proxies import DEPLOY, Haproxy, Nginx
 from tests.support.servers import Gunicorn, cli
 from tests.test_api import SNAPSHOT, start_session
 
@@ -52,6 +52,21 @@ def stack(redis_url):
         client = redis.Redis.from_url(redis_url, decode_responses=True)
         cleanup.callback(client.close)
         yield {"a": a, "b": b, "nginx": nginx, "haproxy": haproxy, "redis": client}
+
+
+def _directives(text: str) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [" ".join(line.split()) for line in lines if line]
+
+
+@pytest.mark.parametrize("name, fence", [("nginx-site.conf", "nginx"), ("haproxy.cfg", "haproxy")])
+def test_the_configs_shown_in_docs_deploy_are_the_files_the_tests_run(name, fence):
+    doc = (DEPLOY.parent / "deploy.md").read_text()
+    block = re.search(rf"```{fence}\n(.*?)```", doc, re.S)
+    assert block, f"docs/deploy.md has no {fence} block"
+    # nginx's "location = /metrics { return 404; }" is one line in the doc, three in the file.
+    flat = lambda text: " ".join(_directives(text)).replace("{ ", "{").replace(" }", "}")  # noqa: E731
+    assert flat(block.group(1)) == flat((DEPLOY / name).read_text())
 
 
 def test_sign_in_through_nginx_checks_the_public_origin(stack):
