@@ -14,7 +14,13 @@ from flask import Blueprint, current_app, g, request
 from cobrowse import logs, metrics
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.protocol import AGENT, VISITOR
-from cobrowse.web.http import allow_origin, json_response, own_origin, read_json
+from cobrowse.web.http import (
+    allow_origin,
+    json_response,
+    json_text_response,
+    own_origin,
+    read_json,
+)
 from cobrowse.web.outcomes import refused
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -90,16 +96,28 @@ def _participant(body) -> tuple[dict, str | None]:
     return who, _established(check_origin(who))
 
 
+class _OriginCheck:
+    """Checks the participant's origin once the first round trip has read its record."""
+
+    origin: str | None = None
+
+    def __call__(self, who: dict) -> None:
+        logs.bind(participant=who.get("id"))
+        self.origin = _established(check_origin(who))
+
+
 @api.post("/send")
 def send():
     body = _body()
-    who, origin = _participant(body)
-    status, answer = core().sender.send(body, who)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    check = _OriginCheck()
+    status, answer = core().sender.send(body, check)
     if status >= 400:
         refused(status, answer)  # applied as a refusal: stored for replays, answered as-is
     else:
         _count_send(body.get("events"))
-    return allow_origin(json_response(answer, status), origin)
+    return allow_origin(json_response(answer, status), check.origin)
 
 
 def _count_send(events) -> None:
@@ -112,11 +130,13 @@ def _count_send(events) -> None:
 @api.post("/poll")
 def poll():
     body = _body()
-    who, origin = _participant(body)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    check = _OriginCheck()
     with metrics.POLLS_OPEN.track_inprogress():
-        answer = core().poller.poll(body, who)
+        answer = core().poller.poll(body, check)
     metrics.POLLS_ANSWERED.inc()
-    return allow_origin(json_response(answer), origin)
+    return allow_origin(json_text_response(answer.text), check.origin)
 
 
 def _agent(body) -> dict:
