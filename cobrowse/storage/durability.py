@@ -89,7 +89,11 @@ def check(url: str, ephemeral: bool | None) -> tuple[bool, str]:
     starts and answers 503 until Redis is back, as during any outage."""
     import redis
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    from cobrowse.storage.cluster import is_cluster_url, node_url
+
+    # On a cluster: the node named (each node has its own settings; operators set them alike).
+    plain = node_url(url) if is_cluster_url(url) else url
+    client = redis.Redis.from_url(plain, socket_connect_timeout=3, socket_timeout=3)
     try:
         found = probe(client)
     except redis.RedisError as err:
