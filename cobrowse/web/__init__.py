@@ -65,7 +65,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(err: Exception):
-        if type(err).__module__.split(".")[0] == "redis":
+        if _unreachable(err):
             # A redis-py error that escaped translation is still an outage, not a crash.
             body = _outage(err)
             refused(503, body)
@@ -73,3 +73,11 @@ def register(app: Flask) -> None:
         log.exception("unhandled error on %s", request.path)
         return json_response({"ok": False, "error": "internal",
                               "message": "the server failed on this request; retry later"}, 500)
+
+
+def _unreachable(err: Exception) -> bool:
+    """A redis-py connection or timeout error (redis is imported only if it was loaded)."""
+    import sys
+
+    module = sys.modules.get("redis")
+    return module is not None and isinstance(err, (module.ConnectionError, module.TimeoutError))

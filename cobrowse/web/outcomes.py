@@ -23,7 +23,9 @@ def refused(status: int, answer: dict) -> None:
 
 
 def outage(err: Exception) -> dict:
+    """The answer to a request Redis failed (one warning line with Redis's own words)."""
     reason = metrics.redis_error_reason(str(err))
     metrics.REDIS_ERRORS.labels(reason).inc()
+    log.warning("redis %s on %s: %s", reason, request.path, err, extra={"code": "unavailable"})
     return {"ok": False, "error": "unavailable", "retry_after": OUTAGE_RETRY_AFTER,
             "message": "the server's storage is unreachable for a moment; retry shortly"}
