@@ -27,19 +27,16 @@ def make_directory(config, broker) -> Directory:
     return Directory(FileStore(os.path.join(config.data_dir, "directory.json")))
 
 
-#: Seconds a command waits for a free pooled Redis connection before the request gets a 503.
-POOL_WAIT = 2.0
-
-
 def pool_options(config) -> dict:
     """Redis pool sized from ``worker_connections`` (issue 12, item 3): a parked poll holds no
-    connection, but every send and every poll's reads take one briefly; one per 50 open
-    connections, between 16 and 200. A burst waits ``POOL_WAIT`` s for a free one. Options in
-    the Redis URL's query string (``?max_connections=``) still win."""
+    connection, but every send and every poll's reads take one briefly; one per 200 open
+    connections, between 16 and 64. A burst waits for a free one (the pool's ``timeout``,
+    cobrowse/storage/redis.py: a busy worker holds connections longer, so that wait must
+    outlast a burst; a 2 s wait turned a 2,000-poll burst into 503s). Options in the Redis
+    URL's query string (``?max_connections=``) still win."""
     if not config.redis_url:
         return {}
-    size = max(16, min(200, config.worker_connections // 50))
-    return {"max_connections": size, "timeout": POOL_WAIT}
+    return {"max_connections": max(16, min(64, config.worker_connections // 200))}
 
 
 class Core:

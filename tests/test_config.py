@@ -52,13 +52,13 @@ def test_a_strong_key_starts_and_the_hold_is_bounded():
 
 def test_the_redis_pool_follows_worker_connections():
     from cobrowse.config import load
-    from cobrowse.core import POOL_WAIT, pool_options
+    from cobrowse.core import pool_options
 
     def sized(connections):
         return pool_options(load({"redis_url": "redis://127.0.0.1/0",
                                   "worker_connections": connections}))
 
-    assert sized(10000) == {"max_connections": 200, "timeout": POOL_WAIT}
-    assert sized(2000)["max_connections"] == 40
+    assert sized(10000) == {"max_connections": 50}
+    assert sized(20000)["max_connections"] == 64
     assert sized(100)["max_connections"] == 16
     assert pool_options(load({"redis_url": ""})) == {}
