@@ -15,6 +15,7 @@ import redis
 from tests.conftest import AGENT_PASSWORD
 from tests.support.actors import Agent, Visitor, http_transport
 from tests.support.proxies import DEPLOY, Haproxy, Nginx
+from tests.support.redis_server import RedisServer
 from tests.support.servers import Gunicorn, cli
 from tests.test_api import SNAPSHOT, start_session
 
@@ -24,12 +25,14 @@ PREFIX = "cobrowse:"
 
 
 @pytest.fixture(scope="module")
-def stack(redis_url):
+def stack():
     """gunicorn a (behind nginx, COBROWSE_PUBLIC_URL = nginx's origin) and b, both trusting
-    one proxy hop; nginx in front of a; haproxy in front of a and b."""
+    one proxy hop; nginx in front of a; haproxy in front of a and b. Their own Redis: the
+    sign-in failures these tests cause must not slow or lock other tests' agents."""
     proxied = {"COBROWSE_TRUSTED_PROXIES": "1", "COBROWSE_ACCESS_LOG": "-",
                "COBROWSE_LOGIN_SLOWDOWN_MAX": "0.3"}
     with contextlib.ExitStack() as cleanup:
+        redis_url = cleanup.enter_context(RedisServer()).url
         b = Gunicorn(redis_url, demo=False, env=proxied)
         cleanup.callback(b.stop)
         b.start()
