@@ -21,6 +21,10 @@ def create_app(overrides: dict | None = None, *, broker=None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.max_body + 1024
     app.extensions["cobrowse"] = core
     register(app)
+    from cobrowse.web.fastlane import FastLane
+
+    app.wsgi_app = FastLane(app.wsgi_app, core)
+    # Outermost: both lanes see the client as the trusted proxy reported it.
     trust_proxies(app, config.trusted_proxies)
 
     @app.before_request

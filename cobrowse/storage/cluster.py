@@ -6,7 +6,8 @@ Everything else is the Redis broker as it is (cobrowse/storage/redis.py): every 
 script and transaction names keys of one hash tag (cobrowse/storage/keys.py), so each runs
 on one node; plain pipelines are split by node. Wake-ups stay classic pub/sub: a PUBLISH on
 any node is broadcast over the cluster bus, so the listener subscribes on one node and
-hears every script's wake-up.
+hears every script's wake-up. The hot path's batched round trips run one command at a time
+here (each to its keys' node): a few more round trips per send and poll than on one Redis.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class ClusterBroker(RedisBroker):
         self._redis = RedisCluster.from_url(node_url(url), decode_responses=True,
                                             **cluster_options)
         plain.connection_pool.disconnect()
+        if self._lean is not None:  # the lean client speaks to one node: the cluster client routes
+            self._lean.close()
+            self._lean = None
         for name, value in list(vars(self).items()):
             if isinstance(value, Script):
                 setattr(self, name, self._redis.register_script(value.script))
@@ -68,24 +72,17 @@ class ClusterBroker(RedisBroker):
         # stream's id counter, its dedupe record) land in its slot and its scripts can run.
         return self.prefix + (key if has_tag(key) else f"{{{key}}}")
 
-    def _pipelined(self, build) -> list:
-        """redis-py refuses EVALSHA in a cluster pipeline: run the steps one by one instead
-        (a round trip each, to the node of each step's keys), with the parent's NOSCRIPT
-        handling. Only the cluster pays for it; a single Redis keeps its one round trip."""
-        for attempt in (1, 2):
-            steps = _Steps()
-            build(steps)
-            found = steps.run(self._redis)
-            missing = [r for r in found if isinstance(r, redis.exceptions.NoScriptError)]
-            if not missing or attempt == 2:
-                break
-            for value in vars(self).values():
-                if isinstance(value, Script):
-                    value.sha = self._redis.script_load(value.script)
-        for result in found:
-            if isinstance(result, Exception):
-                raise result
-        return found
+    def _round_trip(self, commands: list[tuple]) -> list:
+        """The hot path's batched commands, one at a time: each goes to the node of its own
+        keys (a plain pipeline or the lean client would send them all to one node). Replies
+        and errors come back in order, as from a pipeline."""
+        out = []
+        for command in commands:
+            try:
+                out.append(self._redis.execute_command(*command))
+            except redis.exceptions.ResponseError as err:  # NOSCRIPT among them
+                out.append(err)
+        return out
 
     def delete(self, *keys):
         # redis-py's cluster pipeline takes DEL with one key only: one DEL per key, still
@@ -130,25 +127,3 @@ class ClusterBroker(RedisBroker):
             "reconnects": listener.reconnects if listener else 0,
             "wake_messages": listener.messages if listener else 0,
         }
-
-
-class _Steps:
-    """Records what a pipeline builder asks for, then runs it command by command."""
-
-    def __init__(self):
-        self.calls: list[tuple[str, tuple, dict]] = []
-
-    def __getattr__(self, name):
-        def record(*args, **kwargs):
-            self.calls.append((name, args, kwargs))
-            return self
-        return record
-
-    def run(self, client) -> list:
-        out = []
-        for name, args, kwargs in self.calls:
-            try:
-                out.append(getattr(client, name)(*args, **kwargs))
-            except redis.exceptions.ResponseError as err:  # NOSCRIPT among them
-                out.append(err)
-        return out

@@ -19,7 +19,7 @@ from cobrowse.storage.base import BrokerError, BrokerUnavailable
 from cobrowse.web.api import api
 from cobrowse.web.http import json_response
 from cobrowse.web.outcomes import outage as _outage
-from cobrowse.web.outcomes import refused
+from cobrowse.web.outcomes import refused, unreachable
 from cobrowse.web.pages import pages
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(err: Exception):
-        if _unreachable(err):
+        if unreachable(err):
             # A redis-py error that escaped translation is still an outage, not a crash.
             body = _outage(err)
             refused(503, body)
@@ -74,10 +74,3 @@ def register(app: Flask) -> None:
         return json_response({"ok": False, "error": "internal",
                               "message": "the server failed on this request; retry later"}, 500)
 
-
-def _unreachable(err: Exception) -> bool:
-    """A redis-py connection or timeout error (redis is imported only if it was loaded)."""
-    import sys
-
-    module = sys.modules.get("redis")
-    return module is not None and isinstance(err, (module.ConnectionError, module.TimeoutError))
