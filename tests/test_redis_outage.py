@@ -76,4 +76,5 @@ def test_redis_stopped_mid_session_gives_readable_503s_then_the_session_carries_
             if any(e["k"] == "session.ended" for e in visitor.seen):
                 break
         assert visitor.last("session.ended")["reason"] == "agent"
-        assert "Traceback" not in server.log()
+        # No request crashed (the wake listener may log its own reconnection attempts).
+        assert "unhandled error on" not in server.log()
