@@ -80,7 +80,10 @@ class ClusterBroker(RedisBroker):
         for command in commands:
             try:
                 out.append(self._redis.execute_command(*command))
-            except redis.exceptions.ResponseError as err:  # NOSCRIPT among them
+            except redis.exceptions.NoScriptError as err:
+                # As the lean client reports it (the parent reloads scripts on "NOSCRIPT").
+                out.append(redis.ResponseError(f"NOSCRIPT {err}"))
+            except redis.exceptions.ResponseError as err:
                 out.append(err)
         return out
 
