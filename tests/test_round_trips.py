@@ -140,4 +140,4 @@ def test_a_parked_poll_woken_by_a_small_event_answers_without_reading_it_back(pa
     visitor.send({"k": "scroll", "i": 1, "x": 0, "y": 120})  # two round trips
     parked.join(10)
     assert [e["k"] for e in got] == ["scroll"]
-    assert sent() - before == 3  # the wake-up carried the event: no read after it
+    assert sent() - before <= 3  # the wake-up carried the event: no read after it

@@ -17,7 +17,9 @@ from cobrowse import logs, metrics
 from cobrowse.errors import CobrowseError
 from cobrowse.storage.base import BrokerError, BrokerUnavailable
 from cobrowse.web.api import api
+from cobrowse.web.codes_api import codes_api
 from cobrowse.web.http import json_response
+from cobrowse.web.integration_api import integration_api
 from cobrowse.web.outcomes import outage as _outage
 from cobrowse.web.outcomes import refused, unreachable
 from cobrowse.web.pages import pages
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 def register(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(codes_api)
+    app.register_blueprint(integration_api)
 
     @app.before_request
     def _log_context():

@@ -1,6 +1,7 @@
 // The workspace: signs the agent in, then ties the transport to the views.
 import { ApiError, Poller, Sender, request } from './api.js';
 import { ChatView } from './chat.js';
+import { CodeEntry } from './code-entry.js';
 import { ConversationList } from './conversations.js';
 import { InviteControl } from './invite.js';
 import { LoginForm } from './login.js';
@@ -29,6 +30,8 @@ export class Workspace {
     /** @type {Map<string, {state: string, message?: string}>} outcome of the last invitation per conversation */
     this.results = new Map();
     this.refreshTimer = 0;
+    /** Number of the latest conversation-list request (see refresh). */
+    this.refreshTicket = 0;
     this.list = new ConversationList(byId('conversations'), {
       onOpen: (id) => this.open(id),
       onTake: (id) => this.take(id),
@@ -53,6 +56,14 @@ export class Workspace {
         if (!next.hasAttribute('disabled') && this.chat.conv) next.focus();
       },
     });
+    this.code = new CodeEntry(byId('code-slot'), {
+      token: () => this.poller?.token || '',
+      onCancel: (id) => this.act([{ k: 'invite.cancel', invitation: id }]),
+      onInvited: (id, mode) => {
+        if (!this.session) this.invitation = { id, mode };
+        this.renderInvite();
+      },
+    });
     byId('logout').addEventListener('click', () => this.signOut());
   }
 
@@ -66,12 +77,14 @@ export class Workspace {
   }
 
   /**
-   * @param {{agent: {name: string, display?: string}, token: string, seq: number}} res
+   * @param {{agent: {name: string, display?: string}, token: string, seq: number, scoped?: boolean}} res
    */
   start(res) {
     this.agent = { name: res.agent?.name || '', display: res.agent?.display || res.agent?.name || '' };
     this.chat.me = [this.agent.name, this.agent.display];
     byId('agent-name').textContent = this.agent.display;
+    // An agent link's sign-in (issue 13) is for one co-browse session: no codes, no queue.
+    document.body.classList.toggle('scoped', !!res.scoped);
     this.login.hide();
     byId('app').hidden = false;
     const hooks = { onStatus: (/** @type {boolean} */ on) => this.online(on), onUnauthorized: () => this.expired() };
@@ -151,12 +164,15 @@ export class Workspace {
     this.list.select(id);
     const conv = this.list.find(id);
     if (!conv || !this.poller) return;
+    this.chat.show(conv);
+    this.renderInvite();
     try {
       const res = await request('/api/v1/agent/transcript', { token: this.poller.token, conversation: id });
-      if (this.openId !== id) return;
-      this.chat.open(this.list.find(id) || conv, res.messages || []);
+      if (this.openId !== id || this.chat.conv?.id !== id) return;
+      this.chat.fill(res.messages || []);
     } catch (err) {
-      this.chat.open(conv, []);
+      if (this.openId !== id) return;
+      this.chat.fill([]);
       this.chat.error.textContent = `The transcript could not be loaded: ${/** @type {Error} */ (err).message}`;
       this.chat.error.hidden = false;
     }
@@ -167,8 +183,12 @@ export class Workspace {
   /** Fetch the conversation list again. */
   async refresh() {
     if (!this.poller) return;
+    // Answers may cross on the way: one that left before a newer one is stale (it could
+    // show a conversation just taken as still waiting, and close the menu the agent opened).
+    const ticket = ++this.refreshTicket;
     try {
       const res = await request('/api/v1/agent/conversations', { token: this.poller.token });
+      if (ticket !== this.refreshTicket) return;
       this.list.update(res.conversations || []);
       const conv = this.openId && this.list.find(this.openId);
       if (conv && this.chat.conv?.id === conv.id) this.chat.update(conv);
@@ -246,7 +266,7 @@ export class Workspace {
    */
   sessionStarted(ev, resumed) {
     const id = String(ev.session ?? ev.id);
-    const site = ev.conversation ? this.list.find(ev.conversation)?.site : undefined;
+    const site = ev.site || (ev.conversation ? this.list.find(ev.conversation)?.site : undefined);
     this.session = { id, conversation: ev.conversation, mode: ev.mode, visitor: ev.visitor, site };
     this.invitation = null;
     this.poller?.follow(id);
@@ -284,6 +304,7 @@ export class Workspace {
 
   /** @private */
   renderInvite() {
+    this.code.update(this.invitation, !!this.session);
     this.invite.update({
       conversation: this.openId ? this.list.find(this.openId) || null : null,
       invitation: this.invitation,
