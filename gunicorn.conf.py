@@ -4,9 +4,12 @@ Run: ``gunicorn -c gunicorn.conf.py app:app``. Port from ``PORT`` (default 8000)
 from ``COBROWSE_WORKERS`` (default 1). The in-process broker refuses more than one worker.
 """
 
+import atexit
 import os
+import shutil
 import signal
 import sys
+import tempfile
 
 bind = [f"{os.environ.get('COBROWSE_BIND', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]
 worker_class = "gevent"
@@ -22,6 +25,15 @@ accesslog = os.environ.get("COBROWSE_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("COBROWSE_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Metrics from every worker (cobrowse/metrics.py): prometheus_client's multiprocess mode keeps
+# one file per worker in this directory. Set before any worker imports prometheus_client.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _metrics_dir = tempfile.mkdtemp(prefix="cobrowse-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+    _master_pid = os.getpid()
+    # Only the master removes it (workers fork with this atexit registered too).
+    atexit.register(lambda: os.getpid() == _master_pid and shutil.rmtree(_metrics_dir, True))
 
 
 def on_starting(server):
@@ -44,6 +56,14 @@ def on_starting(server):
         sys.exit("cobrowse: the embedded broker keeps state inside one process, so it runs with "
                  "exactly one worker. Set COBROWSE_REDIS_URL (e.g. redis://127.0.0.1:6379/0) "
                  "to run several workers or hosts.")
+    if cfg.redis_url:
+        from cobrowse.storage import durability
+
+        may_start, message = durability.check(cfg.redis_url, config_mod.redis_ephemeral(cfg))
+        if not may_start:
+            sys.exit(f"cobrowse: {message}")
+        if message:
+            server.log.warning("cobrowse: %s", message)
 
 
 def when_ready(server):
@@ -57,8 +77,19 @@ def when_ready(server):
         prepare_demo(cfg, port, print_to=sys.stderr)
 
 
+def child_exit(server, worker):
+    """A worker's live gauges (parked polls) leave with it; its counters stay counted."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def post_worker_init(worker):
-    """On shutdown or reload, answer parked polls at once so clients move on unharmed."""
+    """JSON log lines; on shutdown or reload, answer parked polls at once so clients move on
+    unharmed."""
+    from cobrowse import logs
+
+    logs.configure(os.environ.get("COBROWSE_LOG_LEVEL", "info"))
     previous = signal.getsignal(signal.SIGTERM)
 
     def drain_then_exit(signum, frame):

@@ -13,6 +13,7 @@ def create_app(overrides: dict | None = None, *, broker=None) -> Flask:
     from cobrowse import config as config_mod
     from cobrowse.core import Core
     from cobrowse.web import register
+    from cobrowse.web.proxies import install as trust_proxies
 
     config = config_mod.load(overrides).validate()
     core = Core(config, broker=broker)
@@ -22,10 +23,9 @@ def create_app(overrides: dict | None = None, *, broker=None) -> Flask:
     register(app)
     from cobrowse.web.fastlane import FastLane
 
-    def cors_for_errors(origin: str) -> bool:
-        return any(origin in site.origins for site in core.directory.sites())
-
-    app.wsgi_app = FastLane(app.wsgi_app, core, cors_for_errors)
+    app.wsgi_app = FastLane(app.wsgi_app, core)
+    # Outermost: both lanes see the client as the trusted proxy reported it.
+    trust_proxies(app, config.trusted_proxies)
 
     @app.before_request
     def _start_reaper():

@@ -73,4 +73,16 @@ def run_blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
     if not monkey.is_module_patched("threading"):
         return fn(*args, **kwargs)
-    return get_hub().threadpool.apply(fn, args, kwargs)
+    # The pool prints a traceback for any exception a task raises, even one the caller
+    # handles (a refused snapshot): bring it back as a value and raise it here instead.
+    ok, result = get_hub().threadpool.apply(_outcome, (fn, args, kwargs))
+    if not ok:
+        raise result
+    return result
+
+
+def _outcome(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[bool, Any]:
+    try:
+        return True, fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - re-raised by run_blocking in the caller
+        return False, exc

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
+from urllib.parse import urlsplit
 
 from cobrowse.errors import ConfigError
 
@@ -25,6 +26,11 @@ class Config:
     redis_url: str = ""
     data_dir: str = "var"
     public_url: str = ""
+    trusted_proxies: str = ""
+    redis_ephemeral: str = ""
+    worker_connections: int = 10000
+    metrics_allow: str = "127.0.0.1,::1"
+    metrics_token: str = ""
     poll_hold: float = 25.0
     invite_ttl: int = 120
     away_after: float = 45.0
@@ -42,6 +48,7 @@ class Config:
     poll_coalesce: float = 0.002
     login_max_failures: int = 5
     login_lockout: int = 300
+    login_slowdown_max: float = 5.0
     reaper_interval: float = 5.0
     code_ttl: int = 600
     code_max_failures: int = 5
@@ -81,6 +88,12 @@ class Config:
                 "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), "
                 "or run in demo mode with COBROWSE_DEMO=1."
             )
+        if self.public_url and not _is_origin(self.public_url):
+            raise ConfigError("COBROWSE_PUBLIC_URL must be an origin such as "
+                              "https://cobrowse.example.com (scheme and host, no path)")
+        from cobrowse.web.proxies import parse as parse_proxies  # checks the setting's form
+
+        parse_proxies(self.trusted_proxies)
         if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
             raise ConfigError("COBROWSE_OIDC_ISSUER is set: set COBROWSE_OIDC_CLIENT_ID and "
                               "COBROWSE_OIDC_CLIENT_SECRET too")
@@ -97,6 +110,27 @@ class Config:
             raise ConfigError("away_after must be longer than poll_hold: a visitor whose poll "
                               "is parked is present")
         return self
+
+
+def _is_origin(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.path in ("", "/") \
+        and not parts.query and not parts.fragment
+
+
+def redis_ephemeral(config: Config) -> bool | None:
+    """``COBROWSE_REDIS_EPHEMERAL``: True (1: losing data is accepted), False (0: refuse any
+    Redis without persistence, even on this machine), None (unset: the default rule of
+    cobrowse/storage/durability.py)."""
+    raw = str(config.redis_ephemeral).strip().lower()
+    if not raw:
+        return None
+    return raw in {"1", "true", "yes", "on"}
+
+
+def public_origin(config: Config) -> str | None:
+    """The origin browsers use for this server (``COBROWSE_PUBLIC_URL``), lower case."""
+    return config.public_url.rstrip("/").lower() if config.public_url else None
 
 
 def _coerce(kind: type, raw, name: str):

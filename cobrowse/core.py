@@ -33,12 +33,25 @@ def make_directory(config, broker) -> Directory:
     return Directory(FileStore(os.path.join(config.data_dir, "directory.json")))
 
 
+def pool_options(config) -> dict:
+    """Redis pool sized from ``worker_connections`` (issue 12, item 3): a parked poll holds no
+    connection, but every send and every poll's reads take one briefly; one per 200 open
+    connections, between 16 and 64. A burst waits for a free one (the pool's ``timeout``,
+    cobrowse/storage/redis.py: a busy worker holds connections longer, so that wait must
+    outlast a burst; a 2 s wait turned a 2,000-poll burst into 503s). Options in the Redis
+    URL's query string (``?max_connections=``) still win."""
+    if not config.redis_url:
+        return {}
+    return {"max_connections": max(16, min(64, config.worker_connections // 200))}
+
+
 class Core:
     """Everything a request needs: broker, directory and the domain services."""
 
     def __init__(self, config=None, broker=None):
         self.config = config or config_mod.load().validate()
-        self.broker = broker or create_broker(self.config.redis_url or None)
+        self.broker = broker or create_broker(self.config.redis_url or None,
+                                              **pool_options(self.config))
         self.directory = make_directory(self.config, self.broker)
         self.participants = Participants(self.broker, self.config)
         self.conversations = Conversations(self.broker, self.config, self.participants)

@@ -30,12 +30,27 @@ def redis_url():
     server.stop()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(scope="session")
+def redis_cluster_url():
+    """URL of a 3-master Redis Cluster started for this test session, on loopback."""
+    from tests.support.redis_cluster import RedisCluster
+
+    try:
+        cluster = RedisCluster().start()
+    except RedisServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster.url
+    cluster.stop()
+
+
+@pytest.fixture(params=["memory", "redis", pytest.param("cluster", marks=pytest.mark.slow)])
 def broker(request):
-    """A fresh broker of each backend. Redis ones get a unique key prefix per test, so tests
-    never see each other's keys and no FLUSHDB is needed."""
+    """A fresh broker of each backend (a Redis Cluster too). Redis ones get a unique key prefix
+    per test, so tests never see each other's keys and no FLUSHDB is needed."""
     if request.param == "memory":
         url = None
+    elif request.param == "cluster":
+        url = request.getfixturevalue("redis_cluster_url")
     else:
         url = request.getfixturevalue("redis_url")
     instance = create_broker(url, prefix=f"t{uuid.uuid4().hex[:10]}:")

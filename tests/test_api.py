@@ -293,6 +293,16 @@ def test_sign_in_is_throttled_and_csrf_checked(transport):
     assert evil.login("bob", AGENT_PASSWORD, expect=403)["error"] == "csrf"
 
 
+def test_failures_on_other_names_slow_the_address_but_never_lock_a_name(core, transport):
+    attacker = Agent(transport)
+    for n in range(6):
+        assert attacker.login(f"nobody{n}", "wrong", expect=401)["error"] == "signin_wrong"
+    # Same address (the test client's), other name: slowed, not refused.
+    assert core.auth.slowdown(6) > 0
+    assert Agent(transport).login("alice", AGENT_PASSWORD)["agent"]["name"] == "alice"
+    assert core.auth.slowdown(4) == 0 and core.auth.slowdown(100) == core.config.login_slowdown_max
+
+
 def test_responses_are_complete_and_never_cached(app, visitor):
     client = app.test_client()
     response = client.post("/api/v1/poll", data=json.dumps({"token": visitor.token, "hold": 0}),

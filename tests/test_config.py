@@ -50,6 +50,20 @@ def test_a_strong_key_starts_and_the_hold_is_bounded():
         config.load(environ={"COBROWSE_SECRET_KEY": STRONG, "COBROWSE_POLL_HOLD": "500"}).validate()
 
 
+def test_the_redis_pool_follows_worker_connections():
+    from cobrowse.config import load
+    from cobrowse.core import pool_options
+
+    def sized(connections):
+        return pool_options(load({"redis_url": "redis://127.0.0.1/0",
+                                  "worker_connections": connections}))
+
+    assert sized(10000) == {"max_connections": 50}
+    assert sized(20000)["max_connections"] == 64
+    assert sized(100)["max_connections"] == 16
+    assert pool_options(load({"redis_url": ""})) == {}
+
+
 @pytest.mark.parametrize("env, reason", [
     ({"COBROWSE_OIDC_ISSUER": "https://login.example.com"}, "CLIENT_ID"),
     ({"COBROWSE_OIDC_ISSUER": "http://login.example.com", "COBROWSE_OIDC_CLIENT_ID": "a",

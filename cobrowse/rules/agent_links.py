@@ -64,7 +64,7 @@ class AgentLinks:
             "agent", agent=link["agent"], display=link["display"],
             scope={"invitation": inv["id"], "integration": link["integration"]})
         self.core.participants.touch(who, force=True)  # seen now: the reaper must not end it
-        return self.core.auth.cookie_for(who, ttl=self.config.session_ttl)
+        return self.core.auth.issue_cookie(who, ttl=self.config.session_ttl)
 
 
 def check_scope(who: dict, kind: str) -> None:

@@ -2,7 +2,10 @@
 
 The cookie (HttpOnly, SameSite=Strict, on the server's own origin) names a sign-in record;
 the workspace trades it for a participant token at ``/workspace/api/me``. Failed sign-ins are
-counted per user name and per address; past the limit both are locked out for a while.
+counted per user name and per address, apart (issue 12, item 2): past the limit the *name*
+is locked for a while, and the *address* is slowed (each further attempt from it waits a
+little longer, up to ``login_slowdown_max`` seconds), never locked: behind a proxy or a NAT
+many agents share one address, and failures on other names must not lock a real agent out.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 
+from cobrowse import concurrency
 from cobrowse.errors import CobrowseError
 from cobrowse.rules.participants import digest
 from cobrowse.rules.passwords import verify_password
@@ -37,8 +41,16 @@ class AgentAuth:
         self.broker = core.broker
         self.config = core.config
 
-    def _subjects(self, username: str, address: str) -> list[str]:
-        return [keys.login_failures(f"u:{username.lower()[:64]}"), keys.login_failures(f"a:{address}")]
+    def _name_key(self, username: str) -> str:
+        return keys.login_failures(f"u:{username.lower()[:64]}")
+
+    def _address_key(self, address: str) -> str:
+        return keys.login_failures(f"a:{address[:64]}")
+
+    def slowdown(self, failures: int) -> float:
+        """Seconds an address with ``failures`` recent failures waits before its next try."""
+        over = failures - self.config.login_max_failures + 1
+        return 0.0 if over <= 0 else min(self.config.login_slowdown_max, 0.5 * over)
 
     def login(self, username: object, password: object, address: str) -> tuple[str, dict]:
         """Check the password; returns (cookie value, the ``me`` answer)."""
@@ -47,18 +59,20 @@ class AgentAuth:
                               status=403, code="password_signin_off")
         if not isinstance(username, str) or not isinstance(password, str) or not username:
             raise SignInError("enter your user name and password", code="signin_missing")
-        subjects = self._subjects(username, address)
-        for key in subjects:
-            if int(self.broker.get(key) or 0) >= self.config.login_max_failures:
-                raise Throttled("too many failed sign-ins: wait a few minutes and try again",
-                                retry_after=self.config.login_lockout)
+        name_key, address_key = self._name_key(username), self._address_key(address)
+        if int(self.broker.get(name_key) or 0) >= self.config.login_max_failures:
+            raise Throttled("too many failed sign-ins for this user: wait a few minutes and "
+                            "try again", retry_after=self.config.login_lockout)
+        delay = self.slowdown(int(self.broker.get(address_key) or 0))
+        if delay:
+            concurrency.sleep(delay)  # a greenlet waits; the worker serves everyone else
         agent = self.core.directory.agent(username)
         if not verify_password(password, agent.password_hash if agent else None):
-            for key in subjects:
+            for key in (name_key, address_key):
                 self.broker.incr(key, ttl=self.config.login_lockout)
             raise SignInError("wrong user name or password", code="signin_wrong")
-        for key in subjects:
-            self.broker.delete(key)
+        # The address keeps its count: one valid account must not reset an attacker's slowdown.
+        self.broker.delete(name_key)
         return self.sign_in(agent)
 
     def sign_in(self, agent) -> tuple[str, dict]:
@@ -66,11 +80,11 @@ class AgentAuth:
         returns (cookie value, the ``me`` answer)."""
         display = agent.display or agent.name
         _, who = self.core.participants.create("agent", agent=agent.name, display=display)
-        cookie = self.cookie_for(who, ttl=self.config.agent_signin_ttl)
+        cookie = self.issue_cookie(who, ttl=self.config.agent_signin_ttl)
         self.broker.sadd(keys.ONLINE_AGENTS, who["id"])
         return cookie, self.me(cookie)
 
-    def cookie_for(self, who: dict, ttl: int) -> str:
+    def issue_cookie(self, who: dict, ttl: int) -> str:
         """A sign-in cookie for agent participant ``who``; deliveries to its agent reach it."""
         cookie = secrets.token_urlsafe(32)
         self.broker.set(keys.signin(digest(cookie)), json.dumps({"pid": who["id"]}), ttl=ttl)

@@ -7,7 +7,7 @@ visitor's page: input into a masked field and navigation off the site are refuse
 
 from __future__ import annotations
 
-from cobrowse import concurrency
+from cobrowse import concurrency, logs, metrics
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
 from cobrowse.protocol import CONTROL_KINDS, PAGE_KINDS, origin_of
@@ -52,6 +52,7 @@ class Relay:
         session record only when it appends)."""
         kind = event["k"]
         sid = sess["id"]
+        logs.bind(session=sid)
         if kind in ("session.pause", "session.resume"):
             self.lifecycle.set_paused(sess, event["by"] if kind == "session.pause" else None, out)
         elif sess.get("paused") and kind in PAGE_KINDS:
@@ -68,6 +69,7 @@ class Relay:
         if presence:
             self.track_presence(sess, kind, out)
         out.push(keys.session_stream(sid, "agent"), event, self.config.session_ttl)
+        metrics.RELAYED.labels("to_agent").inc()
         return {}
 
     def track_presence(self, sess: dict, kind: str, out: Outbox) -> None:
@@ -88,8 +90,9 @@ class Relay:
         try:
             # Off the event loop: a big page takes a few hundred milliseconds of CPU, and the
             # other sessions' parked polls in this worker must not wait for it (issue 4).
-            clean, index = concurrency.run_blocking(sanitize_snapshot, event,
-                                                    self.policy(sess["site"]))
+            with metrics.SANITIZE_SECONDS.labels("snapshot").time():
+                clean, index = concurrency.run_blocking(sanitize_snapshot, event,
+                                                        self.policy(sess["site"]))
         except SanitizeError as err:
             raise BadRequest(f"snapshot refused: {err}", code="bad_snapshot") from err
         idx = keys.session_index(sess["id"])
@@ -115,8 +118,9 @@ class Relay:
         own = index is None
         index = index or PageIndex(self.broker, sess["id"])
         try:
-            clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
-                                               index.lookup, index.page_url())
+            with metrics.SANITIZE_SECONDS.labels("mutation").time():
+                clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
+                                                   index.lookup, index.page_url())
         except SanitizeError as err:
             raise BadRequest(f"mutation refused: {err}", code="bad_mutation") from err
         index.record(changes)
@@ -145,6 +149,7 @@ class Relay:
 
     def _from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None) -> dict:
         kind = event["k"]
+        logs.bind(session=sess["id"])
         if kind in CONTROL_KINDS and sess.get("paused"):
             raise Refused("the visitor paused sharing: nothing can be operated until they "
                           "resume", code="paused")
@@ -165,4 +170,5 @@ class Relay:
                 raise Refused("the agent can only navigate to pages of this site",
                               code="off_site")
         out.push(keys.session_stream(sess["id"], "visitor"), event, self.config.session_ttl)
+        metrics.RELAYED.labels("to_visitor").inc()
         return {}

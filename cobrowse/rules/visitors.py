@@ -24,10 +24,11 @@ class Visitors:
                           code="origin")
         return site
 
-    def hello(self, body: object, origin: str | None) -> dict:
+    def hello(self, body: object, origin: str | None, site=None) -> dict:
+        """Create or resume the visitor. ``site``: already checked against ``origin``."""
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
-        site = self.site_for_origin(body.get("site"), origin)
+        site = site or self.site_for_origin(body.get("site"), origin)
         url = body.get("url") if isinstance(body.get("url"), str) else None
         if url and origin_of(url) not in site.origins:
             url = None

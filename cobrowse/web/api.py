@@ -2,16 +2,26 @@
 
 CORS: the tag's requests are simple POSTs; the answer echoes the page's origin only if the
 site of the token allows it. Agents' requests come from the workspace on the server's own
-origin. See docs/protocol.md.
+origin. Error answers get their CORS header from what the request had already established
+(``g.cors_origin``: the site of the token or of ``hello``), never from a fresh Redis read, so
+a Redis outage still gives the tag a readable ``503`` (issue 12, item 3). See docs/protocol.md.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 
+from cobrowse import logs, metrics
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.protocol import AGENT, VISITOR
-from cobrowse.web.http import allow_origin, json_response, json_text_response, read_json
+from cobrowse.web.http import (
+    allow_origin,
+    json_response,
+    json_text_response,
+    own_origin,
+    read_json,
+)
+from cobrowse.web.outcomes import refused
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -26,7 +36,7 @@ def _body():
 
 
 def _own_origin() -> str:
-    return request.host_url.rstrip("/").lower()
+    return own_origin(core().config)
 
 
 def origin_for(core, who: dict, origin: str | None, own_origin: str) -> str | None:
@@ -51,18 +61,31 @@ def check_origin(who: dict) -> str | None:
 
 @api.after_request
 def _cors_on_errors(response):
-    """Let the tag read error answers too, when its origin belongs to a configured site."""
-    origin = (request.headers.get("Origin") or "").lower()
-    if origin and "Access-Control-Allow-Origin" not in response.headers:
-        if any(origin in site.origins for site in core().directory.sites()):
-            allow_origin(response, origin)
-    return response
+    """Let the tag read error answers too. No I/O here: the origin is the one this request
+    already established; when it established none (unknown site or token, e.g. after Redis
+    lost its data), the refusal is still readable: an error answer carries only a code and a
+    sentence, and the API takes no cookies, so reading it gives a page nothing it could not
+    do already."""
+    if response.status_code < 400 or "Access-Control-Allow-Origin" in response.headers:
+        return response
+    origin = g.get("cors_origin") or (request.headers.get("Origin") or "").lower()
+    return allow_origin(response, origin or None)
+
+
+def _established(origin: str | None) -> str | None:
+    g.cors_origin = origin
+    return origin
 
 
 @api.post("/visitor/hello")
 def hello():
     origin = request.headers.get("Origin")
-    answer = core().visitors.hello(_body(), origin)
+    body = _body()
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    site = core().visitors.site_for_origin(body.get("site"), origin)
+    _established(origin.lower())
+    answer = core().visitors.hello(body, origin, site=site)
     return allow_origin(json_response(answer), origin)
 
 
@@ -73,7 +96,8 @@ def _participant(body) -> tuple[dict, str | None]:
     if not isinstance(token, str) or not token:
         raise BadRequest("missing 'token'")
     who = core().participants.by_token(token)
-    return who, check_origin(who)
+    logs.bind(participant=who.get("id"))
+    return who, _established(check_origin(who))
 
 
 class _OriginCheck:
@@ -82,7 +106,8 @@ class _OriginCheck:
     origin: str | None = None
 
     def __call__(self, who: dict) -> None:
-        self.origin = check_origin(who)
+        logs.bind(participant=who.get("id"))
+        self.origin = _established(check_origin(who))
 
 
 @api.post("/send")
@@ -92,7 +117,18 @@ def send():
         raise BadRequest("the body must be a JSON object")
     check = _OriginCheck()
     status, answer = core().sender.send(body, check)
+    if status >= 400:
+        refused(status, answer)  # applied as a refusal: stored for replays, answered as-is
+    else:
+        _count_send(body.get("events"))
     return allow_origin(json_response(answer, status), check.origin)
+
+
+def _count_send(events) -> None:
+    metrics.count_send(events)
+    if isinstance(events, list) and any(isinstance(e, dict) and e.get("k") == "snapshot"
+                                        for e in events):
+        metrics.SNAPSHOT_BYTES.observe(request.content_length or 0)
 
 
 @api.post("/poll")
@@ -101,7 +137,9 @@ def poll():
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     check = _OriginCheck()
-    answer = core().poller.poll(body, check)
+    with metrics.POLLS_OPEN.track_inprogress():
+        answer = core().poller.poll(body, check)
+    metrics.POLLS_ANSWERED.inc()
     return allow_origin(json_text_response(answer.text), check.origin)
 
 

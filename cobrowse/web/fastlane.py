@@ -13,15 +13,19 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import secrets
 import zlib
 from urllib.parse import parse_qs
 
 from werkzeug.http import HTTP_STATUS_CODES
 
-from cobrowse import concurrency
+from cobrowse import concurrency, logs, metrics
+from cobrowse.config import public_origin
 from cobrowse.errors import BadRequest, CobrowseError
+from cobrowse.storage.base import BrokerUnavailable
 from cobrowse.web.api import origin_for
 from cobrowse.web.http import GZIP_ABOVE, LARGE_BODY, NO_STORE
+from cobrowse.web.outcomes import outage, refused, unreachable
 
 log = logging.getLogger("cobrowse.web")
 
@@ -40,18 +44,25 @@ class TooLarge(CobrowseError):
 class FastLane:
     """WSGI middleware: send and poll here, everything else to ``app`` (Flask)."""
 
-    def __init__(self, app, core, cors_for_errors):
+    def __init__(self, app, core):
         self.app = app
         self.core = core
-        self.cors_for_errors = cors_for_errors  # origin -> bool, for refusals before a token
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path not in PATHS or environ.get("REQUEST_METHOD") != "POST":
             return self.app(environ, start_response)
+        token = logs.begin(request_id=request_id(environ))
+        try:
+            return self._answer(path, environ, start_response)
+        finally:
+            logs.end(token)
+
+    def _answer(self, path, environ, start_response):
         self.core.reaper.start()
         origin = environ.get("HTTP_ORIGIN")
-        check = OriginCheck(self.core, origin, own_origin(environ))
+        check = OriginCheck(self.core, origin,
+                            public_origin(self.core.config) or own_origin(environ))
         try:
             body = read_body(environ, self.core.config.max_body, self.core.config.max_inflated)
             if not isinstance(body, dict):
@@ -60,25 +71,54 @@ class FastLane:
                 status, answer = self.core.sender.send(body, check)
                 text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
                 retry = answer.get("retry_after") if isinstance(answer, dict) else None
+                observe_send(status, answer, body, environ, path)
             else:
-                status, text, retry = 200, self.core.poller.poll(body, check).text, None
+                with metrics.POLLS_OPEN.track_inprogress():
+                    status, text, retry = 200, self.core.poller.poll(body, check).text, None
+                metrics.POLLS_ANSWERED.inc()
             allow = check.origin
         except CobrowseError as err:
-            status, retry = err.status, err.extra.get("retry_after")
-            text = json.dumps(err.to_json(), separators=(",", ":"), ensure_ascii=False)
-            allow = check.origin or (origin.lower() if origin and self._cors(origin) else None)
-        except Exception:
-            log.exception("unhandled error on %s", path)
-            status, retry, allow = 500, None, None
-            text = ('{"ok":false,"error":"internal","message":"the server failed on this '
-                    'request; retry later"}')
+            answer = outage(err, path) if isinstance(err, BrokerUnavailable) else err.to_json()
+            status, retry = err.status, answer.get("retry_after")
+            refused(status, answer, "POST", path)
+            text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
+            # No Redis read for this (issue 12, item 3): the origin the request established,
+            # else its own Origin: an error answer carries only a code and a sentence.
+            allow = check.origin or (origin.lower() if origin else None)
+        except Exception as exc:
+            if not unreachable(exc):
+                log_crash(path)
+                status, retry, allow = 500, None, None
+                text = ('{"ok":false,"error":"internal","message":"the server failed on this '
+                        'request; retry later"}')
+            else:  # a redis-py error that escaped translation is still an outage
+                answer = outage(exc, path)
+                status, retry, allow = 503, answer["retry_after"], origin.lower() if origin else None
+                refused(status, answer, "POST", path)
+                text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
         return respond(start_response, environ, status, text.encode(), allow, retry)
 
-    def _cors(self, origin: str) -> bool:
-        try:
-            return self.cors_for_errors(origin.lower())
-        except CobrowseError:
-            return False  # the broker is out: the answer is still a readable status
+
+def log_crash(path: str) -> None:
+    """A real server error: its traceback, once."""
+    log.exception("unhandled error on %s", path)
+
+
+def request_id(environ) -> str:
+    """The proxy's ``X-Request-Id`` (nginx's ``$request_id``), or a fresh one."""
+    return (environ.get("HTTP_X_REQUEST_ID") or "")[:64] or secrets.token_hex(8)
+
+
+def observe_send(status: int, answer: dict, body: dict, environ, path: str) -> None:
+    """Metrics and the refusal line of one answered send."""
+    if status >= 400:
+        refused(status, answer, "POST", path)  # applied as a refusal: stored, answered as-is
+        return
+    events = body.get("events")
+    metrics.count_send(events)
+    if isinstance(events, list) and any(isinstance(e, dict) and e.get("k") == "snapshot"
+                                        for e in events):
+        metrics.SNAPSHOT_BYTES.observe(int(environ.get("CONTENT_LENGTH") or 0))
 
 
 class OriginCheck:
@@ -89,6 +129,7 @@ class OriginCheck:
         self.origin: str | None = None
 
     def __call__(self, who: dict) -> None:
+        logs.bind(participant=who.get("id"))
         self.origin = origin_for(self.core, who, self.request_origin, self.own)
 
 

@@ -14,6 +14,7 @@ import zlib
 from flask import Response, request
 
 from cobrowse import concurrency
+from cobrowse.config import public_origin
 from cobrowse.errors import BadRequest, CobrowseError
 
 NO_STORE = "no-store, no-cache, no-transform, must-revalidate, max-age=0"
@@ -87,6 +88,12 @@ def _complete(body: bytes, status: int, retry) -> Response:
     response = Response(body, status=status, mimetype="application/json", headers=headers)
     response.headers["Content-Length"] = str(len(body))
     return response
+
+
+def own_origin(config) -> str:
+    """The origin browsers use for this server: ``COBROWSE_PUBLIC_URL`` when set (behind a
+    proxy the Host we see may be the proxy's upstream name), else the request's own host."""
+    return public_origin(config) or request.host_url.rstrip("/").lower()
 
 
 def allow_origin(response: Response, origin: str | None) -> Response:

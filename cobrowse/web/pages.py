@@ -8,16 +8,18 @@ images, styles and fonts only from the site's resource origins (issue 4, item 9)
 
 from __future__ import annotations
 
+import hmac
 import html
 import logging
 import os
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, send_from_directory
 
+from cobrowse import metrics
 from cobrowse.errors import Refused
 from cobrowse.rules.auth import COOKIE
 from cobrowse.rules.sso import SingleSignOn, SsoError
-from cobrowse.web.http import json_response, read_json
+from cobrowse.web.http import json_response, own_origin, read_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -45,6 +47,28 @@ def _static(folder: str, filename: str, **headers):
 def healthz():
     ok = core().broker.ping()
     return json_response({"ok": ok, "broker": core().broker.stats().get("backend")}, 200 if ok else 503)
+
+
+@pages.get("/metrics")
+def metrics_page():
+    """Prometheus text format, for the operator's scraper only (issue 12, item 6)."""
+    if not _may_scrape(core().config):
+        abort(404)  # a scraper that is not allowed learns nothing, not even that it exists
+    body, ctype = metrics.exposition(core().broker)
+    return Response(body, mimetype=ctype.split(";")[0], headers={"Cache-Control": "no-store"})
+
+
+def _may_scrape(cfg) -> bool:
+    """With the token (``Authorization: Bearer``), or from an allowed address directly: a
+    request that came through a proxy (``X-Forwarded-For``) is never "from localhost"."""
+    if cfg.metrics_token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if given and hmac.compare_digest(given.encode(), cfg.metrics_token.encode()):
+            return True
+    if request.headers.get("X-Forwarded-For") and not request.environ.get("werkzeug.proxy_fix.orig"):
+        return False
+    allowed = {a.strip() for a in cfg.metrics_allow.split(",") if a.strip()}
+    return (request.remote_addr or "") in allowed
 
 
 @pages.get("/")
@@ -112,7 +136,7 @@ def workspace_file(filename):
 def _same_origin_json():
     """CSRF protection for cookie-authenticated calls: same origin, JSON, no cross-site fetch."""
     origin = request.headers.get("Origin")
-    if origin and origin.lower() != request.host_url.rstrip("/").lower():
+    if origin and origin.lower() != own_origin(core().config):
         raise Refused("sign-in is only possible from the workspace itself", code="csrf")
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         raise Refused("sign-in is only possible from the workspace itself", code="csrf")

@@ -25,7 +25,8 @@ class RedisServerError(RuntimeError):
 class RedisServer:
     """``with RedisServer() as server: server.url`` -> ``redis://127.0.0.1:<port>/0``."""
 
-    def __init__(self, executable: str | None = None):
+    def __init__(self, executable: str | None = None, *, appendonly: bool = False,
+                 extra_args: tuple[str, ...] = ()):
         found = executable or os.environ.get(EXECUTABLE_ENV) or shutil.which("redis-server")
         if not found or not Path(found).exists() and not shutil.which(found):
             raise RedisServerError(
@@ -34,6 +35,8 @@ class RedisServer:
                 f"set {EXECUTABLE_ENV} to its path."
             )
         self.executable = found
+        self.appendonly = appendonly
+        self.extra_args = tuple(extra_args)
         self.port: int | None = None
         self._dir: str | None = None
         self._process: subprocess.Popen | None = None
@@ -47,25 +50,7 @@ class RedisServer:
         # A free port can be taken between our probe and redis binding it: try a few.
         for _ in range(3):
             self.port = _free_port()
-            self._process = subprocess.Popen(
-                [
-                    self.executable,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    self._dir,
-                    "--logfile",
-                    os.path.join(self._dir, "redis.log"),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            self._spawn()
             if self._wait_ready(timeout):
                 return self
             self._terminate()
@@ -73,6 +58,24 @@ class RedisServer:
         detail = log.read_text()[-2000:] if log.exists() else ""
         self.stop()
         raise RedisServerError(f"redis-server did not answer PING:\n{detail}")
+
+    def _spawn(self) -> None:
+        self._process = subprocess.Popen(
+            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "yes" if self.appendonly else "no",
+             "--appendfsync", "always", "--dir", self._dir,
+             "--logfile", os.path.join(self._dir, "redis.log"), *self.extra_args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def pause(self) -> None:
+        """Stop the server process (an outage), keeping its port and directory."""
+        self._terminate()
+
+    def resume(self, timeout: float = 10.0) -> None:
+        """Start it again on the same port and directory (with AOF: with the same data)."""
+        self._spawn()
+        if not self._wait_ready(timeout):
+            raise RedisServerError("redis-server did not come back on its port")
 
     def stop(self) -> None:
         self._terminate()

@@ -34,6 +34,8 @@ class Gunicorn:
                     "COBROWSE_SECRET_KEY": "integration-test-secret-0123456789",
                     "COBROWSE_DEMO": "1" if demo else "0", "COBROWSE_REDIS_URL": redis_url or "",
                     "COBROWSE_DEMO_PASSWORD": "demo-password-for-tests",
+                    # The tests' redis-server keeps nothing on disk, on purpose.
+                    "COBROWSE_REDIS_EPHEMERAL": "1",
                     **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.log_path = os.path.join(self.dir, "gunicorn.log")

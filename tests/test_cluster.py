@@ -1,0 +1,48 @@
+"""A co-browse session on a real 3-master Redis Cluster (issue 12, item 5), through gunicorn
+with two gevent workers: the hot path's scripts, the wake-ups (classic pub/sub, broadcast over
+the cluster bus) and the CLI, with ``COBROWSE_REDIS_URL=redis+cluster://...``. The broker
+contract suite runs on the same cluster (tests/test_broker_contract.py, ``[cluster]``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import AGENT_PASSWORD
+from tests.support.actors import Agent, Visitor, http_transport
+from tests.support.servers import Gunicorn, cli
+from tests.test_api import SNAPSHOT, start_session
+
+pytestmark = pytest.mark.slow
+ORIGIN = "http://shop.example"
+
+
+def test_a_session_on_a_redis_cluster_with_two_workers(redis_cluster_url):
+    with Gunicorn(redis_cluster_url, demo=False, workers=2) as server:
+        assert cli(["site", "add", "shop", "--origin", ORIGIN], server.env).returncode == 0
+        added = cli(["agent", "add", "alice", "--password-stdin"], server.env,
+                    stdin=AGENT_PASSWORD + "\n")
+        assert added.returncode == 0, added.stderr
+        visitor = Visitor(http_transport(server.url), origin=ORIGIN)
+        visitor.hello()
+        agent = Agent(http_transport(server.url))
+        agent.login("alice", AGENT_PASSWORD)
+        _, sid = start_session(visitor, agent, "shared")
+        visitor.send(SNAPSHOT)
+        for n in range(5):
+            visitor.send({"k": "pointer", "i": 5, "x": n / 10, "y": 0.5})
+        got = []
+        for _ in range(20):
+            got += agent.poll(hold=5)
+            if len(got) >= 6:
+                break
+        assert [e["k"] for e in got] == ["snapshot"] + ["pointer"] * 5
+        assert [e["x"] for e in got[1:]] == [n / 10 for n in range(5)]
+        agent.send({"k": "control.click", "i": 5})
+        assert visitor.kinds(visitor.poll(hold=5)) == ["control.click"]
+        agent.send({"k": "session.end"})
+        for _ in range(10):
+            visitor.poll(hold=5)
+            if any(e["k"] == "session.ended" for e in visitor.seen):
+                break
+        assert visitor.last("session.ended")["reason"] == "agent"
+        assert "Traceback" not in server.log()
