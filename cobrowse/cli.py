@@ -3,7 +3,7 @@
     cobrowse agent add NAME --password-stdin [--display "Full Name"]
     cobrowse agent list | cobrowse agent remove NAME
     cobrowse site add SITE_ID --origin URL [--origin URL ...] [--mask SELECTOR ...]
-                      [--resource-origin URL ...]
+                      [--resource-origin URL ...] [--proxy fonts,styles,images|none]
     cobrowse site list | cobrowse site remove SITE_ID
 
 It reads the same configuration as the server (``COBROWSE_*``, ``COBROWSE_CONFIG``) and writes
@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="CSS selector of fields or elements to mask (repeatable)")
     add.add_argument("--resource-origin", action="append", default=[],
                      help="extra origin allowed for images, styles and fonts (a CDN)")
+    add.add_argument("--proxy", default="fonts",
+                     help="what the replica loads through the server's resource proxy "
+                          "(/replica-assets/): a comma-separated list of fonts, styles, "
+                          "images, or none (default: fonts; fonts need it unless the brand "
+                          "sends CORS headers)")
     site.add_parser("list", help="list sites")
     rm = site.add_parser("remove", help="remove a site")
     rm.add_argument("site_id")
@@ -82,12 +87,14 @@ def _dispatch(args, directory, stdin, stdout) -> int:
         print(f"agent {args.name} removed", file=stdout)
     elif args.kind == "site" and args.action == "add":
         directory.put_site(Site(id=args.site_id, origins=args.origin, mask=args.mask,
-                                resource_origins=args.resource_origin))
+                                resource_origins=args.resource_origin,
+                                proxy=[args.proxy]))
         print(f"site {args.site_id} saved", file=stdout)
     elif args.kind == "site" and args.action == "list":
         for site in directory.sites():
             print(json.dumps({"id": site.id, "origins": site.origins, "mask": site.mask,
-                              "resource_origins": site.resource_origins}), file=stdout)
+                              "resource_origins": site.resource_origins,
+                              "proxy": site.proxy}), file=stdout)
     elif args.kind == "site" and args.action == "remove":
         if not directory.remove_site(args.site_id):
             raise CobrowseError(f"no site named {args.site_id!r}", code="unknown")

@@ -42,6 +42,12 @@ class Config:
     login_lockout: int = 300
     reaper_interval: float = 5.0
     demo_agent: str = "demo"
+    #: The resource proxy (issue 11): on/off, loopback and private addresses, limits.
+    assets_proxy: bool = True
+    assets_allow_private: bool = False
+    assets_max_bytes: int = 5 * 1024 * 1024
+    assets_timeout: float = 10.0
+    assets_cache_ttl: int = 300
     demo_password: str = ""
 
     def validate(self) -> Config:

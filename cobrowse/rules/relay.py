@@ -8,6 +8,7 @@ visitor's page: input into a masked field and navigation off the site are refuse
 from __future__ import annotations
 
 from cobrowse import concurrency
+from cobrowse.assets.links import asset_policy
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
 from cobrowse.protocol import origin_of
@@ -36,7 +37,7 @@ class Relay:
         if not site:
             raise Refused("this site is no longer configured", code="unknown_site")
         return SitePolicy(origins=tuple(site.origins), resource_origins=tuple(site.resource_origins),
-                          mask_selectors=tuple(site.mask))
+                          mask_selectors=tuple(site.mask), **asset_policy(self.config, site))
 
     def from_visitor(self, sess: dict, event: dict, out: Outbox) -> dict:
         kind = event["k"]

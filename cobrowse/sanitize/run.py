@@ -18,6 +18,7 @@ class Run:
     __slots__ = (
         "site",
         "resource_origins",
+        "assets",
         "fidelity",
         "url_cache",
         "records",
@@ -38,6 +39,8 @@ class Run:
     ):
         self.site = site
         self.resource_origins = site.resource_origins
+        #: The resource proxy's rewriter, or None (issue 11).
+        self.assets = site.assets
         self.fidelity: Counter = Counter()
         self.url_cache: dict = {}
         self._css_cache: dict = {}
@@ -62,14 +65,20 @@ class Run:
         key = (text, base)
         hit = self._css_cache.get(key)
         if hit is None:
-            ctx = css.CssContext(base, self.resource_origins, self.url_cache)
+            ctx = css.CssContext(base, self.resource_origins, self.url_cache, self.assets)
             hit = self._css_cache[key] = css.clean_declarations(text, ctx)
             self.fidelity["css_url"] += ctx.dropped_urls
         return hit
 
+    def proxied(self, url: str | None, kind: str) -> str | None:
+        """``url`` through the resource proxy when the site proxies ``kind``."""
+        if url is None or self.assets is None:
+            return url
+        return self.assets.rewrite(url, kind)
+
     def stylesheet(self, text: str, base: str) -> str:
         """A style sheet's text, cleaned."""
-        ctx = css.CssContext(base, self.resource_origins, self.url_cache)
+        ctx = css.CssContext(base, self.resource_origins, self.url_cache, self.assets)
         clean = css.clean_stylesheet(text, ctx)
         self.fidelity["css_url"] += ctx.dropped_urls
         return clean

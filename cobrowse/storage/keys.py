@@ -112,3 +112,8 @@ def login_failures(subject: str) -> str:
 def agent_participants(name: str) -> str:
     """The participants (workspace sign-ins) of one agent: deliveries fan out to all."""
     return f"ag:{{{name}}}:pids"
+
+
+def asset(digest: str) -> str:
+    """A resource-proxy answer (body or failure) cached for a short TTL (issue 11)."""
+    return f"asset:{{{digest}}}"

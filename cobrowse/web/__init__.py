@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from cobrowse.errors import CobrowseError
 from cobrowse.web.api import api
+from cobrowse.web.assets import assets
 from cobrowse.web.http import json_response
 from cobrowse.web.pages import pages
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 def register(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(assets)
 
     @app.errorhandler(CobrowseError)
     def _refusal(err: CobrowseError):
