@@ -99,7 +99,10 @@ def test_style_sheet_links_go_through_the_proxy_when_the_site_says_so():
     node = el(20, "link", {"rel": "stylesheet", "href": "/css/site.css"})
     head = _clean(("font", "style"), head=[node])["doc"]["c"][1]["c"][0]["c"]
     assert head[0]["a"]["href"] == link(KEY, "shop", "style", ORIGIN + "/css/site.css")
+    # Fonts bring their sheets: a sheet loaded from the brand would fetch its fonts there.
     head = _clean(("font",), head=[node])["doc"]["c"][1]["c"][0]["c"]
+    assert head[0]["a"]["href"] == link(KEY, "shop", "style", ORIGIN + "/css/site.css")
+    head = _clean(("image",), head=[node])["doc"]["c"][1]["c"][0]["c"]
     assert head[0]["a"]["href"] == ORIGIN + "/css/site.css"
 
 

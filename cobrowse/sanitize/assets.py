@@ -7,8 +7,11 @@ blocked. The sanitizer rewrites such URLs to::
 
     /replica-assets/<site>/<kind>/<signature>/<base64url of the URL>
 
-``kind`` is ``font``, ``style`` or ``image``; the signature is an HMAC of the three (the
-server's secret key), so the path cannot be used to fetch anything else: not another URL,
+``kind`` is ``font``, ``style`` or ``image``. Proxying fonts proxies the site's style sheets
+too: a sheet the replica loaded straight from the brand would resolve its ``@font-face``
+URLs against the brand's origin, and those fonts would stay blocked; through the proxy the
+sheet is sanitized and its fonts rewritten like any other CSS. The signature is an HMAC of
+site, kind and URL (with a key derived from the server's secret key), so the path cannot be used to fetch anything else: not another URL,
 not another kind, not the same URL for another site. Pure: no I/O.
 """
 
@@ -57,6 +60,11 @@ def parse_option(words) -> tuple[str, ...]:
     return tuple(k for k in KINDS if k in kinds)
 
 
+def serves(kinds, kind: str) -> bool:
+    """Whether a site proxying ``kinds`` serves ``kind`` (fonts bring their style sheets)."""
+    return kind in kinds or (kind == "style" and "font" in kinds)
+
+
 def _signature(key: bytes, site: str, kind: str, url: str) -> str:
     mac = hmac.new(key, f"{site}\n{kind}\n{url}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac[:_SIGNATURE_BYTES]).rstrip(b"=").decode()
@@ -95,6 +103,6 @@ class AssetLinks:
 
     def rewrite(self, url: str, kind: str) -> str:
         """``url`` through the proxy when the site proxies ``kind`` (http(s) URLs only)."""
-        if kind in self.kinds and url.startswith(("http://", "https://")):
+        if serves(self.kinds, kind) and url.startswith(("http://", "https://")):
             return link(self.key, self.site, kind, url)
         return url

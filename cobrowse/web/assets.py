@@ -19,7 +19,7 @@ from cobrowse.assets.fetch import Fetched, Limits, fetch
 from cobrowse.assets.links import site_kinds
 from cobrowse.assets.rules import AssetError, refused
 from cobrowse.sanitize import urls
-from cobrowse.sanitize.assets import derive_key, unlink
+from cobrowse.sanitize.assets import derive_key, serves, unlink
 from cobrowse.sanitize.run import Run
 from cobrowse.sanitize.site import compile_site
 from cobrowse.web.http import json_response
@@ -56,7 +56,7 @@ def _target(core, site_id: str, kind: str, signature: str, encoded: str):
         url = unlink(derive_key(core.config.secret_key), site_id, kind, signature, encoded)
     except ValueError as err:
         raise refused(f"not a link the sanitizer made: {err}", "bad_signature") from None
-    if kind not in site_kinds(core.config, site):
+    if not serves(site_kinds(core.config, site), kind):
         raise refused(f"site {site_id} does not proxy {kind}s (cobrowse site add --proxy)",
                       "kind_not_proxied")
     if urls.absolute_url(url, url) != url:

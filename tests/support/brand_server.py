@@ -4,6 +4,7 @@ through the server's resource proxy (issue 11)."""
 
 from __future__ import annotations
 
+import mimetypes
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,16 +18,16 @@ ICON_FONT = DEJAVU / "DejaVuSans.ttf"
 class BrandServer:
     """``routes``: path -> (status, {header: value}, body bytes). Records every request."""
 
-    def __init__(self, routes: dict | None = None):
+    def __init__(self, routes: dict | None = None, root: Path | None = None):
         self.routes: dict[str, tuple[int, dict, bytes]] = dict(routes or {})
+        self.root = root
         self.requests: list[tuple[str, dict]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's name)
                 server.requests.append((self.path, dict(self.headers)))
-                status, headers, body = server.routes.get(
-                    self.path, (404, {"Content-Type": "text/plain"}, b"not found"))
+                status, headers, body = server.route(self.path)
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -42,6 +43,18 @@ class BrandServer:
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    def route(self, path: str) -> tuple[int, dict, bytes]:
+        """A fixed route, else a file under ``root`` (static files of a real site), else 404."""
+        path = path.split("?")[0] if path not in self.routes else path
+        if path in self.routes:
+            return self.routes[path]
+        if self.root is not None and ".." not in path:
+            file = self.root / path.lstrip("/")
+            if file.is_file():
+                kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+                return 200, {"Content-Type": kind}, file.read_bytes()
+        return 404, {"Content-Type": "text/plain"}, b"not found"
 
     def add(self, path: str, body: bytes | str, content_type: str, status: int = 200,
             **headers) -> str:

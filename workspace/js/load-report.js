@@ -18,6 +18,7 @@ const KIND_WORD = { font: 'font', style: 'style sheet', image: 'image' };
  * @returns {string}
  */
 function hostOf(url) {
+  if (!url) return '';
   try {
     const parsed = new URL(url, location.href);
     if (parsed.origin === location.origin && parsed.pathname.startsWith(PROXY)) {
@@ -190,19 +191,23 @@ function proxyPath(url) {
  * @returns {string}
  */
 function fontUrl(doc, family) {
-  for (const style of queryAll(doc, 'style')) {
+  const sheets = [...modeOf(doc).sheets];
+  for (let k = 0; k < sheets.length && k < 200; k++) {
     let rules;
     try {
-      rules = /** @type {HTMLStyleElement} */ (style).sheet?.cssRules || [];
+      rules = sheets[k].cssRules;
     } catch {
-      continue;
+      continue; // a sheet we may not read
     }
     for (const rule of Array.from(rules)) {
-      if (rule.type !== 5) continue; // CSSRule.FONT_FACE_RULE (instanceof fails across frames)
-      const name = rule.style.getPropertyValue('font-family').replace(/^["']|["']$/g, '');
+      // CSSRule.IMPORT_RULE and FONT_FACE_RULE (instanceof fails across frames).
+      if (rule.type === 3 && /** @type {CSSImportRule} */ (rule).styleSheet) sheets.push(/** @type {CSSStyleSheet} */ (/** @type {CSSImportRule} */ (rule).styleSheet));
+      if (rule.type !== 5) continue;
+      const style = /** @type {CSSFontFaceRule} */ (rule).style;
+      const name = style.getPropertyValue('font-family').replace(/^["']|["']$/g, '');
       if (name !== family) continue;
-      const match = /url\(["']?([^"')]+)["']?\)/.exec(rule.style.getPropertyValue('src'));
-      if (match) return match[1];
+      const match = /url\(["']?([^"')]+)["']?\)/.exec(style.getPropertyValue('src'));
+      if (match) return new URL(match[1], sheets[k].href || location.href).href;
     }
   }
   return '';

@@ -132,6 +132,7 @@ const documentElement = getter(D, 'documentElement');
 const compatMode = getter(D, 'compatMode');
 const fonts = getter(D, 'fonts');
 const doctype = getter(D, 'doctype');
+const styleSheets = getter(D, 'styleSheets');
 const adopted = {
   9: Object.getOwnPropertyDescriptor(D, 'adoptedStyleSheets')?.set,
   11: Object.getOwnPropertyDescriptor(ShadowRoot.prototype, 'adoptedStyleSheets')?.set,
@@ -175,7 +176,7 @@ export function rootOf(doc) {
  * @param {Document} doc
  */
 export function modeOf(doc) {
-  return { compatMode: compatMode(doc), doctype: doctype(doc), fonts: fonts(doc) };
+  return { compatMode: compatMode(doc), doctype: doctype(doc), fonts: fonts(doc), sheets: styleSheets(doc) };
 }
 
 /**
