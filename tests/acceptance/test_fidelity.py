@@ -192,6 +192,16 @@ def test_quirks_top_document_and_a_page_of_clobbering_names(visitor_context, age
     want = visitor.evaluate(_modes("document"))
     assert want == {"top": "BackCompat", "frame-std": "CSS1Compat"}
     eventually(lambda: _replica_modes(agent) == want, what=f"replica modes {want}")
+    # The re-opened replica document keeps its Content-Security-Policy (the third wall).
+    blocked = agent.evaluate("""() => new Promise((resolve) => {
+      const doc = document.querySelector('[data-testid="cobrowse-replica"]').contentDocument;
+      doc.addEventListener('securitypolicyviolation', (e) => resolve(e.blockedURI), { once: true });
+      const img = doc.createElement('img');
+      img.src = 'http://off-site.invalid/csp.png';
+      doc.body.appendChild(img);
+      setTimeout(() => resolve('no violation in 10 s'), 10000);
+    })""")
+    assert blocked == "http://off-site.invalid/csp.png"
 
     # Back to standards mode on the next page, which clobbers everything it can.
     visitor.goto(brand.origin + "/clobber.html")
