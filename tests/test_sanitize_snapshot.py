@@ -305,7 +305,8 @@ def test_custom_elements_keep_plain_attributes_under_the_usual_rules():
     raw = {"active": "", "placement": "bottom-start", "sync": "width", "onclick": "x()",
            "href": "javascript:alert(1)", "src": "https://evil.example/x", "srcdoc": "<b>",
            "formaction": "https://evil.example/", "style": "background:url(https://evil.example/a)",
-           "xmlns:x": "y", "Strategy": "fixed", "bad name": "1"}
+           "xmlns:x": "y", "Strategy": "fixed", "bad name": "1", "target": "_blank",
+           "caption": "javascript:alert(1)", "icon-url": "data:text/html,<script>"}
     (clean,) = clean_body(el(10, "sl-tab-panel", raw))[:1]
     assert clean["a"] == {"active": "", "placement": "bottom-start", "sync": "width",
                           "strategy": "fixed"}

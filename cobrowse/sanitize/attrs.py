@@ -30,7 +30,7 @@ _CUSTOM_ATTRIBUTE = re.compile(r"[a-z][a-z0-9_.\-]*\Z")
 _ACTIVE_ATTRIBUTES = frozenset(
     """
 action formaction srcdoc ping http-equiv autofocus autoplay nonce popovertarget
-popovertargetaction is contenteditable manifest codebase data dynsrc lowsrc longdesc profile
+popovertargetaction is contenteditable target manifest codebase data dynsrc lowsrc longdesc profile
 icon imagesrcset background poster cite usemap
 """.split()
 )
@@ -73,7 +73,7 @@ def _url(kind: str, value: str, run, base: str) -> str | None:
     return clean
 
 
-def _custom_attribute(name: str) -> bool:
+def _custom_attribute(name: str, value: str) -> bool:
     """Whether a custom element may keep ``name`` as text: plain, inert, not a URL or handler.
 
     Custom elements are styled by their own attributes (``:host([active])``); without their
@@ -84,6 +84,7 @@ def _custom_attribute(name: str) -> bool:
         and not name.startswith(("on", "xmlns", "xml"))
         and name not in _ACTIVE_ATTRIBUTES
         and name not in HTML_URL_ATTRIBUTES
+        and urls.probe_scheme(value) in (None, "http", "https")  # no javascript:, data:...
     )
 
 
@@ -120,7 +121,7 @@ def clean_html(tag: str, raw: dict, run, base: str, masked: bool) -> dict:
             value = _url(kind, value, run, base)
             if value is not None:
                 out[name] = value
-        elif DATA_OR_ARIA.match(name) or ("-" in tag and _custom_attribute(name)):
+        elif DATA_OR_ARIA.match(name) or ("-" in tag and _custom_attribute(name, value)):
             out[name] = value
     if masked:
         out = {k: v for k, v in out.items() if k in MASKED_ATTRIBUTES}
