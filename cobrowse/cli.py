@@ -7,7 +7,7 @@
                       [--pause PATTERN ...]
     A --mask, --unmask or --no-control rule may start with a URL path pattern:
     --mask '/checkout/* #card-number' applies on /checkout/... pages only.
-                      [--resource-origin URL ...]
+                      [--resource-origin URL ...] [--proxy fonts,styles,images|none]
                       [--no-ui]
     cobrowse site list | cobrowse site remove SITE_ID
     cobrowse integration add NAME [--webhook URL]
@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--no-ui", action="store_true",
                      help="no built-in chat window: the brand drives co-browsing through the "
                           "tag's JavaScript API (the frame with its X still shows)")
+    add.add_argument("--proxy", default="fonts",
+                     help="what the replica loads through the server's resource proxy "
+                          "(/replica-assets/): a comma-separated list of fonts, styles, "
+                          "images, or none (default: fonts; fonts need it unless the brand "
+                          "sends CORS headers)")
     site.add_parser("list", help="list sites")
     rm = site.add_parser("remove", help="remove a site")
     rm.add_argument("site_id")
@@ -141,14 +146,16 @@ def _dispatch(args, directory, stdin, stdout) -> int:
         directory.put_site(Site(id=args.site_id, origins=args.origin, mask=args.mask,
                                 resource_origins=args.resource_origin, private=args.private,
                                 unmask=args.unmask, no_control=args.no_control,
-                                pause=args.pause, ui=not args.no_ui))
+                                pause=args.pause, ui=not args.no_ui,
+                                proxy=[args.proxy]))
         print(f"site {args.site_id} saved", file=stdout)
     elif args.kind == "site" and args.action == "list":
         for site in directory.sites():
             print(json.dumps({"id": site.id, "origins": site.origins, "mask": site.mask,
                               "resource_origins": site.resource_origins,
                               "private": site.private, "unmask": site.unmask,
-                              "no_control": site.no_control, "pause": site.pause, "ui": site.ui}), file=stdout)
+                              "no_control": site.no_control, "pause": site.pause, "ui": site.ui,
+                              "proxy": site.proxy}), file=stdout)
     elif args.kind == "site" and args.action == "remove":
         if not directory.remove_site(args.site_id):
             raise CobrowseError(f"no site named {args.site_id!r}", code="unknown")

@@ -60,6 +60,12 @@ class Config:
     webhook_interval: float = 1.0
     webhook_max_delay: int = 300
     demo_agent: str = "demo"
+    #: The resource proxy (issue 11): on/off, loopback and private addresses, limits.
+    assets_proxy: bool = True
+    assets_allow_private: bool = False
+    assets_max_bytes: int = 5 * 1024 * 1024
+    assets_timeout: float = 10.0
+    assets_cache_ttl: int = 300
     demo_password: str = ""
     #: Password sign-in to the workspace (turn off when agents sign in with single sign-on).
     password_signin: bool = True

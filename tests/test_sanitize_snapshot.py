@@ -295,8 +295,23 @@ def test_base_on_the_site_is_used_and_dropped_off_site():
 def test_unknown_keys_are_dropped_and_custom_elements_kept():
     node = el(10, "my-widget", {"foo": "1"}, evil="x")
     (clean,) = clean_body(node, el(11, "blink"))[:1]
-    assert clean == {"i": 10, "t": 1, "n": "my-widget", "a": {}, "c": []}
+    assert clean == {"i": 10, "t": 1, "n": "my-widget", "a": {"foo": "1"}, "c": []}
     assert clean_body(el(11, "blink"))[0]["n"] == "span"
+
+
+def test_custom_elements_keep_plain_attributes_under_the_usual_rules():
+    """Issue 11, item 2: Shoelace's <sl-tab-panel active> keeps `active`; handlers, URLs,
+    active names and unsafe style go as on any element."""
+    raw = {"active": "", "placement": "bottom-start", "sync": "width", "onclick": "x()",
+           "href": "javascript:alert(1)", "src": "https://evil.example/x", "srcdoc": "<b>",
+           "formaction": "https://evil.example/", "style": "background:url(https://evil.example/a)",
+           "xmlns:x": "y", "Strategy": "fixed", "bad name": "1", "target": "_blank",
+           "caption": "javascript:alert(1)", "icon-url": "data:text/html,<script>"}
+    (clean,) = clean_body(el(10, "sl-tab-panel", raw))[:1]
+    assert clean["a"] == {"active": "", "placement": "bottom-start", "sync": "width",
+                          "strategy": "fixed"}
+    (plain,) = clean_body(el(10, "div", {"active": "", "placement": "x"}))[:1]
+    assert plain["a"] == {}
 
 
 @pytest.mark.parametrize(

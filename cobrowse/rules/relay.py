@@ -8,6 +8,7 @@ visitor's page: input into a masked field and navigation off the site are refuse
 from __future__ import annotations
 
 from cobrowse import concurrency, logs, metrics
+from cobrowse.assets.links import asset_policy
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
 from cobrowse.protocol import CONTROL_KINDS, PAGE_KINDS, origin_of
@@ -42,7 +43,8 @@ class Relay:
         return SitePolicy(origins=tuple(site.origins), resource_origins=tuple(site.resource_origins),
                           mask_selectors=tuple(site.mask), private=site.private,
                           unmask_selectors=tuple(site.unmask),
-                          no_control_selectors=tuple(site.no_control))
+                          no_control_selectors=tuple(site.no_control),
+                          **asset_policy(self.config, site))
 
     def from_visitor(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None,
                      presence: bool = True) -> dict:

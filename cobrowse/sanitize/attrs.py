@@ -24,6 +24,18 @@ _LONG_URL_ATTRIBUTES = frozenset({"src", "srcset", "poster", "href", "xlink:href
 _LOCAL_REF = re.compile(r"\s*url\(\s*(['\"]?)#[\w\-.:]+\1\s*\)[\w\s#.,%()-]*\Z")
 # Words that make a CSS-parsed value fetch or compute something we cannot see through.
 _VALUE_FUNCTION = re.compile(r"url|image|src|expression|attr|var|env|\\", re.IGNORECASE)
+#: A plain attribute name a custom element may keep (issue 11, item 2: Shoelace's ``active``).
+_CUSTOM_ATTRIBUTE = re.compile(r"[a-z][a-z0-9_.\-]*\Z")
+#: Names no element keeps, custom or not: they run, submit, fetch, focus or embed a document.
+_ACTIVE_ATTRIBUTES = frozenset(
+    """
+action formaction srcdoc ping http-equiv autofocus autoplay nonce popovertarget
+popovertargetaction is contenteditable target manifest codebase data dynsrc lowsrc longdesc profile
+icon imagesrcset background poster cite usemap
+""".split()
+)
+#: URL kinds the proxy serves as images (issue 11, item 1).
+_PROXIED_IMAGE_KINDS = frozenset({"image", "srcset"})
 
 
 def _check_length(name: str, value: str) -> None:
@@ -49,12 +61,31 @@ def _url(kind: str, value: str, run, base: str) -> str | None:
         clean, dropped = urls.srcset(value, base, run.resource_origins, run.url_cache)
         if dropped:
             run.fidelity["image"] += 1
+        if clean and run.assets is not None and "image" in run.assets.kinds:
+            clean = urls.map_srcset(clean, lambda u: run.proxied(u, "image"))
         return clean or None
     if clean is None:
         run.fidelity["image" if kind == "image" else "media"] += 1
     elif clean is urls.BLANK_IMAGE:
         run.fidelity["blob"] += 1
+    elif kind in _PROXIED_IMAGE_KINDS:
+        clean = run.proxied(clean, "image")
     return clean
+
+
+def _custom_attribute(name: str, value: str) -> bool:
+    """Whether a custom element may keep ``name`` as text: plain, inert, not a URL or handler.
+
+    Custom elements are styled by their own attributes (``:host([active])``); without their
+    script nothing reads the values, so only names that act on their own are refused.
+    """
+    return (
+        _CUSTOM_ATTRIBUTE.match(name) is not None
+        and not name.startswith(("on", "xmlns", "xml"))
+        and name not in _ACTIVE_ATTRIBUTES
+        and name not in HTML_URL_ATTRIBUTES
+        and urls.probe_scheme(value) in (None, "http", "https")  # no javascript:, data:...
+    )
 
 
 def _presentation(value: str) -> bool:
@@ -90,7 +121,7 @@ def clean_html(tag: str, raw: dict, run, base: str, masked: bool) -> dict:
             value = _url(kind, value, run, base)
             if value is not None:
                 out[name] = value
-        elif DATA_OR_ARIA.match(name):
+        elif DATA_OR_ARIA.match(name) or ("-" in tag and _custom_attribute(name, value)):
             out[name] = value
     if masked:
         out = {k: v for k, v in out.items() if k in MASKED_ATTRIBUTES}

@@ -91,11 +91,18 @@ class _Drop(Exception):
 class CssContext:
     """What a sheet's URLs are checked against, and what was dropped (for fidelity)."""
 
-    __slots__ = ("base", "allowed", "cache", "dropped_urls")
+    __slots__ = ("base", "allowed", "cache", "dropped_urls", "assets", "in_font_face")
 
-    def __init__(self, base: str, allowed: frozenset, cache: dict | None = None):
+    def __init__(self, base: str, allowed: frozenset, cache: dict | None = None, assets=None):
         self.base, self.allowed, self.cache = base, allowed, cache
         self.dropped_urls = 0
+        #: The resource proxy's rewriter (:class:`.assets.AssetLinks`) or None (issue 11).
+        self.assets = assets
+        self.in_font_face = False
+
+    def proxied(self, url: str, kind: str) -> str:
+        """``url`` through the resource proxy when the site proxies ``kind``."""
+        return url if self.assets is None else self.assets.rewrite(url, kind)
 
 
 def clean_declarations(text: str, ctx: CssContext) -> str:
@@ -157,7 +164,12 @@ def _at_rule(rule, ctx: CssContext, depth: int, top: bool) -> str | None:
         body = "".join(_rules(inner, ctx, depth + 1))
         return f"{head}{{{body}}}"
     if name in DECLARATION_AT_RULES:
-        return f"{head}{{{_block(rule.content, ctx, depth)}}}"
+        # URLs in @font-face are fonts: the proxy serves them with the right type (issue 11).
+        outer, ctx.in_font_face = ctx.in_font_face, name == "font-face"
+        try:
+            return f"{head}{{{_block(rule.content, ctx, depth)}}}"
+        finally:
+            ctx.in_font_face = outer
     return None
 
 
@@ -176,6 +188,7 @@ def _import(rule, ctx: CssContext) -> str | None:
     if url is None:
         ctx.dropped_urls += 1
         return None
+    url = ctx.proxied(url, "style")
     tail = _tokens(rest, ctx, 0, local_only=True).strip()
     return f'@import url("{url}"){" " + tail if tail else ""};'
 
@@ -218,6 +231,7 @@ def _url(target: str | None, ctx: CssContext, local_only: bool) -> str:
     if clean is None:
         ctx.dropped_urls += 1
         raise _Drop
+    clean = ctx.proxied(clean, "font" if ctx.in_font_face else "image")
     return f'url("{clean}")'
 
 

@@ -19,6 +19,7 @@ class Run:
     __slots__ = (
         "site",
         "resource_origins",
+        "assets",
         "fidelity",
         "url_cache",
         "records",
@@ -39,6 +40,8 @@ class Run:
     ):
         self.site = site
         self.resource_origins = site.resource_origins
+        #: The resource proxy's rewriter, or None (issue 11).
+        self.assets = site.assets
         self.fidelity: Counter = Counter()
         self.url_cache: dict = {}
         self._css_cache: dict = {}
@@ -63,7 +66,7 @@ class Run:
         key = (text, base)
         hit = self._css_cache.get(key)
         if hit is None:
-            ctx = css.CssContext(base, self.resource_origins, self.url_cache)
+            ctx = css.CssContext(base, self.resource_origins, self.url_cache, self.assets)
             hit = css.clean_declarations(text, ctx)
             if self.site.private:
                 hit = blank_css_strings(hit)
@@ -71,9 +74,15 @@ class Run:
             self.fidelity["css_url"] += ctx.dropped_urls
         return hit
 
+    def proxied(self, url: str | None, kind: str) -> str | None:
+        """``url`` through the resource proxy when the site proxies ``kind``."""
+        if url is None or self.assets is None:
+            return url
+        return self.assets.rewrite(url, kind)
+
     def stylesheet(self, text: str, base: str) -> str:
         """A style sheet's text, cleaned."""
-        ctx = css.CssContext(base, self.resource_origins, self.url_cache)
+        ctx = css.CssContext(base, self.resource_origins, self.url_cache, self.assets)
         clean = css.clean_stylesheet(text, ctx)
         self.fidelity["css_url"] += ctx.dropped_urls
         # A private site's CSS strings may be page text (issue 14): blanked, wherever they are.

@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from . import urls
+from .assets import AssetLinks
 from .mask import MaskRules, compile_rules
 from .scope import page_path, rules_for
 
@@ -18,6 +19,9 @@ class SitePolicy:
     ``mask_selectors``: CSS selectors of elements whose values and text are masked.
     ``private``: mask all text and values except in ``unmask_selectors`` matches (issue 14).
     ``no_control_selectors``: elements the agent may not operate (issue 14).
+    ``asset_site``, ``asset_kinds``, ``asset_key``: the site's id, what goes through the
+    resource proxy (``font``, ``style``, ``image``) and the proxy's signing key (issue 11);
+    without a key nothing is rewritten.
     """
 
     origins: tuple[str, ...]
@@ -26,6 +30,10 @@ class SitePolicy:
     private: bool = False
     unmask_selectors: tuple[str, ...] = ()
     no_control_selectors: tuple[str, ...] = ()
+
+    asset_site: str = ""
+    asset_kinds: tuple[str, ...] = ()
+    asset_key: bytes = b""
 
     def for_page(self, url: str) -> "SitePolicy":
         """The policy with the rules that apply on the page at ``url`` (rules may carry a
@@ -39,7 +47,8 @@ class SitePolicy:
 class Site:
     """A :class:`SitePolicy` compiled: canonical origin sets and mask rules."""
 
-    __slots__ = ("origins", "resource_origins", "rules", "private", "unmask", "no_control")
+    __slots__ = ("origins", "resource_origins", "rules", "private", "unmask", "no_control",
+                 "assets")
 
     def __init__(self, policy: SitePolicy):
         self.origins = _origins(policy.origins)
@@ -52,6 +61,9 @@ class Site:
         self.rules: MaskRules = compile_rules(tuple(policy.mask_selectors), also)
         self.unmask: MaskRules = compile_rules(unmask)
         self.no_control: MaskRules = compile_rules(no_control)
+        self.assets: AssetLinks | None = None
+        if policy.asset_key and policy.asset_kinds and policy.asset_site:
+            self.assets = AssetLinks(policy.asset_site, policy.asset_kinds, policy.asset_key)
 
 
 def _origins(values) -> frozenset:

@@ -347,7 +347,7 @@ def _link(node, i, raw, out, pid, masked, base, run) -> None:
     text = node.get("css")
     attrs = {"rel": "stylesheet"}
     if href:
-        attrs["href"] = href
+        attrs["href"] = run.proxied(href, "style")
     for name in ("media", "title"):
         value = _attr(raw, name)
         if value is not None and len(value) <= MAX_ATTRIBUTE:

@@ -216,3 +216,13 @@ def srcset(value: str, base: str, allowed: frozenset, cache: dict | None) -> tup
             continue
         out.append(f"{clean} {descriptor}" if descriptor else clean)
     return ", ".join(out), dropped
+
+
+def map_srcset(value: str, change) -> str:
+    """A clean ``srcset`` (from :func:`srcset`) with each candidate's URL passed to ``change``."""
+    out = []
+    for candidate in value.split(", "):
+        url, _, descriptor = candidate.partition(" ")
+        url = change(url) if not url.startswith("data:") else url
+        out.append(f"{url} {descriptor}" if descriptor else url)
+    return ", ".join(out)

@@ -45,6 +45,8 @@ class Site:
     no_control: list[str] = field(default_factory=list)
     #: URL path patterns of pages that pause sharing by themselves (issue 14).
     pause: list[str] = field(default_factory=list)
+    #: What the resource proxy fetches for the replica: "fonts", "styles", "images" (issue 11).
+    proxy: list[str] = field(default_factory=lambda: ["fonts"])
 
 
 def check_name(name: str, what: str) -> str:
@@ -59,6 +61,17 @@ def check_origin(url: str) -> str:
 
     http_url(url, "origin")
     return origin_of(url)
+
+
+def proxy_words(words) -> list[str]:
+    """The site's proxy option checked and in order: ``["fonts", "styles"]``; ``[]`` for none."""
+    from cobrowse.sanitize.assets import OPTION_WORDS, parse_option
+
+    try:
+        kinds = parse_option(words)
+    except ValueError as err:
+        raise BadRequest(str(err)) from None
+    return [word for word, kind in OPTION_WORDS.items() if kind in kinds]
 
 
 class BrokerStore:
@@ -178,6 +191,7 @@ class Directory:
                                  "such as /checkout/*")
         site.origins = [check_origin(o) for o in site.origins]
         site.resource_origins = [check_origin(o) for o in site.resource_origins]
+        site.proxy = proxy_words(site.proxy)
         self.store.put("sites", site.id, json.dumps(asdict(site)))
         self._sites = (0.0, {})
 

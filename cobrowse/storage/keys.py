@@ -176,3 +176,8 @@ def audit(ref: str) -> str:
 
 #: Invitation ids (and their session ids) -> a one-line summary, for `cobrowse audit list`.
 AUDIT_INDEX = "audit:index"
+
+
+def asset(digest: str) -> str:
+    """A resource-proxy answer (body or failure) cached for a short TTL (issue 11)."""
+    return f"asset:{{{digest}}}"

@@ -17,6 +17,7 @@ from cobrowse import logs, metrics
 from cobrowse.errors import CobrowseError
 from cobrowse.storage.base import BrokerError, BrokerUnavailable
 from cobrowse.web.api import api
+from cobrowse.web.assets import assets
 from cobrowse.web.codes_api import codes_api
 from cobrowse.web.http import json_response
 from cobrowse.web.integration_api import integration_api
@@ -31,6 +32,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(codes_api)
     app.register_blueprint(integration_api)
+    app.register_blueprint(assets)
 
     @app.before_request
     def _log_context():

@@ -3,7 +3,8 @@ and the health check.
 
 The workspace runs under a strict Content-Security-Policy with no inline script; the replica
 document it builds the visitor's page in gets an even stricter one: no script at all, and
-images, styles and fonts only from the site's resource origins (issue 4, item 9).
+images, styles and fonts only from the site's resource origins and our own resource proxy
+(issue 4, item 9; issue 11).
 """
 
 from __future__ import annotations
@@ -115,8 +116,11 @@ def replica_csp(site_id: str | None) -> str:
         sites = [s for s in sites if s.id == site_id]
     origins = sorted({o for s in sites for o in (*s.origins, *s.resource_origins)})
     src = " ".join(origins) or "'none'"
-    return (f"default-src 'none'; script-src 'none'; img-src {src} data:; "
-            f"style-src {src} 'unsafe-inline'; font-src {src} data:; media-src 'none'; "
+    # 'self': what the resource proxy serves (/replica-assets/, issue 11). The replica's
+    # own origin is ours; nothing there runs in it (script-src 'none').
+    own = "'self' " if core().config.assets_proxy else ""
+    return (f"default-src 'none'; script-src 'none'; img-src {own}{src} data:; "
+            f"style-src {own}{src} 'unsafe-inline'; font-src {own}{src} data:; media-src 'none'; "
             "frame-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'; "
             "object-src 'none'; frame-ancestors 'self'")
 

@@ -29,10 +29,12 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="session")
 def stack(redis_url):
     """gunicorn (gevent worker) in demo mode on Redis. Invitations expire after 10 s here so
-    the expiry test is quick; everything else is the default configuration."""
+    the expiry test is quick; the resource proxy may fetch from loopback (the brand servers
+    of tests/acceptance/test_fidelity.py); everything else is the default configuration."""
     server = Gunicorn(redis_url, demo=True, env={
         "COBROWSE_INVITE_TTL": "10", "COBROWSE_REAPER_INTERVAL": "1",
-        "COBROWSE_POLL_HOLD": "20", "COBROWSE_WEBHOOK_MAX_DELAY": "2"}).start()
+        "COBROWSE_POLL_HOLD": "20", "COBROWSE_WEBHOOK_MAX_DELAY": "2",
+        "COBROWSE_ASSETS_ALLOW_PRIVATE": "1"}).start()
     server.redis_url = redis_url
     server.base = f"http://localhost:{server.port}"
     yield server

@@ -2,7 +2,7 @@
 // navigates, submits or runs anything: every click is intercepted, then turned into
 // events. View only: highlight (and scroll, pointer) only. Shared: control events too.
 import { identified, pointOf } from './cursors.js';
-import { attrOf, closestOf, nameOf, parentOf, typeOf } from './safe-dom.js';
+import { attrOf, closestOf, nameOf, on, parentOf, typeOf } from './safe-dom.js';
 
 const TYPING_MS = 150;
 const BUTTON_TYPES = new Set(['button', 'submit', 'reset', 'image']);
@@ -40,15 +40,15 @@ export class Control {
    * @param {Document} doc
    */
   hook(doc) {
-    doc.addEventListener('click', (e) => this.click(/** @type {MouseEvent} */ (e)), true);
-    doc.addEventListener('auxclick', (e) => e.preventDefault(), true);
-    doc.addEventListener('submit', (e) => e.preventDefault(), true);
-    doc.addEventListener('dragstart', (e) => e.preventDefault(), true);
-    doc.addEventListener('beforeinput', (e) => this.beforeInput(/** @type {InputEvent} */ (e)), true);
-    doc.addEventListener('keydown', (e) => this.keydown(/** @type {KeyboardEvent} */ (e)), true);
-    doc.addEventListener('mousedown', (e) => this.mousedown(/** @type {MouseEvent} */ (e)), true);
-    doc.addEventListener('input', (e) => this.changed(/** @type {Event} */ (e), false), true);
-    doc.addEventListener('change', (e) => this.changed(/** @type {Event} */ (e), true), true);
+    on(doc, 'click', (e) => this.click(/** @type {MouseEvent} */ (e)), true);
+    on(doc, 'auxclick', (e) => e.preventDefault(), true);
+    on(doc, 'submit', (e) => e.preventDefault(), true);
+    on(doc, 'dragstart', (e) => e.preventDefault(), true);
+    on(doc, 'beforeinput', (e) => this.beforeInput(/** @type {InputEvent} */ (e)), true);
+    on(doc, 'keydown', (e) => this.keydown(/** @type {KeyboardEvent} */ (e)), true);
+    on(doc, 'mousedown', (e) => this.mousedown(/** @type {MouseEvent} */ (e)), true);
+    on(doc, 'input', (e) => this.changed(/** @type {Event} */ (e), false), true);
+    on(doc, 'change', (e) => this.changed(/** @type {Event} */ (e), true), true);
   }
 
   /** @private */

@@ -1,7 +1,7 @@
 // Pointers and highlights over the replica: the visitor's cursor, click rings, text
 // selections both ways, and the agent's own pointer sent as (node id, fraction).
 import { h, throttle } from './dom.js';
-import { boxOf, childrenOf, parentOf, typeOf } from './safe-dom.js';
+import { boxOf, childrenOf, connectedOf, docOf, make, on, parentOf, queryAll, typeOf } from './safe-dom.js';
 
 const POINTER_MS = 50; // at most 20 pointer events a second (issue 5)
 const SELECTION_MS = 250;
@@ -72,12 +72,12 @@ export class Pointers {
    * @param {Document} doc
    */
   hook(doc) {
-    doc.addEventListener('mousemove', (e) => {
+    on(doc, 'mousemove', (e) => {
       const p = pointOf(this.replica, e);
       if (p) this.pointer(p);
     }, { capture: true, passive: true });
-    doc.addEventListener('selectionchange', () => this.selection());
-    doc.addEventListener('scroll', () => this.reposition(), { capture: true, passive: true });
+    on(doc, 'selectionchange', () => this.selection());
+    on(doc, 'scroll', () => this.reposition(), { capture: true, passive: true });
   }
 
   /** @param {number} scale the replica's current zoom, to keep labels readable */
@@ -176,10 +176,10 @@ export class Pointers {
   rangeOf(r) {
     const start = this.replica.node(r[0]);
     const end = this.replica.node(r[2]);
-    if (!start || !end || start.ownerDocument !== end.ownerDocument || !start.isConnected) return null;
+    if (!start || !end || docOf(start) !== docOf(end) || !connectedOf(start)) return null;
     const len = (/** @type {Node} */ n) => (typeOf(n) === 3 ? /** @type {Text} */ (n).data.length : childrenOf(n).length);
     try {
-      const range = /** @type {Document} */ (start.ownerDocument).createRange();
+      const range = make.range(/** @type {Document} */ (docOf(start)));
       range.setStart(start, Math.min(Math.max(0, Number(r[1]) || 0), len(start)));
       range.setEnd(end, Math.min(Math.max(0, Number(r[3]) || 0), len(end)));
       return range;
@@ -192,7 +192,7 @@ export class Pointers {
   sendSelection() {
     let r = null;
     for (const doc of this.documents()) {
-      const sel = doc.getSelection();
+      const sel = make.selection(doc);
       if (!sel || sel.rangeCount === 0 || sel.isCollapsed) continue;
       const range = sel.getRangeAt(0);
       const a = this.replica.idOf(range.startContainer);
@@ -210,7 +210,10 @@ export class Pointers {
     const top = this.replica.doc;
     if (!top) return;
     yield top;
-    for (const frame of top.querySelectorAll('iframe')) if (frame.contentDocument) yield frame.contentDocument;
+    for (const frame of queryAll(top, 'iframe')) {
+      const inner = /** @type {HTMLIFrameElement} */ (frame).contentDocument;
+      if (inner) yield inner;
+    }
   }
 }
 

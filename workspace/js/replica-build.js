@@ -6,7 +6,9 @@
 import {
   MATHML_NS, REPLICA_CSS, SVG_NS, allowedTag, safeImageData, setSafeAttribute,
 } from './replica-policy.js';
-import { childrenOf, nameOf, shadowOf } from './safe-dom.js';
+import {
+  adopt, append, childrenOf, docOf, make, modeOf, nameOf, rootOf, scrollNow, shadowOf, typeOf, viewOf,
+} from './safe-dom.js';
 
 /** Node ids of the replica, both ways, and what is masked. */
 export class Registry {
@@ -94,17 +96,17 @@ export function applyProps(el, p) {
  * @param {unknown} texts
  */
 export function adoptSheets(root, texts) {
-  const doc = root.nodeType === 9 ? /** @type {Document} */ (root) : root.ownerDocument;
-  const win = /** @type {any} */ (doc?.defaultView);
+  const doc = docOf(root);
+  const win = /** @type {any} */ (doc && viewOf(doc));
   const list = Array.isArray(texts) ? texts.filter((t) => typeof t === 'string') : [];
-  if (root.nodeType === 9) list.push(REPLICA_CSS);
+  if (typeOf(root) === 9) list.push(REPLICA_CSS);
   if (!win) return;
   try {
-    root.adoptedStyleSheets = list.map((text) => {
+    adopt(root, list.map((text) => {
       const sheet = new win.CSSStyleSheet();
       sheet.replaceSync(text);
       return sheet;
-    });
+    }));
   } catch {
     /* constructed sheets unsupported: the page shows without them */
   }
@@ -123,6 +125,8 @@ export class TreeBuilder {
   /** @param {Registry} registry */
   constructor(registry) {
     this.registry = registry;
+    /** @type {((doc: Document) => void)|null} called when a document was re-opened */
+    this.onReopen = null;
   }
 
   /** @returns {Pending} */
@@ -151,7 +155,7 @@ export class TreeBuilder {
       const { node, descend } = made;
       if (parent) {
         try {
-          parent.appendChild(node);
+          append(parent, node);
         } catch {
           continue;
         }
@@ -179,7 +183,7 @@ export class TreeBuilder {
     /** @type {Node} */
     let root = host;
     try {
-      root = host.attachShadow({ mode: 'open' });
+      root = Element.prototype.attachShadow.call(host, { mode: 'open' });
       this.registry.add(sh.i, root);
       adoptSheets(/** @type {ShadowRoot} */ (root), sh.ss);
     } catch {
@@ -198,7 +202,7 @@ export class TreeBuilder {
    * @returns {{node: Node, descend: boolean} | null}
    */
   create(doc, n, pending) {
-    if (n.t === 3) return { node: doc.createTextNode(String(n.x ?? '')), descend: false };
+    if (n.t === 3) return { node: make.text(doc, String(n.x ?? '')), descend: false };
     if (n.t !== 1 || typeof n.n !== 'string' || !allowedTag(n.n)) return null;
     let name = n.n;
     const lower = name.toLowerCase();
@@ -209,10 +213,10 @@ export class TreeBuilder {
     /** @type {Element} */
     let el;
     try {
-      if (n.ns === 'svg') el = doc.createElementNS(SVG_NS, name);
-      else if (n.ns === 'math') el = doc.createElementNS(MATHML_NS, name);
+      if (n.ns === 'svg') el = make.elementNS(doc, SVG_NS, name);
+      else if (n.ns === 'math') el = make.elementNS(doc, MATHML_NS, name);
       else if (n.ns) return null;
-      else el = doc.createElement(name);
+      else el = make.element(doc, name);
     } catch {
       return null;
     }
@@ -250,6 +254,7 @@ export class TreeBuilder {
    * @returns {Generator<number, void>}
    */
   *document(doc, json, pending, { beforeSwap, fresh } = {}) {
+    doc = this.inMode(doc, json);
     this.registry.add(json.i, doc);
     /** @type {Node[]} */
     const roots = [];
@@ -260,20 +265,45 @@ export class TreeBuilder {
     }
     // The old page stays on screen while the new one is built; they swap in one go.
     beforeSwap?.();
-    const old = doc.documentElement;
+    const old = rootOf(doc);
     if (old) {
       if (!fresh) this.registry.forget(old);
       old.remove();
     }
     for (const root of roots) {
       try {
-        doc.appendChild(root);
+        append(doc, root);
       } catch {
         /* a document holds one root element */
       }
     }
     adoptSheets(doc, json.ss);
     yield* this.finish(pending);
+  }
+
+  /**
+   * The document in the visitor's mode (issue 11, item 3): with a doctype, standards mode;
+   * without, quirks mode. A document's mode is fixed when it is parsed, so a document in
+   * the wrong one is re-opened with a constant prefix (never visitor text): about:blank
+   * frames start in quirks mode, replica.html in standards mode. Re-opening drops the
+   * document's listeners: onReopen lets the replica hook it again.
+   * @private
+   * @param {Document} doc
+   * @param {SnapNode} json
+   * @returns {Document}
+   */
+  inMode(doc, json) {
+    const standards = (json.c || []).some((c) => c && c.t === 10);
+    if ((modeOf(doc).compatMode === 'CSS1Compat') === standards) return doc;
+    try {
+      Document.prototype.open.call(doc);
+      Document.prototype.write.call(doc, standards ? '<!DOCTYPE html>' : '');
+      Document.prototype.close.call(doc);
+      this.onReopen?.(doc);
+    } catch {
+      /* the page shows in the other mode */
+    }
+    return doc;
   }
 
   /**
@@ -295,10 +325,7 @@ export class TreeBuilder {
    * @param {Pending} pending
    */
   static restoreScrolls(pending) {
-    for (const [el, [left, top]] of pending.scrolls.splice(0)) {
-      el.scrollLeft = Number(left) || 0;
-      el.scrollTop = Number(top) || 0;
-    }
+    for (const [el, [left, top]] of pending.scrolls.splice(0)) scrollNow(el, Number(left) || 0, Number(top) || 0);
   }
 }
 

@@ -35,6 +35,11 @@ const URL_ATTRS = new Set([
 //: Raster image types allowed in data: URLs (issue 4, item 4).
 const DATA_IMAGE = /^data:image\/(png|jpeg|jpg|gif|webp|avif)[;,]/i;
 
+//: The server's resource proxy (issue 11): fonts, style sheets and images of the site
+//: fetched by our origin. The only relative URLs allowed, and only where a resource loads.
+const PROXY_PATH = /^\/replica-assets\/[A-Za-z0-9._-]+\/(font|style|image)\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/;
+const PROXY_ATTRS = new Set(['src', 'href', 'xlink:href', 'poster', 'background']);
+
 /**
  * Whether an element of this name and namespace may exist in the replica.
  * @param {string} name lower-case tag name
@@ -57,6 +62,7 @@ export function safeUrl(value, attr) {
   const v = String(value).replace(/[\u0000-\u0020\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g, '');
   if (v.startsWith('#')) return attr === 'href' || attr === 'xlink:href' || attr === 'usemap';
   if (DATA_IMAGE.test(v)) return attr !== 'href' && attr !== 'xlink:href' && attr !== 'data';
+  if (v.startsWith('/')) return PROXY_PATH.test(v) && PROXY_ATTRS.has(attr);
   let url;
   try {
     url = new URL(v);
@@ -80,27 +86,11 @@ function safeSrcset(value) {
     .every((u) => safeUrl(u, 'src'));
 }
 
-//: Elements whose id or name becomes a property of their form or of the document.
-const FORM_ASSOCIATED = new Set(['input', 'button', 'select', 'textarea', 'fieldset', 'object', 'output', 'img']);
-const DOCUMENT_NAMED = new Set(['img', 'form', 'iframe', 'embed', 'object']);
-
 /**
- * Whether an id or name would clobber a DOM property the workspace reads (DOM clobbering:
- * `<form><input name="localName">` makes form.localName an element).
- * @param {string} tag
- * @param {string} attr 'id' or 'name'
- * @param {string} value
- * @returns {boolean}
- */
-function clobbers(tag, attr, value) {
-  const onForm = value in HTMLFormElement.prototype;
-  const onDocument = value in Document.prototype || value in document;
-  if (attr === 'name') return onForm || onDocument;
-  return (FORM_ASSOCIATED.has(tag) && onForm) || (DOCUMENT_NAMED.has(tag) && onDocument);
-}
-
-/**
- * Set one attribute on a replica element if the policy allows it; anything refused or
+ * Set one attribute on a replica element if the policy allows it. Ids and names are kept
+ * as the page has them (issue 11, item 5), even those that name a DOM property: the
+ * workspace reads replica documents and forms only through safe-dom.js, never through
+ * their own (clobberable) properties; anything refused or
  * failing setAttribute is skipped silently on purpose (the page still shows).
  * @param {Element} el
  * @param {string} name
@@ -118,7 +108,6 @@ export function setSafeAttribute(el, name, value) {
   } else if (URL_ATTRS.has(lower) && !safeUrl(value, lower)) {
     return false;
   }
-  if ((lower === 'name' || lower === 'id') && clobbers(tag, lower, String(value))) return false;
   if (tag === 'use' && (lower === 'href' || lower === 'xlink:href') && !String(value).startsWith('#')) return false;
   try {
     if (lower.startsWith('xlink:')) setAttributeNS.call(el, XLINK_NS, name, String(value));

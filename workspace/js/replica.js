@@ -4,7 +4,9 @@
 
 import { Registry, TreeBuilder, adoptSheets, applyProps, countNodes } from './replica-build.js';
 import { removeAttribute, safeImageData, setSafeAttribute } from './replica-policy.js';
-import { boxOf, detach, nameOf, parentOf, typeOf } from './safe-dom.js';
+import {
+  boxOf, connectedOf, detach, docOf, make, nameOf, parentOf, queryAll, rootOf, scrollNow, typeOf, viewOf,
+} from './safe-dom.js';
 
 const SLICE_MS = 12;
 const SETTLE_MS = 2000;
@@ -52,6 +54,8 @@ export class Replica {
     this.hooks = hooks;
     this.registry = new Registry();
     this.builder = new TreeBuilder(this.registry);
+    // A document re-opened in the visitor's mode lost its listeners: hook it again.
+    this.builder.onReopen = (doc) => this.hooked.delete(doc);
     /** @type {number|null} */
     this.docId = null;
     this.viewport = { vw: 1280, vh: 800 };
@@ -140,7 +144,7 @@ export class Replica {
     /** @type {Promise<unknown>[]} */
     const sheets = [];
     for (const doc of this.documents()) {
-      for (const link of doc.querySelectorAll('link[rel~="stylesheet" i][href]:not([rel~="alternate" i]):not([disabled])')) {
+      for (const link of queryAll(doc, 'link[rel~="stylesheet" i][href]:not([rel~="alternate" i]):not([disabled])')) {
         if (/** @type {HTMLLinkElement} */ (link).sheet || this.settled.has(link)) continue;
         sheets.push(new Promise((resolve) => {
           const done = () => {
@@ -184,7 +188,7 @@ export class Replica {
       const doc = docs.pop();
       if (!doc) continue;
       found.push(doc);
-      for (const frame of doc.querySelectorAll('iframe')) docs.push(/** @type {HTMLIFrameElement} */ (frame).contentDocument);
+      for (const frame of queryAll(doc, 'iframe')) docs.push(/** @type {HTMLIFrameElement} */ (frame).contentDocument);
     }
     return found;
   }
@@ -196,7 +200,7 @@ export class Replica {
     this.registry.clear();
     this.docId = null;
     const doc = this.doc;
-    if (doc?.documentElement) doc.documentElement.remove();
+    if (doc) rootOf(doc)?.remove();
   }
 
   /**
@@ -237,7 +241,7 @@ export class Replica {
         this.registry.forget(old);
         detach(old);
       }
-      const doc = typeOf(parent) === 9 ? /** @type {Document} */ (parent) : /** @type {Document} */ (parent.ownerDocument);
+      const doc = /** @type {Document} */ (docOf(parent));
       const steps = this.builder.subtree(doc, op.n, pending);
       let step = steps.next();
       while (!step.done) step = steps.next();
@@ -295,7 +299,7 @@ export class Replica {
    * @param {number} id
    */
   inlineSheet(link, css, id) {
-    const style = /** @type {Document} */ (link.ownerDocument).createElement('style');
+    const style = make.element(/** @type {Document} */ (docOf(link)), 'style');
     style.textContent = css;
     link.replaceWith(style);
     this.registry.add(id, style);
@@ -310,11 +314,12 @@ export class Replica {
   scroll(id, x, y) {
     const node = /** @type {any} */ (id == null ? null : this.registry.nodes.get(id));
     if (!node) return;
-    if (typeOf(node) === 9) node.defaultView?.scrollTo(x, y);
-    else if (typeOf(node) === 1) {
-      node.scrollLeft = x;
-      node.scrollTop = y;
-    }
+    // Instant both ways (issue 11, item 4): scrollTo(x, y) would animate on pages with
+    // scroll-behavior: smooth, and the replica would trail the visitor by up to a second.
+    if (typeOf(node) === 9) {
+      const win = viewOf(node);
+      if (win) scrollNow(win, x, y);
+    } else if (typeOf(node) === 1) scrollNow(node, x, y);
   }
 
   /**
@@ -363,9 +368,9 @@ export class Replica {
   frameOffset(node) {
     let x = 0;
     let y = 0;
-    let doc = node.nodeType === 9 ? /** @type {Document} */ (node) : node.ownerDocument;
+    let doc = docOf(node);
     while (doc && doc !== this.doc) {
-      const host = /** @type {HTMLIFrameElement|null} */ (doc.defaultView?.frameElement ?? null);
+      const host = /** @type {HTMLIFrameElement|null} */ (viewOf(doc)?.frameElement ?? null);
       if (!host) break;
       const r = host.getBoundingClientRect();
       x += r.left + host.clientLeft;
@@ -382,11 +387,11 @@ export class Replica {
    */
   rectOf(id) {
     const node = this.registry.nodes.get(id);
-    if (!node || !node.isConnected) return null;
+    if (!node || !connectedOf(node)) return null;
     let rect;
     if (typeOf(node) === 1) rect = boxOf(/** @type {Element} */ (node));
     else if (typeOf(node) === 3) {
-      const range = /** @type {Document} */ (node.ownerDocument).createRange();
+      const range = make.range(/** @type {Document} */ (docOf(node)));
       range.selectNodeContents(node);
       rect = range.getBoundingClientRect();
     } else return null;

@@ -1,6 +1,7 @@
 // Co-scrolling both ways without echo loops: the visitor's scroll is applied to the
 // replica; the agent's own scrolling (after a wheel, key or touch in the replica) is sent.
 import { throttle } from './dom.js';
+import { on, scrollOf, typeOf, viewOf } from './safe-dom.js';
 
 const SEND_MS = 100;
 const GESTURE_MS = 1200;
@@ -38,9 +39,9 @@ export class ScrollSync {
       this.gestureAt = Date.now();
     };
     for (const type of ['wheel', 'keydown', 'touchmove', 'mousedown']) {
-      doc.addEventListener(type, gesture, { capture: true, passive: true });
+      on(doc, type, gesture, { capture: true, passive: true });
     }
-    doc.addEventListener('scroll', (e) => this.local(doc, /** @type {Node} */ (e.target)), { capture: true, passive: true });
+    on(doc, 'scroll', (e) => this.local(doc, /** @type {Node} */ (e.target)), { capture: true, passive: true });
   }
 
   /**
@@ -56,13 +57,12 @@ export class ScrollSync {
     if (id === undefined) return;
     let x;
     let y;
-    if (target.nodeType === 9) {
-      const win = /** @type {Window} */ (doc.defaultView);
+    if (typeOf(target) === 9) {
+      const win = /** @type {Window} */ (viewOf(doc));
       x = win.scrollX;
       y = win.scrollY;
     } else {
-      x = /** @type {Element} */ (target).scrollLeft;
-      y = /** @type {Element} */ (target).scrollTop;
+      [x, y] = scrollOf(/** @type {Element} */ (target));
     }
     let sender = this.senders.get(id);
     if (!sender) {

@@ -149,9 +149,30 @@ export class WidgetChrome {
   page(title, url, fidelity) {
     this.pageEl.textContent = title || url;
     this.pageEl.title = url;
-    this.fidelityEl.hidden = fidelity.length === 0;
-    /** @type {HTMLElement} */ (this.fidelityEl.firstElementChild).textContent = `${fidelity.length} not shown`;
-    this.fidelityList.replaceChildren(...fidelity.map((line) => h('li', {}, String(line))));
+    this.serverLines = fidelity.map(String);
+    this.renderFidelity();
+  }
+
+  /**
+   * What the replica itself failed to load (fonts, style sheets, images: issue 11, item 6),
+   * listed after the sanitizer's lines in the same quiet note.
+   * @param {string[]} lines
+   */
+  loads(lines) {
+    this.loadLines = lines.map(String);
+    this.renderFidelity();
+  }
+
+  /** @private */
+  renderFidelity() {
+    const server = this.serverLines || [];
+    const loads = this.loadLines || [];
+    const count = server.length + loads.length;
+    this.fidelityEl.hidden = count === 0;
+    /** @type {HTMLElement} */ (this.fidelityEl.firstElementChild).textContent = `${count} not shown`;
+    this.fidelityList.replaceChildren(
+      ...server.map((line) => h('li', {}, line)),
+      ...loads.map((line) => h('li', { 'data-source': 'replica' }, line)));
   }
 
   /** @param {boolean} hidden whether the visitor's tab is in the background */

@@ -2,8 +2,10 @@
 // replica with pointers, co-scrolling and control.
 import { Annotations } from './annotations.js';
 import { Control } from './control.js';
+import { LoadReport } from './load-report.js';
 import { Pointers } from './cursors.js';
 import { Replica, createReplicaFrame } from './replica.js';
+import { modeOf } from './safe-dom.js';
 import { ScrollSync } from './scroll-sync.js';
 import { WidgetChrome } from './widget-chrome.js';
 
@@ -66,6 +68,7 @@ export class CobrowseWidget {
     const frame = createReplicaFrame(session.site);
     this.chrome.mount(frame);
     const send = (/** @type {object[]} */ events, /** @type {{merge?: boolean}} */ o) => this.sendQuiet(events, o);
+    this.loads = new LoadReport((lines) => this.chrome.loads(lines));
     const replica = new Replica(frame, { onDocument: (doc) => this.hook(doc) });
     this.replica = replica;
     this.pointers = new Pointers(this.chrome.overlay, replica, send);
@@ -91,6 +94,7 @@ export class CobrowseWidget {
 
   /** @private @param {Document} doc */
   hook(doc) {
+    this.loads?.hook(doc);
     this.pointers?.hook(doc);
     this.scrolls?.hook(doc);
     this.control?.hook(doc);
@@ -184,6 +188,7 @@ export class CobrowseWidget {
     // A new page has new node ids: drawings anchored to the old ones would land elsewhere.
     this.annotations?.reset();
     this.chrome.progress(0, 1, 'Building the page…');
+    this.loads?.reset();
     const done = await replica.load(snap, (n, total) => this.chrome.progress(n, total, 'Building the page…'));
     if (!done || replica !== this.replica) return;
     this.chrome.progress(null);
@@ -191,8 +196,23 @@ export class CobrowseWidget {
     this.flags.loaded = true;
     this.flags.leaving = false;
     this.chrome.page(String(snap.title || ''), String(snap.url || ''), Array.isArray(snap.fidelity) ? snap.fidelity : []);
+    this.scanLoads(replica);
     this.layout();
     this.render();
+  }
+
+  /**
+   * Once the page has settled (styles in, fonts done), count what failed to load.
+   * @private
+   * @param {Replica} replica
+   */
+  async scanLoads(replica) {
+    const docs = replica.documents();
+    await Promise.race([
+      Promise.all(docs.map((d) => modeOf(d).fonts?.ready)),
+      new Promise((resolve) => setTimeout(resolve, 3000)),
+    ]);
+    if (replica === this.replica) this.loads?.scan(replica.documents());
   }
 
   /**
