@@ -15,6 +15,7 @@ from cobrowse.rules.visitors import Visitors
 from cobrowse.storage import create_broker
 from cobrowse.storage.directory import BrokerStore, Directory, FileStore
 from cobrowse.transport.polling import Poller, agent_or_visitor_state
+from cobrowse.transport.parts import Parts
 from cobrowse.transport.sending import Sender
 
 
@@ -37,6 +38,7 @@ class Core:
         self.lifecycle = Lifecycle(self.broker, self.config, self.conversations)
         self.relay = Relay(self.broker, self.config, self.directory, self.lifecycle)
         self.sender = Sender(self)
+        self.parts = Parts(self)
         self.poller = Poller(self)
         self.auth = AgentAuth(self)
         self.visitors = Visitors(self)

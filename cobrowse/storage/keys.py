@@ -112,3 +112,8 @@ def login_failures(subject: str) -> str:
 def agent_participants(name: str) -> str:
     """The participants (workspace sign-ins) of one agent: deliveries fan out to all."""
     return f"ag:{{{name}}}:pids"
+
+
+def upload(pid: str, upload_id: str) -> str:
+    """The parts received so far of one big send split into parts (field = part index)."""
+    return f"p:{{{pid}}}:up:{upload_id}"

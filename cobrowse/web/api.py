@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, request
 
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.protocol import AGENT, VISITOR
+from cobrowse.transport.parts import is_part
 from cobrowse.web.http import allow_origin, json_response, read_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -76,7 +77,10 @@ def _participant(body) -> tuple[dict, str | None]:
 def send():
     body = _body()
     who, origin = _participant(body)
-    status, answer = core().sender.send(body, who)
+    if is_part(body):  # one part of a big send (docs/protocol.md "Parts and lanes")
+        status, answer = core().parts.receive(body, who)
+    else:
+        status, answer = core().sender.send(body, who)
     return allow_origin(json_response(answer, status), origin)
 
 
