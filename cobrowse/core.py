@@ -14,8 +14,8 @@ from cobrowse.rules.sessions import Lifecycle
 from cobrowse.rules.visitors import Visitors
 from cobrowse.storage import create_broker
 from cobrowse.storage.directory import BrokerStore, Directory, FileStore
-from cobrowse.transport.polling import Poller, agent_or_visitor_state
 from cobrowse.transport.parts import Parts
+from cobrowse.transport.polling import Poller, agent_or_visitor_state
 from cobrowse.transport.sending import Sender
 
 

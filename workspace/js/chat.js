@@ -53,20 +53,33 @@ export class ChatView {
   }
 
   /**
-   * Open a conversation with its transcript.
+   * Show a conversation at once (header, composer, keyboard in the chat box) while its
+   * transcript loads: the header's buttons then never belong to the conversation shown
+   * before, and the focus moves now, with the click that opened it, not later.
    * @param {Conversation} conv
-   * @param {Message[]} messages
    */
-  open(conv, messages) {
+  show(conv) {
     this.conv = conv;
     this.seen.clear();
     this.list.replaceChildren();
-    for (const m of messages) this.add(m, false);
+    this.error.hidden = true;
+    this.pane.dataset.conversation = conv.id;
+    this.pane.setAttribute('aria-busy', 'true');
     this.update(conv);
     this.empty.hidden = true;
     this.pane.hidden = false;
-    this.list.scrollTop = this.list.scrollHeight;
     if (!this.input.disabled) this.input.focus();
+  }
+
+  /**
+   * The transcript arrived: show it, and leave the focus where the agent has put it since
+   * (a menu opened meanwhile must stay open; issue 15, item 4).
+   * @param {Message[]} messages
+   */
+  fill(messages) {
+    for (const m of messages) this.add(m, false);
+    this.list.scrollTop = this.list.scrollHeight;
+    this.pane.setAttribute('aria-busy', 'false');
   }
 
   /** Back to the empty state. */

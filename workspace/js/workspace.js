@@ -29,6 +29,8 @@ export class Workspace {
     /** @type {Map<string, {state: string, message?: string}>} outcome of the last invitation per conversation */
     this.results = new Map();
     this.refreshTimer = 0;
+    /** Number of the latest conversation-list request (see refresh). */
+    this.refreshTicket = 0;
     this.list = new ConversationList(byId('conversations'), {
       onOpen: (id) => this.open(id),
       onTake: (id) => this.take(id),
@@ -151,12 +153,15 @@ export class Workspace {
     this.list.select(id);
     const conv = this.list.find(id);
     if (!conv || !this.poller) return;
+    this.chat.show(conv);
+    this.renderInvite();
     try {
       const res = await request('/api/v1/agent/transcript', { token: this.poller.token, conversation: id });
-      if (this.openId !== id) return;
-      this.chat.open(this.list.find(id) || conv, res.messages || []);
+      if (this.openId !== id || this.chat.conv?.id !== id) return;
+      this.chat.fill(res.messages || []);
     } catch (err) {
-      this.chat.open(conv, []);
+      if (this.openId !== id) return;
+      this.chat.fill([]);
       this.chat.error.textContent = `The transcript could not be loaded: ${/** @type {Error} */ (err).message}`;
       this.chat.error.hidden = false;
     }
@@ -167,8 +172,12 @@ export class Workspace {
   /** Fetch the conversation list again. */
   async refresh() {
     if (!this.poller) return;
+    // Answers may cross on the way: one that left before a newer one is stale (it could
+    // show a conversation just taken as still waiting, and close the menu the agent opened).
+    const ticket = ++this.refreshTicket;
     try {
       const res = await request('/api/v1/agent/conversations', { token: this.poller.token });
+      if (ticket !== this.refreshTicket) return;
       this.list.update(res.conversations || []);
       const conv = this.openId && this.list.find(this.openId);
       if (conv && this.chat.conv?.id === conv.id) this.chat.update(conv);
