@@ -40,6 +40,7 @@ function bubbleIcon() {
  * @property {import("../natives.js").Natives} natives
  * @property {import("../storage.js").TabStore} store
  * @property {(text: string) => void} onSend
+ * @property {() => void} [onOpen] the visitor opened the chat
  * @property {(invitation: string) => void} onAccept
  * @property {(invitation: string) => void} onDecline
  */
@@ -95,6 +96,7 @@ export function createChatWindow(o) {
       store.set("unread", 0);
       showUnread();
       list.scrollTop = list.scrollHeight;
+      if (o.onOpen) o.onOpen();
     } else panel.setAttribute("hidden", "");
     store.set("open", open);
   };
