@@ -68,6 +68,7 @@ export function createSession(o) {
     wanted,
     inSession: () => !!active,
     onGiveUp: (events) => tooLarge(events),
+    onBlocked: (blocked) => chat.notice(blocked ? "The chat cannot reach its server (blocked, or its settings changed). Retrying\u2026" : null),
     cap: o.maxBody,
   });
   started = true;
@@ -90,7 +91,7 @@ export function createSession(o) {
    */
   function tooLarge(events) {
     const snap = events.find((ev) => ev.k === "snapshot");
-    chat.setOnline(false);
+    chat.notice("This page is too large to share over your network; the agent has been told.");
     if (!snap || !active) return;
     const note = "This page is too large to share over the visitor's network.";
     transport.send({

@@ -103,6 +103,7 @@ export async function gzipText(text) {
  * @property {() => boolean} [inSession] a co-browse session is active: probe outages quickly
  * @property {(events: any[]) => void} [onGiveUp] a send that no split got through (too large or blocked)
  * @property {number} [cap] request body cap on the wire, bytes
+ * @property {(blocked: boolean) => void} [onBlocked] answers cannot be read (configuration changed?), or can again
  */
 
 /**
@@ -140,6 +141,8 @@ export function createTransport(o) {
   let sending = false;
   let sendFailures = 0;
   let unreadable = 0;
+  /** Answers could not be read several times in a row: hello retries slowly (long, capped). */
+  let blocked = false;
   /** An outage during a session: the poll probes instead of parking. */
   let probing = 0;
   /** @type {Set<() => void>} */
@@ -249,6 +252,8 @@ export function createTransport(o) {
           if (h.config && h.config.hold) hold = h.config.hold;
           ready = true;
           unreadable = 0;
+          if (blocked && o.onBlocked) o.onBlocked(false);
+          blocked = false;
           o.onStatus(true);
           o.onHello(h);
           o.onState(h.state);
@@ -265,7 +270,9 @@ export function createTransport(o) {
         /* network down, or an answer we cannot read: retry below */
       }
       o.onStatus(false);
-      await sleep(retryDelay(attempt));
+      // Blocked: the answers are unreadable (a 401/404 without CORS after the server lost
+      // this site): a long, capped retry, not a loop on the same request.
+      await sleep(blocked ? Math.max(backoff(attempt + 3, natives.random), 5000) : retryDelay(attempt));
     }
     return false;
   };
@@ -346,6 +353,8 @@ export function createTransport(o) {
           // configuration (a 401/404 without CORS). Say hello again rather than loop.
           unreadable = 0;
           ready = false;
+          blocked = true;
+          if (o.onBlocked) o.onBlocked(true);
         }
       }
       failures++;
@@ -504,6 +513,8 @@ export function createTransport(o) {
           if (!r && !timedOut && ++unreadable >= UNREADABLE_LIMIT && pollWorks()) {
             unreadable = 0;
             console.warn("[cobrowse] the server's answers cannot be read: saying hello again");
+            blocked = true;
+            if (o.onBlocked) o.onBlocked(true);
             ready = false; // the poll loop says hello, then the same send goes again
             if (polling) polling.abort();
             return;

@@ -38,7 +38,8 @@ class FakeServer:
         self.polls = 0
         self.fail_sends = 0                 # answer the next n sends with 503
         self.parts: dict[str, dict[int, str]] = {}   # upload id -> index -> slice
-        self.requests: list[str] = []       # "send", "part", "poll", "hello", in order
+        self.requests: list[str] = []       # "send", "part", "poll", in order
+        self.part_delay = 0.0               # seconds each part takes (a slow uplink)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
         self.httpd.handle_error = lambda request, address: None  # the tag aborts requests on purpose
@@ -138,6 +139,7 @@ class FakeServer:
 
     def _send(self, body):
         if "part" in body:  # docs/protocol.md "Parts and lanes"
+            time.sleep(self.part_delay)
             with self.lock:
                 self.requests.append("part")
                 index, count = body["part"]

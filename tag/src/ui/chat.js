@@ -60,12 +60,13 @@ export function createChatWindow(o) {
   const close = ui.el("button", { "data-testid": "cobrowse-chat-close", "aria-label": "Minimize chat", type: "button" }, "\u2013");
   head.appendChild(close);
   const status = ui.el("div", { class: "status", "data-testid": "cobrowse-status", role: "status", hidden: "" }, "Reconnecting\u2026");
+  const notice = ui.el("div", { class: "status", "data-testid": "cobrowse-notice", role: "status", hidden: "" });
   const list = ui.el("div", { class: "messages", "data-testid": "cobrowse-chat-messages", "aria-live": "polite" });
   const form = ui.el("form");
   const input = /** @type {HTMLInputElement} */ (ui.el("input", { "data-testid": "cobrowse-chat-input", "aria-label": "Message", placeholder: "Type a message", maxlength: "4000", autocomplete: "off" }));
   const send = ui.el("button", { "data-testid": "cobrowse-chat-send", type: "submit" }, "Send");
   form.append(input, send);
-  panel.append(head, status, list, form);
+  panel.append(head, status, notice, list, form);
   ui.root.append(panel, launcher);
 
   /** @type {Array<{from: string, agent?: string, text: string}>} */
@@ -164,6 +165,12 @@ export function createChatWindow(o) {
     setOnline(online) {
       if (online) status.setAttribute("hidden", "");
       else status.removeAttribute("hidden");
+    },
+    /** A lasting note about the connection (a page too large to share...), or none. @param {string|null} text */
+    notice(text) {
+      notice.textContent = text || "";
+      if (text) notice.removeAttribute("hidden");
+      else notice.setAttribute("hidden", "");
     },
     open: () => setOpen(true),
   };
