@@ -18,7 +18,7 @@ def big_page(name: str, paragraphs: int, max_body: int | None = None) -> str:
     """A page of hard-to-compress text, served by the fake at /pages/NAME."""
     text = "".join(
         "<p>" + " ".join("".join(WORDS.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7))
-                         for _ in range(60)) + f"</p>\n" for _ in range(paragraphs))
+                         for _ in range(60)) + "</p>\n" for _ in range(paragraphs))
     cap = f' data-max-body="{max_body}"' if max_body else ""
     html = (f'<!doctype html><html><head><title>big</title></head><body><div id="top">top</div>'
             f'{text}<p id="last">the very end</p>'
