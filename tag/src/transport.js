@@ -32,6 +32,9 @@ const PROBE_MS = 2000;
 const PROBE_JITTER = 1000;
 /** A probe is a poll that is not parked, with a short timeout. */
 const PROBE_TIMEOUT = 3000;
+/** A part carries about this much upload time at the measured uplink, so that live events
+ * wait at most that long behind one (between the floor and the cap). */
+const PART_MS = 500;
 /** Unreadable failures in a row before the tag assumes the configuration changed and says hello again. */
 const UNREADABLE_LIMIT = 3;
 /** Probes of one outage before falling back to the long backoff (about a minute). */
@@ -119,8 +122,8 @@ export function createTransport(o) {
   let hold = 25;
   /** Current body cap: lowered when requests fail unreadably ("too large or blocked"). */
   let cap = Math.max(BODY_FLOOR, o.cap || BODY_CAP);
-  /** Measured uplink in bytes per millisecond (starts at a pessimistic 64 kbit/s). */
-  let uplink = 8;
+  /** Measured uplink in bytes per millisecond (starts at 256 kbit/s, a slow mobile uplink). */
+  let uplink = 32;
   /** @type {Record<string, number>} */
   let cursors = store.get("cursors") || { inbox: 0 };
   /** @type {any[]} */
@@ -134,7 +137,7 @@ export function createTransport(o) {
   /**
    * The big send going as parts: the JSON text of its events cut in slices; `next` is the
    * first slice not yet acknowledged. Its seq is taken by its last part.
-   * @type {{id: string, events: any[], slices: string[], next: number, seq?: number, floorFails: number}|null}
+   * @type {{id: string, events: any[], slices: string[], next: number, seq?: number, floorFails: number, ratio: number, size: number}|null}
    */
   let upload = null;
   let ready = false;
@@ -381,8 +384,23 @@ export function createTransport(o) {
   const startUpload = (events, wireSize, fixedSeq) => {
     const text = natives.stringify(events);
     const ratio = Math.max(1, text.length / Math.max(1, wireSize));
-    const size = Math.max(1024, Math.floor(cap * ratio * 0.6));
-    upload = { id: natives.random().toString(36).slice(2, 12) || "u", events, slices: cutText(text, size), next: 0, seq: fixedSeq, floorFails: 0 };
+    const size = sliceSize(ratio);
+    upload = { id: natives.random().toString(36).slice(2, 12) || "u", events, slices: cutText(text, size), next: 0, seq: fixedSeq, floorFails: 0, ratio, size };
+  };
+
+  /** Bytes on the wire of one part: about PART_MS of upload, between the floor and the cap. */
+  const partBytes = () => Math.max(BODY_FLOOR, Math.min(cap, uplink * PART_MS));
+  /** Characters of JSON text per slice for a text that gzips `ratio` to 1 (with a margin). @param {number} ratio */
+  const sliceSize = (ratio) => Math.max(1024, Math.floor(partBytes() * ratio * 0.7));
+
+  /** The uplink turned out much faster or slower than assumed: re-cut the slices not yet sent. */
+  const reslice = () => {
+    const u = /** @type {NonNullable<typeof upload>} */ (upload);
+    const want = sliceSize(u.ratio);
+    if (want < u.size * 2 && want > u.size / 2) return;
+    const rest = u.slices.slice(u.next).join("");
+    u.slices = u.slices.slice(0, u.next).concat(cutText(rest, want));
+    u.size = want;
   };
 
   /** The next request: live events between parts, the next part, the last part, or a send. */
@@ -393,7 +411,8 @@ export function createTransport(o) {
         // split after it failed unreadably: its seq must come first).
         const events = upload.seq ? [] : takeLive();
         if (events.length) return { kind: /** @type {const} */ ("send"), events };
-        return { kind: /** @type {const} */ ("part"), index: upload.next };
+        reslice();
+        if (upload.next < upload.slices.length - 1) return { kind: /** @type {const} */ ("part"), index: upload.next };
       }
       return { kind: /** @type {const} */ ("commit"), seq: upload.seq };
     }
@@ -474,7 +493,7 @@ export function createTransport(o) {
         }
         if (r && r.status >= 200 && r.status < 300) {
           const took = natives.now() - started;
-          if (enc.size > 16384 && took > 0) uplink = Math.max(uplink / 2, 0.5 * uplink + (0.5 * enc.size) / took);
+          if (enc.size > 4096 && took > 0) uplink = Math.max(uplink / 2, 0.5 * uplink + (0.5 * enc.size) / took);
           answered(req);
           continue;
         }
