@@ -5,6 +5,7 @@ then given up and said so), and an idle tag that holds no poll."""
 import json
 import random
 import time
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +129,62 @@ def test_a_send_no_split_gets_through_is_given_up_and_said(fast, fake):
     routed_wait(fast, lambda: fake.last("pointer"), 20)  # later events still get through
     assert fast.evaluate("window.CoBrowse.info().uploading") is None
     assert len(fake.requests) - sent < 10
+
+
+def walk_links(doc):
+    found, todo = [], [doc]
+    while todo:
+        node = todo.pop()
+        if node.get("t") == 1 and node.get("n") == "a":
+            found.append(node)
+        todo.extend(node.get("c") or [])
+    return found
+
+
+GENINDEX = Path("/usr/share/doc/python3/html/genindex-all.html")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not GENINDEX.exists(), reason="python3-doc is not installed")
+def test_genindex_at_256_kbit_pointer_between_parts(fast, fake):
+    """The real tag on the Python docs' 1.7 MB index through the throttling proxy at 256 kbit/s
+    up: the snapshot arrives whole, once, in parts; pointer moves made meanwhile went between
+    the parts, before the snapshot; a change made during the upload comes after it."""
+    from bench.throttle_proxy import ThrottleProxy
+
+    html = GENINDEX.read_text(errors="replace").replace(
+        "</body>", '<script src="/tag/cobrowse.js" data-site="demo" async></script></body>', 1)
+    tag_fake.EXTRA_FILES["/pages/genindex.html"] = (html, "text/html; charset=utf-8")
+    proxy = ThrottleProxy(int(fake.url.rsplit(":", 1)[1]), 256).start()
+    try:
+        fast.goto(f"http://127.0.0.1:{proxy.port}/pages/genindex.html", timeout=60000)
+        fast.wait_for_function("window.CoBrowse && window.CoBrowse.version", timeout=30000)
+        fake.wait_for(lambda: fake.polls >= 1, timeout=20)
+        links = fast.evaluate("document.querySelectorAll('a').length")
+        fake.start_session()
+        fake.wait_for(lambda: "part" in fake.requests, timeout=30)
+        fast.evaluate("document.querySelector('h1').textContent = 'changed during the upload'")
+        for step in range(1500):  # bounded: moves until the snapshot is in
+            if fake.last("snapshot"):
+                break
+            fast.mouse.move(100 + step % 9 * 40, 150 + step % 4 * 30)
+            fast.wait_for_timeout(50)
+
+        def changed(e):
+            return e["k"] == "mutation" and "changed during the upload" in json.dumps(e)
+        fake.wait_for(lambda: any(changed(e) for e in fake.events), timeout=60)
+    finally:
+        proxy.stop()
+    with fake.lock:
+        requests, kinds, events = list(fake.requests), fake.kinds(), list(fake.events)
+    first, last = requests.index("part"), len(requests) - 1 - requests[::-1].index("part")
+    assert requests[first:last].count("send") >= 2, "live sends went between the parts"
+    assert kinds.count("snapshot") == 1
+    at = kinds.index("snapshot")
+    assert "pointer" in kinds[:at]
+    doc = events[at]["doc"]
+    assert has_text(doc, "Zero Clause BSD License")  # the footer: the whole page
+    assert len(walk_links(doc)) == links
+
+
+    assert next(i for i, e in enumerate(events) if changed(e)) > at

@@ -418,7 +418,9 @@ export function createTransport(o) {
     }
     const events = queue.splice(0, MAX_EVENTS);
     const enc = await encode({ token, seq: seq + 1, events });
-    if (enc.size <= cap) return { kind: /** @type {const} */ ("send"), events };
+    // Over the cap, or more than about two parts' upload time at the measured uplink (live
+    // events would wait behind it): a big send, in parts.
+    if (enc.size <= Math.min(cap, 2 * partBytes())) return { kind: /** @type {const} */ ("send"), events };
     startUpload(events, enc.size);
     return nextRequest();
   };
