@@ -20,6 +20,7 @@ Pointer moves run along a fixed strip added to the page, so each move's x names 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import statistics
@@ -48,6 +49,14 @@ from tests.support.servers import Gunicorn, cli, free_port  # noqa: E402
 STRIP = """() => { const d = document.createElement('div'); d.id = 'bench-strip';
   d.style.cssText = 'position:fixed;left:0;top:0;width:1000px;height:40px;z-index:99;background:#eee';
   document.body.appendChild(d); }"""
+
+
+def _plain(request) -> bytes:
+    body = request.post_data_buffer or b""
+    try:
+        return gzip.decompress(body) if "z=1" in request.url else body
+    except OSError:
+        return b""
 
 
 def pct(values: list[float], p: float) -> float:
@@ -131,6 +140,20 @@ def run(browser, server_url: str, page_url: str, proxy: ThrottleProxy, args) -> 
     ctx = browser.new_context(viewport=SIZE)
     ctx.set_default_timeout(120000)
     visitor = ctx.new_page()
+    parts: list[float] = []  # when each part of an upload left the visitor's page
+    left: dict[int, float] = {}  # strip x -> when its pointer event left the visitor's page
+
+    def on_send(r):
+        if "/api/v1/send" not in r.url:
+            return
+        body = _plain(r)
+        if b'"upload"' in body:
+            parts.append(time.time())
+        elif b'"pointer"' in body:
+            for e in json.loads(body).get("events", []):
+                if e.get("k") == "pointer" and isinstance(e.get("x"), (int, float)):
+                    left.setdefault(round(e["x"] * 1000 - 0.5), time.time())
+    visitor.on("request", on_send)
     visitor.goto(page_url, wait_until="load")
     visitor.evaluate(STRIP)
     visitor.get_by_test_id("cobrowse-chat-open").click()
@@ -154,10 +177,13 @@ def run(browser, server_url: str, page_url: str, proxy: ThrottleProxy, args) -> 
     uploaded = proxy.up_bytes - up0
     line = uploaded / (args.kbit * 1000 / 8)
     during = {x: t for x, t in mover.moved.items() if t <= ready}
+    streaming = {x: t for x, t in during.items() if parts and t >= parts[0]}
     for _ in range(40):  # the moves of the upload reach the workspace
         mover.step()
     with lock:
         lat = [at - during[x] for at, x in pointers if x in during and at >= during[x]]
+        lat_up = [at - streaming[x] for at, x in pointers if x in streaming and at >= streaming[x]]
+        waited = [left[x] - streaming[x] for x in streaming if x in left and left[x] >= streaming[x]]
     total = ready - t0
     print(f"uplink {args.kbit:,.0f} kbit/s, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     print(f"accept -> replica ready: {total:5.2f} s; uploaded meanwhile {uploaded / 1024:6.0f} KB"
@@ -165,6 +191,12 @@ def run(browser, server_url: str, page_url: str, proxy: ThrottleProxy, args) -> 
     print(f"pointer during the upload: {len(lat)} of {len(during)} moves delivered individually, "
           f"p50 {statistics.median(lat) if lat else float('nan'):5.3f} s, p99 {pct(lat, 99):5.3f} s "
           f"(target p99 < 1 s)")
+    if parts:
+        print(f"  of which the capture (accept -> first part leaves) {parts[0] - t0:5.2f} s; moves made"
+              f" while the {len(parts)} parts streamed: p50 "
+              f"{statistics.median(lat_up) if lat_up else float('nan'):5.3f} s, p99 {pct(lat_up, 99):5.3f} s;"
+              f" of that, move -> its send leaves the page: p50 "
+              f"{statistics.median(waited) if waited else float('nan'):5.3f} s, p99 {pct(waited, 99):5.3f} s")
 
     # The black hole.
     proxy.hole = True
