@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -49,6 +50,48 @@ from tests.support.servers import Gunicorn, cli, free_port  # noqa: E402
 STRIP = """() => { const d = document.createElement('div'); d.id = 'bench-strip';
   d.style.cssText = 'position:fixed;left:0;top:0;width:1000px;height:40px;z-index:99;background:#eee';
   document.body.appendChild(d); }"""
+
+
+class ProxyProcess:
+    """The throttling proxy in its own process: in the bench's process it would share the GIL
+    with Playwright and the JSON of the poll answers, and slow the uplink down further."""
+
+    def __init__(self, target: int, kbit: float, port: int):
+        ctx = multiprocessing.get_context("spawn")
+        self._hole = ctx.Value("b", 0)
+        self._up = ctx.Value("q", 0)
+        self._stop = ctx.Event()
+        self.proc = ctx.Process(target=_proxy_main, daemon=True,
+                                args=(target, kbit, port, self._hole, self._up, self._stop))
+
+    def start(self) -> ProxyProcess:
+        self.proc.start()
+        time.sleep(1.0)
+        return self
+
+    @property
+    def up_bytes(self) -> int:
+        return self._up.value
+
+    @property
+    def hole(self) -> bool:
+        return bool(self._hole.value)
+
+    @hole.setter
+    def hole(self, value: bool) -> None:
+        self._hole.value = 1 if value else 0
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.proc.join(10)
+
+
+def _proxy_main(target, kbit, port, hole, up, stop) -> None:
+    proxy = ThrottleProxy(target, kbit, port=port).start()
+    while not stop.wait(0.02):
+        proxy.hole = bool(hole.value)
+        up.value = proxy.up_bytes
+    proxy.stop()
 
 
 def _plain(request) -> bytes:
@@ -93,7 +136,7 @@ def main() -> int:
     proxy_url = f"http://127.0.0.1:{free_port()}"
     env = {"COBROWSE_DEMO_PASSWORD": PASSWORD, "COBROWSE_PUBLIC_URL": proxy_url}
     with Gunicorn(env=env) as server:
-        proxy = ThrottleProxy(server.port, args.kbit, port=int(proxy_url.rsplit(":", 1)[1])).start()
+        proxy = ProxyProcess(server.port, args.kbit, int(proxy_url.rsplit(":", 1)[1])).start()
         pydoc = PydocSite({"slow": proxy_url})
         origins = [f"http://localhost:{server.port}", server.url, proxy_url, pydoc.url]
         added = cli(["site", "add", "demo", *[f"--origin={o}" for o in origins],
@@ -113,7 +156,7 @@ def main() -> int:
     return 0
 
 
-def run(browser, server_url: str, page_url: str, proxy: ThrottleProxy, args) -> None:
+def run(browser, server_url: str, page_url: str, proxy: ProxyProcess, args) -> None:
     agent = browser.new_context(viewport=SIZE).new_page()
     agent.set_default_timeout(120000)
     pointers: list[tuple[float, int]] = []  # (delivered at, strip x) at the workspace
