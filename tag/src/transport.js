@@ -156,6 +156,8 @@ export function createTransport(o) {
   let polling = null;
   /** @type {AbortController|null} the current send's, aborted when a probe finds the network back */
   let sendCtrl = null;
+  /** The send in flight was cut short because the network is back: retry it at once. */
+  let retryNow = false;
   /** @type {(() => void)|null} resolves the idle wait when there is something to receive */
   let idleWake = null;
 
@@ -308,7 +310,10 @@ export function createTransport(o) {
   const recovered = () => {
     probing = 0;
     wake();
-    if (sendCtrl) sendCtrl.abort(); // started into the black hole: retry it now, same seq
+    if (sendCtrl) {
+      retryNow = true; // started into the black hole: retry it now, same seq
+      sendCtrl.abort();
+    }
     pump().catch(() => {});
   };
 
@@ -500,6 +505,10 @@ export function createTransport(o) {
           continue;
         }
         if (r) unreadable = 0;
+        if (!r && retryNow) {
+          retryNow = false;
+          continue;
+        }
         if (r && r.status === 409 && r.json && r.json.error === "seq" && typeof r.json.expected === "number") {
           seq = r.json.expected - 1;
           req.seq = r.json.expected;
