@@ -448,6 +448,7 @@ export function createTransport(o) {
     if (size <= BODY_FLOOR) return false;
     cap = Math.max(BODY_FLOOR, Math.min(cap, Math.floor(size / 2)));
     if (req.kind === "send") {
+      if (upload) return false; // a live send between parts: never replace the upload
       startUpload(/** @type {any[]} */ (req.events), size, req.seq);
       return true;
     }
