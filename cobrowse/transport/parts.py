@@ -83,9 +83,13 @@ class Parts:
         self.broker = core.broker
         self.config = core.config
 
-    def receive(self, body: dict, who: dict) -> tuple[int, dict]:
-        """Store one part; on the last, apply the whole send. Returns (status, answer)."""
+    def receive(self, body: dict, check_origin=None) -> tuple[int, dict]:
+        """Store one part; on the last, apply the whole send. Returns (status, answer).
+        ``check_origin(who)`` refuses a participant whose page may not use this origin."""
         upload, index, count, data, seq = parse_part(body, max_total=self.config.max_inflated)
+        who = self.core.participants.by_token(body.get("token"))
+        if check_origin is not None:
+            check_origin(who)
         key = keys.upload(who["id"], upload)
         self.broker.hset(key, {str(index): data}, ttl=UPLOAD_TTL)
         if seq is None:
@@ -106,8 +110,7 @@ class Parts:
                              code="bad_parts") from None
         log.info("upload %s of %s: %d parts, %d characters, seq %d",
                  upload, who["id"], count, len(text), seq)
-        # The web layer checked this participant's origin when it read the part.
         status, answer = self.core.sender.send(
-            {"token": body.get("token"), "seq": seq, "events": events})
+            {"token": body.get("token"), "seq": seq, "events": events}, check_origin)
         self.broker.expire(key, DONE_TTL)
         return status, answer
