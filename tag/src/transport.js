@@ -356,7 +356,7 @@ export function createTransport(o) {
       } catch (e) {
         if (!running) return;
         if (!ready) continue; // aborted by resync(): say hello again at once
-        if (!(/** @type {any} */ (e).timedOut) && ++unreadable >= UNREADABLE_LIMIT) {
+        if (!(/** @type {any} */ (e).timedOut) && navigator.onLine !== false && !inSession() && ++unreadable >= UNREADABLE_LIMIT) {
           // Answers we cannot read, again and again: the server may have lost this site's
           // configuration (a 401/404 without CORS). Say hello again rather than loop.
           unreadable = 0;
@@ -541,7 +541,7 @@ export function createTransport(o) {
           else if (r && r.status === 503 && r.json && r.json.error === "busy") wait = 200 + 1000 * Math.min(retryAfter || 1, 5) * natives.random();
           else if (r && retryAfter) wait = 1000 * retryAfter;
           if (!r) o.onStatus(false);
-          if (!r && !timedOut && ++unreadable >= UNREADABLE_LIMIT && pollWorks()) {
+          if (!r && !timedOut && navigator.onLine !== false && ++unreadable >= UNREADABLE_LIMIT && pollWorks()) {
             unreadable = 0;
             console.warn("[cobrowse] the server's answers cannot be read: saying hello again");
             blocked = true;
