@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
-APT_PACKAGES := redis-server chromium squid python3-doc nginx
+APT_PACKAGES := redis-server chromium squid python3-doc nodejs npm nginx
 
 .PHONY: run test setup system-deps lint bench clean
 
@@ -25,7 +25,7 @@ setup: system-deps $(VENV)/.installed
 
 system-deps:
 	@missing=""; \
-	for cmd in redis-server chromium squid nginx; do PATH=$$PATH:/usr/sbin command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
+	for cmd in redis-server chromium squid node npm nginx; do PATH=$$PATH:/usr/sbin command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
 	[ -f /usr/share/doc/python3/html/genindex-all.html ] || missing="$$missing python3-doc"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing system packages:$$missing"; \

@@ -70,3 +70,8 @@ def post_worker_init(worker):
 
     signal.signal(signal.SIGTERM, drain_then_exit)
     signal.signal(signal.SIGQUIT, drain_then_exit)
+    # Every worker delivers webhooks from the shared queue (issue 13), from its start on, so a
+    # worker that dies leaves its deliveries to the others.
+    core = worker.wsgi.extensions.get("cobrowse") if hasattr(worker.wsgi, "extensions") else None
+    if core is not None:
+        core.webhooks.start()

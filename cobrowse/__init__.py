@@ -30,5 +30,6 @@ def create_app(overrides: dict | None = None, *, broker=None) -> Flask:
     @app.before_request
     def _start_reaper():
         core.reaper.start()
+        core.webhooks.start()
 
     return app

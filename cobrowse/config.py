@@ -43,8 +43,35 @@ class Config:
     login_max_failures: int = 5
     login_lockout: int = 300
     reaper_interval: float = 5.0
+    code_ttl: int = 600
+    code_max_failures: int = 5
+    code_lockout: int = 600
+    agent_link_ttl: int = 300
+    api_rate: int = 120
+    webhook_retry_for: int = 24 * 3600
+    webhook_timeout: float = 10.0
+    webhook_interval: float = 1.0
+    webhook_max_delay: int = 300
     demo_agent: str = "demo"
     demo_password: str = ""
+    #: Password sign-in to the workspace (turn off when agents sign in with single sign-on).
+    password_signin: bool = True
+    #: OpenID Connect single sign-on: the provider's issuer URL, this server's client there.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile"
+    #: Only members of one of these groups (comma separated) may sign in; "" lets everyone in.
+    oidc_groups: str = ""
+    oidc_groups_claim: str = "groups"
+    #: The claims that give the agent's name (its user name here) and display name.
+    oidc_name_claim: str = "preferred_username"
+    oidc_display_claim: str = "name"
+
+    @property
+    def sso(self) -> bool:
+        """Whether single sign-on is configured."""
+        return bool(self.oidc_issuer)
 
     def validate(self) -> Config:
         """Refuse settings the server must not run with; return self."""
@@ -54,6 +81,13 @@ class Config:
                 "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`), "
                 "or run in demo mode with COBROWSE_DEMO=1."
             )
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise ConfigError("COBROWSE_OIDC_ISSUER is set: set COBROWSE_OIDC_CLIENT_ID and "
+                              "COBROWSE_OIDC_CLIENT_SECRET too")
+        if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigError("COBROWSE_OIDC_ISSUER must be an https:// URL")
+        if not self.password_signin and not self.oidc_issuer:
+            raise ConfigError("COBROWSE_PASSWORD_SIGNIN=0 needs single sign-on: set COBROWSE_OIDC_ISSUER")
         if self.poll_hold <= 0 or self.poll_hold > 120:
             raise ConfigError("poll_hold must be between 0 and 120 seconds")
         if not 0 <= self.poll_coalesce <= 0.1:

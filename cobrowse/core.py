@@ -5,14 +5,20 @@ from __future__ import annotations
 import os
 
 from cobrowse import config as config_mod
+from cobrowse.rules.agent_links import AgentLinks
 from cobrowse.rules.auth import AgentAuth
+from cobrowse.rules.codes import SupportCodes
 from cobrowse.rules.conversations import Conversations
+from cobrowse.rules.integrations import Integrations
 from cobrowse.rules.participants import Participants
+from cobrowse.rules.platform import Platform
 from cobrowse.rules.reaper import Reaper
 from cobrowse.rules.relay import Relay
 from cobrowse.rules.sessions import Lifecycle
 from cobrowse.rules.views import agent_or_visitor_state
+from cobrowse.rules.visitor_refs import VisitorRefs
 from cobrowse.rules.visitors import Visitors
+from cobrowse.rules.webhooks import Webhooks
 from cobrowse.storage import create_broker
 from cobrowse.storage.directory import BrokerStore, Directory, FileStore
 from cobrowse.transport.context import Contexts
@@ -46,6 +52,14 @@ class Core:
         self.auth = AgentAuth(self)
         self.visitors = Visitors(self)
         self.reaper = Reaper(self)
+        # The integration surface (issue 13): codes, visitor references, platform API, webhooks.
+        self.integrations = Integrations(self.directory.store)
+        self.codes = SupportCodes(self)
+        self.visitor_refs = VisitorRefs(self)
+        self.agent_links = AgentLinks(self)
+        self.platform = Platform(self)
+        self.webhooks = Webhooks(self)
+        self.lifecycle.observers += [self.platform.observe, self.webhooks.observe]
 
     def state(self, who: dict):
         return agent_or_visitor_state(self, who)
@@ -54,4 +68,5 @@ class Core:
         """Answer every parked poll now (shutdown or reload): clients move to another worker."""
         self.poller.draining.set()
         self.reaper.stop()
+        self.webhooks.stop()
         self.broker.close()

@@ -19,7 +19,7 @@ MODES = (VIEW, SHARED)
 VISITOR_KINDS = (
     "chat", "invite.accept", "invite.decline", "session.end",
     "snapshot", "mutation", "scroll", "pointer", "click", "selection",
-    "resize", "visibility", "page",
+    "resize", "visibility", "page", "session.pause", "session.resume", "annotate.clear",
 )
 #: Kinds an agent may send.
 AGENT_KINDS = (
@@ -27,18 +27,31 @@ AGENT_KINDS = (
     "session.end", "session.mode", "snapshot.request",
     "pointer", "highlight", "wiggle", "selection", "scroll",
     "control.click", "control.input", "control.navigate",
+    "annotate", "annotate.clear",
 )
 #: Agent kinds that act on the visitor's page: allowed in shared mode only.
 CONTROL_KINDS = frozenset({"control.click", "control.input", "control.navigate"})
 #: Kinds that flow inside an active co-browse session (relayed to the other side).
 SESSION_KINDS = frozenset({
     "snapshot", "mutation", "scroll", "pointer", "click", "selection", "resize", "visibility",
-    "page", "snapshot.request", "highlight", "wiggle", *CONTROL_KINDS,
+    "page", "snapshot.request", "highlight", "wiggle", "annotate", "annotate.clear",
+    *CONTROL_KINDS, "session.pause", "session.resume",
+})
+#: Visitor kinds that carry something of the page: refused while the visitor paused (issue 14).
+PAGE_KINDS = frozenset({
+    "snapshot", "mutation", "scroll", "pointer", "click", "selection", "resize", "visibility",
 })
 #: Kinds that change the lifecycle of a conversation, invitation or session.
 LIFECYCLE_KINDS = frozenset(set(VISITOR_KINDS) | set(AGENT_KINDS)) - SESSION_KINDS
 
 MAX_ID = 2**53 - 1
+#: Annotation tools: freehand ink, an arrow and a rectangle (both from two points).
+ANNOTATE_TOOLS = ("pen", "arrow", "rect")
+#: Points in one ``annotate`` event: the few of one animation frame, or a whole short stroke
+#: sent again after a retry. A longer stroke comes in several events.
+MAX_ANNOTATE_POINTS = 64
+#: Stroke ids are small positive integers chosen by the workspace.
+MAX_STROKE_ID = 2**31 - 1
 
 
 def allowed(role: str, mode: str | None, kind: str) -> bool:
@@ -136,6 +149,42 @@ def _selection(event: dict) -> list | None:
     return r
 
 
+def _anchor(point: object) -> list:
+    """One annotation point: ``[node id, fx, fy]``, fractions inside the element (0..1)."""
+    if not isinstance(point, list) or len(point) != 3:
+        raise BadRequest("'annotate' points must be [nodeId, x, y]")
+    nid, fx, fy = point
+    if not isinstance(nid, int) or isinstance(nid, bool) or not 0 < nid <= MAX_ID:
+        raise BadRequest("'annotate' point has no valid node id")
+    for v in (fx, fy):
+        if (not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v)
+                or not 0 <= v <= 1):
+            raise BadRequest("'annotate' point offsets must be fractions from 0 to 1")
+    return [nid, float(fx), float(fy)]
+
+
+def _annotate(e):
+    """A stroke, or a piece of one: ``a`` names the stroke (``id`` is the stream's, on
+    delivery); pen points add to it, an arrow or a rectangle is its two points (start, end)
+    and each event replaces them."""
+    sid = _need(e, "a", (int,), "a stroke id")
+    if not 0 < sid <= MAX_STROKE_ID:
+        raise BadRequest("'a' is not a valid stroke id")
+    tool = _choice(e, "tool", ANNOTATE_TOOLS)
+    points = e.get("p")
+    if not isinstance(points, list) or not points:
+        raise BadRequest("'annotate' needs 'p', a non-empty list of points")
+    if len(points) > MAX_ANNOTATE_POINTS:
+        raise BadRequest(f"'annotate' carries at most {MAX_ANNOTATE_POINTS} points per event")
+    if tool != "pen" and len(points) != 2:
+        raise BadRequest(f"a {tool!r} annotation is two points: start and end")
+    out = {"a": sid, "tool": tool, "p": [_anchor(p) for p in points]}
+    for flag in ("end", "pin"):
+        if flag in e:
+            out[flag] = _need(e, flag, (bool,), "true or false")
+    return out
+
+
 def _pointer(e):
     return {"i": _node_id(e), "x": _fraction(e, "x"), "y": _fraction(e, "y")}
 
@@ -185,9 +234,13 @@ _SHAPES = {
     "resize": lambda e, lim: {"w": int(_number(e, "w")), "h": int(_number(e, "h"))},
     "visibility": lambda e, lim: {"hidden": _need(e, "hidden", (bool,), "true or false")},
     "page": lambda e, lim: {"state": _choice(e, "state", ("leave",))},
+    "session.pause": lambda e, lim: {"by": _choice(e, "by", ("visitor", "page"))},
+    "session.resume": lambda e, lim: {},
     "control.click": lambda e, lim: {"i": _node_id(e)},
     "control.input": lambda e, lim: _control_input(e),
     "control.navigate": lambda e, lim: {"url": http_url(e.get("url"), "'url'")},
+    "annotate": lambda e, lim: _annotate(e),
+    "annotate.clear": lambda e, lim: {},
 }
 
 

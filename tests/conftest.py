@@ -64,7 +64,7 @@ def app(tmp_path):
     from cobrowse import create_app
 
     application = create_app({"demo": True, "data_dir": str(tmp_path), "poll_hold": 2.0,
-                              "reaper_interval": 3600})
+                              "reaper_interval": 3600, "webhook_interval": 3600})
     configure(application.extensions["cobrowse"])
     yield application
     application.extensions["cobrowse"].drain()

@@ -64,3 +64,30 @@ def test_sites_with_masks_and_resource_origins(data_dir, capsys):
     assert "not valid CSS" in capsys.readouterr().err
     assert cli.main(["site", "add", "x", "--origin", "ftp://x.example"]) == 1
     assert run("site", "remove", "shop") == (0, "site shop removed\n")
+
+
+def test_integrations_print_their_credentials_once_and_the_key_works(data_dir):
+    app = create_app({"demo": True, "data_dir": str(data_dir), "reaper_interval": 3600})
+    try:
+        code, out = run("integration", "add", "crm", "--webhook", "https://crm.example/hooks")
+        lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+        assert code == 0 and lines["api key"].startswith("cbk_")
+        assert lines["webhook secret"].startswith("whsec_")
+        assert lines["api key"] not in (data_dir / "directory.json").read_text()
+        client = app.test_client()
+        answer = client.get("/api/v1/integration/invitations/i_x",
+                            headers={"Authorization": f"Bearer {lines['api key']}"})
+        assert answer.status_code == 404  # known key, unknown invitation
+        assert run("integration", "list") == (0, "crm\thttps://crm.example/hooks\n")
+        assert run("integration", "remove", "crm") == (0, "integration crm removed\n")
+        with pytest.raises(CobrowseError):
+            run("integration", "remove", "crm")
+        with pytest.raises(CobrowseError):
+            run("integration", "add", "bad", "--webhook", "ftp://x")
+    finally:
+        app.extensions["cobrowse"].drain()
+
+
+def test_a_site_without_our_chat_window(data_dir):
+    assert run("site", "add", "quiet", "--origin", "https://q.example", "--no-ui")[0] == 0
+    assert '"ui": false' in run("site", "list")[1]

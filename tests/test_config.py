@@ -48,3 +48,21 @@ def test_a_strong_key_starts_and_the_hold_is_bounded():
     assert config.load(environ={"COBROWSE_SECRET_KEY": STRONG}).validate().secret_key == STRONG
     with pytest.raises(ConfigError, match="poll_hold"):
         config.load(environ={"COBROWSE_SECRET_KEY": STRONG, "COBROWSE_POLL_HOLD": "500"}).validate()
+
+
+@pytest.mark.parametrize("env, reason", [
+    ({"COBROWSE_OIDC_ISSUER": "https://login.example.com"}, "CLIENT_ID"),
+    ({"COBROWSE_OIDC_ISSUER": "http://login.example.com", "COBROWSE_OIDC_CLIENT_ID": "a",
+      "COBROWSE_OIDC_CLIENT_SECRET": "b"}, "https://"),
+    ({"COBROWSE_PASSWORD_SIGNIN": "0"}, "needs single sign-on"),
+])
+def test_single_sign_on_settings_are_checked(env, reason):
+    with pytest.raises(ConfigError, match=reason):
+        config.load(environ={"COBROWSE_DEMO": "1", **env}).validate()
+
+
+def test_single_sign_on_settings_from_the_environment():
+    cfg = config.load(environ={"COBROWSE_DEMO": "1", "COBROWSE_OIDC_ISSUER": "https://idp.example",
+                               "COBROWSE_OIDC_CLIENT_ID": "ws", "COBROWSE_OIDC_CLIENT_SECRET": "s",
+                               "COBROWSE_PASSWORD_SIGNIN": "0"}).validate()
+    assert cfg.sso and not cfg.password_signin and cfg.oidc_name_claim == "preferred_username"

@@ -113,3 +113,42 @@ def _js_list(path: Path, name: str) -> list[str]:
 def test_javascript_kind_lists_agree_with_python(path):
     assert _js_list(ROOT / path, "VISITOR_KINDS") == list(protocol.VISITOR_KINDS)
     assert _js_list(ROOT / path, "AGENT_KINDS") == list(protocol.AGENT_KINDS)
+
+
+# --- annotations (issue 15) -----------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", [protocol.VIEW, protocol.SHARED])
+def test_annotations_are_highlighting_allowed_in_both_modes(mode):
+    assert protocol.allowed(protocol.AGENT, mode, "annotate")
+    assert protocol.allowed(protocol.AGENT, mode, "annotate.clear")
+    assert protocol.allowed(protocol.VISITOR, mode, "annotate.clear")
+    assert not protocol.allowed(protocol.VISITOR, mode, "annotate")
+    assert not protocol.allowed(protocol.AGENT, None, "annotate")
+
+
+def test_annotate_keeps_anchored_points_and_flags():
+    ev = normalize({"k": "annotate", "a": 7, "tool": "pen", "p": [[5, 0, 1], [6, 0.25, 0.5]],
+                    "end": True, "pin": False, "extra": "dropped"})
+    assert ev == {"k": "annotate", "a": 7, "tool": "pen", "p": [[5, 0.0, 1.0], [6, 0.25, 0.5]],
+                  "end": True, "pin": False}
+    rect = normalize({"k": "annotate", "a": 1, "tool": "rect", "p": [[5, 0.1, 0.1], [9, 0.9, 0.9]]})
+    assert rect["p"][1] == [9, 0.9, 0.9] and "end" not in rect
+
+
+@pytest.mark.parametrize("event, reason", [
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": []}, "non-empty"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, 0.5, 0.5]] * 65}, "at most 64"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, 1.5, 0.5]]}, "fractions from 0 to 1"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, float("nan"), 0.5]]}, "fractions"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, True, 0.5]]}, "fractions"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[0, 0.5, 0.5]]}, "node id"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, 0.5]]}, "[nodeId, x, y]"),
+    ({"k": "annotate", "a": 1, "tool": "arrow", "p": [[5, 0.5, 0.5]]}, "two points"),
+    ({"k": "annotate", "a": 1, "tool": "laser", "p": [[5, 0.5, 0.5]]}, "one of"),
+    ({"k": "annotate", "a": 0, "tool": "pen", "p": [[5, 0.5, 0.5]]}, "stroke id"),
+    ({"k": "annotate", "a": 2**31, "tool": "pen", "p": [[5, 0.5, 0.5]]}, "stroke id"),
+    ({"k": "annotate", "a": 1, "tool": "pen", "p": [[5, 0.5, 0.5]], "pin": 1}, "true or false"),
+])
+def test_annotate_refuses_bad_shapes(event, reason):
+    with pytest.raises(BadRequest, match=re.escape(reason)):
+        normalize(event)

@@ -42,6 +42,9 @@ class AgentAuth:
 
     def login(self, username: object, password: object, address: str) -> tuple[str, dict]:
         """Check the password; returns (cookie value, the ``me`` answer)."""
+        if not self.config.password_signin:
+            raise SignInError("password sign-in is turned off here: sign in with single sign-on",
+                              status=403, code="password_signin_off")
         if not isinstance(username, str) or not isinstance(password, str) or not username:
             raise SignInError("enter your user name and password", code="signin_missing")
         subjects = self._subjects(username, address)
@@ -56,14 +59,23 @@ class AgentAuth:
             raise SignInError("wrong user name or password", code="signin_wrong")
         for key in subjects:
             self.broker.delete(key)
+        return self.sign_in(agent)
+
+    def sign_in(self, agent) -> tuple[str, dict]:
+        """Start a workspace sign-in for ``agent`` (password checked, or single sign-on done):
+        returns (cookie value, the ``me`` answer)."""
         display = agent.display or agent.name
         _, who = self.core.participants.create("agent", agent=agent.name, display=display)
-        cookie = secrets.token_urlsafe(32)
-        self.broker.set(keys.signin(digest(cookie)), json.dumps({"pid": who["id"]}),
-                        ttl=self.config.agent_signin_ttl)
-        self.broker.sadd(keys.agent_participants(agent.name), who["id"])
+        cookie = self.cookie_for(who, ttl=self.config.agent_signin_ttl)
         self.broker.sadd(keys.ONLINE_AGENTS, who["id"])
         return cookie, self.me(cookie)
+
+    def cookie_for(self, who: dict, ttl: int) -> str:
+        """A sign-in cookie for agent participant ``who``; deliveries to its agent reach it."""
+        cookie = secrets.token_urlsafe(32)
+        self.broker.set(keys.signin(digest(cookie)), json.dumps({"pid": who["id"]}), ttl=ttl)
+        self.broker.sadd(keys.agent_participants(who["agent"]), who["id"])
+        return cookie
 
     def _signin(self, cookie: str | None) -> dict:
         raw = self.broker.get(keys.signin(digest(cookie))) if cookie else None
@@ -77,9 +89,11 @@ class AgentAuth:
         who = self._signin(cookie)
         token = self.core.participants.issue_token(who)
         seq = self.core.participants.last_seq(who["id"])
-        self.broker.expire(keys.signin(digest(cookie)), self.config.agent_signin_ttl)
+        if not who.get("scope"):
+            self.broker.expire(keys.signin(digest(cookie)), self.config.agent_signin_ttl)
         return {"ok": True, "agent": {"name": who["agent"], "display": who["display"]},
-                "token": token, "seq": seq, "participant": who["id"]}
+                "token": token, "seq": seq, "participant": who["id"],
+                "scoped": bool(who.get("scope"))}
 
     def logout(self, cookie: str | None) -> None:
         """Sign out: the agent's invitation is cancelled and its session ended."""

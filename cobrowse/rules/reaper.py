@@ -31,7 +31,10 @@ def sweep(core, now: float | None = None) -> None:
             continue
         visitor_age = now - core.participants.last_seen(sess["visitor"])
         agent_pids = broker.smembers(keys.agent_participants(sess["agent"]))
-        agent_age = now - max((core.participants.last_seen(p) for p in agent_pids), default=0)
+        # Counted from the start at the latest: a platform's agent (issue 13) may open its
+        # agent link only after the visitor accepted, and poll a moment after that.
+        agent_age = now - max([core.participants.last_seen(p) for p in agent_pids]
+                              + [sess.get("started", 0)])
         if visitor_age > config.gone_after:
             life.end(sid, "visitor_gone", out)
         elif agent_age > config.gone_after:

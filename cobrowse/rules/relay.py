@@ -10,15 +10,18 @@ from __future__ import annotations
 from cobrowse import concurrency
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
-from cobrowse.protocol import origin_of
+from cobrowse.protocol import CONTROL_KINDS, PAGE_KINDS, origin_of
+from cobrowse.rules.audit import page_path
 from cobrowse.rules.page_index import PageIndex
 from cobrowse.sanitize import (
     SanitizeError,
     SitePolicy,
     is_masked,
+    is_no_control,
     sanitize_mutation,
     sanitize_snapshot,
 )
+from cobrowse.sanitize.scope import pauses_on
 from cobrowse.storage import keys
 from cobrowse.storage.outbox import Outbox
 
@@ -37,7 +40,9 @@ class Relay:
         if not site:
             raise Refused("this site is no longer configured", code="unknown_site")
         return SitePolicy(origins=tuple(site.origins), resource_origins=tuple(site.resource_origins),
-                          mask_selectors=tuple(site.mask))
+                          mask_selectors=tuple(site.mask), private=site.private,
+                          unmask_selectors=tuple(site.unmask),
+                          no_control_selectors=tuple(site.no_control))
 
     def from_visitor(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None,
                      presence: bool = True) -> dict:
@@ -47,9 +52,15 @@ class Relay:
         session record only when it appends)."""
         kind = event["k"]
         sid = sess["id"]
+        if kind in ("session.pause", "session.resume"):
+            self.lifecycle.set_paused(sess, event["by"] if kind == "session.pause" else None, out)
+        elif sess.get("paused") and kind in PAGE_KINDS:
+            # The tag sends nothing of the page while paused; a tag that does is refused.
+            raise Refused("sharing is paused: nothing of the page may be sent", code="paused")
         expand_event(event)
         if kind == "snapshot":
             event = self._snapshot(sess, event)
+            self.lifecycle.audit.step(sess.get("invitation"), "page", path=page_path(event["url"]))
             if index is not None:
                 index.reset(event.get("url") or "")
         elif kind == "mutation":
@@ -70,6 +81,10 @@ class Relay:
             self.lifecycle.set_presence(sess, "here", out)
 
     def _snapshot(self, sess: dict, event: dict) -> dict:
+        site = self.directory.site(sess["site"])
+        if site and site.pause and pauses_on(site.pause, str(event.get("url") or "")):
+            # The tag pauses on such pages by itself: one that sends them anyway is refused.
+            raise Refused("this page pauses sharing by the site's rules", code="paused_page")
         try:
             # Off the event loop: a big page takes a few hundred milliseconds of CPU, and the
             # other sessions' parked polls in this worker must not wait for it (issue 4).
@@ -109,9 +124,34 @@ class Relay:
             index.flush(self.config.session_ttl)
         return clean
 
+    def _no_control(self, sess: dict, event: dict, index: PageIndex) -> bool:
+        """Is the event's node one the site's ``--no-control`` rules keep from the agent?
+        (The sanitizer flagged it in the page index, issue 14.)"""
+        site = self.directory.site(sess["site"])
+        if not site or not site.no_control:
+            return False
+        return is_no_control(index.lookup([event["i"]]).get(event["i"]))
+
     def from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None) -> dict:
+        """An agent's session event, checked; refusals are audited (control actions are
+        counted at the session's end, from its stream: no extra write on the hot path)."""
+        try:
+            return self._from_agent(sess, event, out, index)
+        except Refused as err:
+            if event["k"] in CONTROL_KINDS:
+                self.lifecycle.audit.step(sess.get("invitation"), "refused", kind=event["k"],
+                                          reason=err.code)
+            raise
+
+    def _from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None) -> dict:
         kind = event["k"]
+        if kind in CONTROL_KINDS and sess.get("paused"):
+            raise Refused("the visitor paused sharing: nothing can be operated until they "
+                          "resume", code="paused")
         index = index or PageIndex(self.broker, sess["id"])
+        if kind in ("control.click", "control.input") and self._no_control(sess, event, index):
+            raise Refused("this site does not let agents operate that element: only the "
+                          "visitor can", code="no_control")
         if kind == "control.input":
             entry = index.lookup([event["i"]]).get(event["i"])
             if entry is None:

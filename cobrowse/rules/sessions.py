@@ -14,6 +14,7 @@ import time
 
 from cobrowse.errors import CobrowseError, Refused
 from cobrowse.protocol import MODES
+from cobrowse.rules.audit import Audit
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
 from cobrowse.storage import keys, records
@@ -37,6 +38,26 @@ class Lifecycle:
         self.broker = broker
         self.config = config
         self.conversations = conversations
+        self.audit = Audit(broker, config)
+        #: Called as ``observer(kind, record)`` after each change ("invitation.accepted",
+        #: "session.started", ...): the webhooks of issue 13 listen here.
+        self.observers: list = []
+
+    def _notify(self, kind: str, record: dict) -> None:
+        for observer in self.observers:
+            observer(kind, record)
+
+    def _link(self, record: dict, field: str, value: str | None, only_if: str | None = None) -> None:
+        """Point the visitor's conversation (or, for an invitation without a conversation of
+        ours, the visitor's participant record) at an invitation or session, or clear it."""
+        def change(r):
+            if only_if is not None and r.get(field) != only_if:
+                return None
+            return {**r, field: value}
+        if record.get("conversation"):
+            self.conversations.update(record["conversation"], change)
+        else:
+            self.conversations.participants.update(record["visitor"], change)
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -55,11 +76,11 @@ class Lifecycle:
 
     def visitor_session(self, visitor: dict) -> dict | None:
         conv = self.conversations.get(visitor.get("conversation") or "")
-        return self.session(conv.get("session")) if conv else None
+        return self.session((conv or {}).get("session") or visitor.get("session"))
 
     def visitor_invitation(self, visitor: dict) -> dict | None:
         conv = self.conversations.get(visitor.get("conversation") or "")
-        inv = self.invitation(conv.get("invitation")) if conv else None
+        inv = self.invitation((conv or {}).get("invitation") or visitor.get("invitation"))
         return inv if inv and inv["state"] == "open" else None
 
     # --- invitations --------------------------------------------------------------------------
@@ -68,7 +89,26 @@ class Lifecycle:
         conv = self.conversations.of_agent(agent, cid)
         if conv["status"] != "open":
             raise Conflict("this conversation is closed", code="closed")
+        return self.open_invitation(agent, {"conversation": cid, "visitor": conv["visitor"],
+                                            "site": conv["site"]}, mode, out)
+
+    def invite_visitor(self, agent: dict, visitor: dict, mode: str, out: Outbox, **extra) -> dict:
+        """Invite a visitor who has no conversation with this agent (a support code, or the
+        REST API of a messaging platform): the invitation and its session hang on the
+        visitor's participant record instead. ``extra`` goes into the records (e.g. the
+        integration that asked)."""
+        if self.visitor_session(visitor) or self.visitor_invitation(visitor):
+            raise Conflict("this visitor is already asked or co-browsing", code="visitor_busy")
+        return self.open_invitation(agent, {"conversation": None, "visitor": visitor["id"],
+                                            "site": visitor["site"], **extra}, mode, out)
+
+    def open_invitation(self, agent: dict, target: dict, mode: str, out: Outbox) -> dict:
+        """The invitation itself, under the agent's one-invitation and one-session locks.
+        ``target``: conversation (or None), visitor, site, and any extra fields."""
+        if mode not in MODES:
+            raise Refused("mode must be 'view' or 'shared'", code="bad_mode", status=400)
         name = agent["agent"]
+        cid = target["conversation"]
         iid = new_id("i_")
         lock_ttl = self.config.invite_ttl + 60
         if not self.broker.set(keys.agent_invitation(name), iid, ttl=lock_ttl, nx=True):
@@ -78,14 +118,15 @@ class Lifecycle:
             self.broker.cas(keys.agent_invitation(name), iid, None)
             raise Conflict("you are already in a co-browse session: end it first",
                            code="session_active")
-        inv = {"id": iid, "conversation": cid, "agent": name, "agent_display": agent["display"],
-               "visitor": conv["visitor"], "site": conv["site"], "mode": mode, "state": "open",
+        inv = {**target, "id": iid, "agent": name, "agent_display": agent["display"],
+               "mode": mode, "state": "open",
                "created": time.time(), "expires": time.time() + self.config.invite_ttl}
         records.save(self.broker, keys.invitation(iid), inv, lock_ttl)
+        self.audit.opened(inv)
         self.broker.sadd(keys.OPEN_INVITATIONS, iid)
-        self.conversations.update(cid, lambda c: {**c, "invitation": iid})
+        self._link(inv, "invitation", iid)
         # The invitation text goes to the visitor's inbox only, never into the transcript.
-        self.conversations.to_visitor(out, conv["visitor"], {
+        self.conversations.to_visitor(out, inv["visitor"], {
             "k": "invite", "invitation": iid, "conversation": cid, "mode": mode,
             "agent": agent["display"], "text": INVITE_TEXT[mode].format(agent=agent["display"])})
         self.conversations.to_agent(out, name, {"k": "invite.state", "invitation": iid,
@@ -111,12 +152,13 @@ class Lifecycle:
             raise CobrowseError("invitation busy, try again", code="contention", status=503)
         self.broker.cas(keys.agent_invitation(inv["agent"]), iid, None)
         self.broker.srem(keys.OPEN_INVITATIONS, iid)
-        self.conversations.update(inv["conversation"], lambda c: {
-            **c, "invitation": None} if c.get("invitation") == iid else None)
+        self.audit.step(iid, "invitation", outcome=state)
+        self._link(inv, "invitation", None, only_if=iid)
         event = {"k": "invite.state", "invitation": iid, "conversation": inv["conversation"],
                  "state": state}
         self.conversations.to_visitor(out, inv["visitor"], dict(event))
         self.conversations.to_agent(out, inv["agent"], event)
+        self._notify(f"invitation.{state}", new)
         return new
 
     def cancel(self, agent: dict, iid: str, out: Outbox) -> dict:
@@ -132,7 +174,10 @@ class Lifecycle:
 
     def accept(self, visitor: dict, iid: str, out: Outbox) -> dict:
         inv = self._close_invitation(iid, "accepted", out, self._for_visitor(visitor))
-        return {"session": self._start(inv, out)["id"]}
+        sid = self._start(inv, out)["id"]
+        records.update(self.broker, keys.invitation(iid), lambda i: {**i, "session": sid},
+                       self.config.invite_ttl + 60)
+        return {"session": sid}
 
     def expire(self, iid: str, out: Outbox, now: float | None = None) -> None:
         """Called by the reaper for invitations past their time."""
@@ -168,16 +213,22 @@ class Lifecycle:
         sess = {"id": sid, "conversation": inv["conversation"], "agent": inv["agent"],
                 "agent_display": inv["agent_display"], "visitor": inv["visitor"],
                 "site": inv["site"], "mode": inv["mode"], "started": time.time(),
-                "presence": "here", "url": None}
+                "presence": "here", "url": None, "invitation": inv["id"]}
+        for field in ("integration", "agent_id"):  # a platform's invitation (issue 13)
+            if inv.get(field):
+                sess[field] = inv[field]
         records.save(self.broker, keys.session(sid), sess, ttl)
+        self.audit.linked(inv["id"], sid)
+        self.audit.step(inv["id"], "session.started", session=sid, mode=inv["mode"])
         self.broker.sadd(keys.ACTIVE_SESSIONS, sid)
-        self.conversations.update(inv["conversation"], lambda c: {**c, "session": sid})
+        self._link(inv, "session", sid)
         started = {"k": "session.started", "session": sid, "conversation": inv["conversation"],
-                   "mode": inv["mode"], "agent": inv["agent_display"]}
+                   "mode": inv["mode"], "agent": inv["agent_display"], "site": inv["site"]}
         self.conversations.to_visitor(out, inv["visitor"], dict(started))
         # No snapshot.request here: the tag sends a full snapshot as soon as it sees the
         # session start, and a second one would double the upload of a 2 MB page.
         self.conversations.to_agent(out, inv["agent"], started)
+        self._notify("session.started", sess)
         return sess
 
     def switch_mode(self, agent: dict, mode: str, out: Outbox) -> dict:
@@ -186,9 +237,11 @@ class Lifecycle:
             raise Refused("unknown mode", code="bad_mode")
         records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "mode": mode},
                        self.config.session_ttl)
+        self.audit.step(sess.get("invitation"), "mode", mode=mode, by="agent")
         event = {"k": "session.mode", "session": sess["id"], "mode": mode}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
         self.conversations.to_agent(out, sess["agent"], event)
+        self._notify("session.mode", {**sess, "mode": mode})
         return {}
 
     def _own_session(self, agent: dict) -> dict:
@@ -218,16 +271,31 @@ class Lifecycle:
             if self.broker.cas(key, raw, None):
                 break
         sess = json.loads(raw)
+        self.audit.ended(sess.get("invitation"), keys.session_stream(sid, "visitor"), reason)
         # Sessions are never recorded: their streams and page index go with them.
         self.broker.delete(*keys.session_keys(sid))
         self.broker.cas(keys.agent_session(sess["agent"]), sid, None)
         self.broker.srem(keys.ACTIVE_SESSIONS, sid)
-        self.conversations.update(sess["conversation"], lambda c: {
-            **c, "session": None} if c.get("session") == sid else None)
+        self._link(sess, "session", None, only_if=sid)
         event = {"k": "session.ended", "session": sid, "reason": reason}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
         self.conversations.to_agent(out, sess["agent"], event)
+        self._notify("session.ended", {**sess, "reason": reason, "ended": time.time()})
         return True
+
+    def set_paused(self, sess: dict, by: str | None, out: Outbox) -> None:
+        """Record that the visitor paused sharing (``by``: "visitor" from the frame bar,
+        "page" on a ``--pause`` page) or resumed it (None). Updates ``sess`` in place too, so
+        the events after it in the same send see it (issue 14). ``session.paused`` in both
+        inboxes moves their versions on, so every worker's cached view of the session (the
+        hot path's contexts) is recomputed before it decides on the next control event."""
+        sess["paused"] = by
+        self.audit.step(sess.get("invitation"), "paused" if by else "resumed", by=by)
+        records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "paused": by},
+                       self.config.session_ttl)
+        event = {"k": "session.paused", "session": sess["id"], "by": by}
+        self.conversations.to_visitor(out, sess["visitor"], dict(event))
+        self.conversations.to_agent(out, sess["agent"], event)
 
     def set_presence(self, sess: dict, presence: str, out: Outbox) -> None:
         """Record whether the visitor is here, away (silent) or left (its page went away:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from cobrowse.protocol import AGENT
+from cobrowse.rules.direct import direct_pointers
 from cobrowse.rules.sessions import public_presence
 from cobrowse.storage import keys
 
@@ -26,6 +27,8 @@ def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
     else:
         conv = core.conversations.get(who.get("conversation") or "")
         sid, iid = (conv.get("session"), conv.get("invitation")) if conv else (None, None)
+        if not (sid or iid):  # an invitation without a conversation of ours (issue 13)
+            sid, iid = direct_pointers(core, who)
     wanted = [keys.session(sid) if sid else None, keys.invitation(iid) if iid else None]
     found = broker.get_many([k for k in wanted if k])
     records = iter(found)

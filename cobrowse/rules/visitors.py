@@ -48,6 +48,9 @@ class Visitors:
         state, _ = self.core.state(who)
         return {"ok": True, "token": token, "participant": who["id"],
                 "seq": self.core.participants.last_seq(who["id"]),
-                "config": {"mask": site.mask, "hold": self.core.config.poll_hold,
-                           "origins": site.origins, "implicit_ids": True},
+                "config": {"mask": site.mask, "private": site.private, "unmask": site.unmask,
+                           "no_control": site.no_control, "pause": site.pause,
+                           "hold": self.core.config.poll_hold,
+                           "origins": site.origins, "implicit_ids": True,
+                           "ui": site.ui},
                 "state": state}

@@ -7,6 +7,7 @@ format")::
     clean, index = sanitize_snapshot(event, policy)             # index: {id: entry}
     clean, changes = sanitize_mutation(event, policy, lookup, page_url)
     is_masked(index_entry)                                      # refuse agent input there
+    is_no_control(index_entry)                                  # refuse agent control there
 
 Modules, one concept each: ``policy`` (allow-lists), ``urls``, ``css``, ``attrs``,
 ``tree`` (the structure walk), ``mask`` (server-side masking), ``index``, ``fidelity``,
@@ -14,7 +15,7 @@ Modules, one concept each: ``policy`` (allow-lists), ``urls``, ``css``, ``attrs`
 """
 
 from .errors import MAX_ATTRIBUTE, MAX_DATA_IMAGE, MAX_DEPTH, MAX_NODES, SanitizeError
-from .index import is_masked
+from .index import is_masked, is_no_control
 from .mask import selector_problem
 from .mutations import sanitize_mutation
 from .policy import MASK_PLACEHOLDER
@@ -30,6 +31,7 @@ __all__ = [
     "SanitizeError",
     "SitePolicy",
     "is_masked",
+    "is_no_control",
     "sanitize_mutation",
     "sanitize_snapshot",
     "selector_problem",

@@ -1,7 +1,8 @@
 """Index entries: what the server remembers of each node to sanitize later mutations.
 
 One short string per node id (the caller keeps them in a Redis hash per session):
-``"<parent id>|<masked 0/1>|<kind>"`` and, when the node has attributes the mask selectors
+``"<parent id>|<flags>|<kind>"``, flags a digit: 0 shown, 1 masked, 2 soft masked (by a
+private site's default), plus 4 when the agent may not operate the node (issue 14) and, when the node has attributes the mask selectors
 or later ops need, ``"|" + compact JSON`` of them. Kinds: an HTML tag (``"div"``),
 ``"svg:rect"``, ``"math:mi"``, ``"#text"``, ``"#css"`` (text of a ``<style>``),
 ``"#document"``, ``"#shadow"``, ``"#doctype"``, ``"#ph"`` (a placeholder).
@@ -18,11 +19,21 @@ class Entry(NamedTuple):
     masked: bool
     kind: str
     attrs: dict
+    #: masked by a private site's default (not by a password or mask rule): nodes added
+    #: below it get the private treatment, so an ``--unmask`` element added later shows.
+    soft: bool = False
+    #: the agent may not operate it (a ``--no-control`` match, below one, or its label).
+    no_control: bool = False
 
 
-def encode(parent: int, masked: bool, kind: str, attrs: dict | None = None) -> str:
+_FLAGS = frozenset("0124356")
+
+
+def encode(parent: int, masked: bool, kind: str, attrs: dict | None = None,
+           soft: bool = False, no_control: bool = False) -> str:
     """The index string of one node."""
-    head = f"{parent}|{1 if masked else 0}|{kind}"
+    flags = ((2 if soft else 1) if masked else 0) + (4 if no_control else 0)
+    head = f"{parent}|{flags}|{kind}"
     if attrs:
         return head + "|" + json.dumps(attrs, separators=(",", ":"), ensure_ascii=False)
     return head
@@ -33,7 +44,7 @@ def decode(entry: str | None) -> Entry | None:
     if type(entry) is not str:
         return None
     parts = entry.split("|", 3)
-    if len(parts) < 3 or not parts[0].isdigit() or parts[1] not in ("0", "1"):
+    if len(parts) < 3 or not parts[0].isdigit() or parts[1] not in _FLAGS:
         return None
     attrs = {}
     if len(parts) == 4:
@@ -43,7 +54,8 @@ def decode(entry: str | None) -> Entry | None:
             return None
         if type(attrs) is not dict:
             return None
-    return Entry(int(parts[0]), parts[1] == "1", parts[2], attrs)
+    flags = int(parts[1])
+    return Entry(int(parts[0]), bool(flags & 3), parts[2], attrs, flags & 3 == 2, bool(flags & 4))
 
 
 def is_masked(entry: str | None) -> bool:
@@ -55,7 +67,23 @@ def is_masked(entry: str | None) -> bool:
     if type(entry) is not str:
         return False
     parts = entry.split("|", 2)
-    return len(parts) > 2 and parts[1] == "1"
+    return len(parts) > 2 and parts[1] in _FLAGS and bool(int(parts[1]) & 3)
+
+
+def is_no_control(entry: str | None) -> bool:
+    """Whether the agent may not operate the node of this index entry (issue 14)."""
+    if type(entry) is not str:
+        return False
+    parts = entry.split("|", 2)
+    return len(parts) > 2 and parts[1] in _FLAGS and bool(int(parts[1]) & 4)
+
+
+def with_no_control(entry: str) -> str:
+    """The same entry with the no-control flag set."""
+    e = decode(entry)
+    if e is None:
+        return entry
+    return encode(e.parent, e.masked, e.kind, e.attrs, soft=e.soft, no_control=True)
 
 
 def element_kind(ns: str | None, tag: str) -> str:

@@ -31,20 +31,22 @@ _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 class MaskRules:
     """The compiled mask selectors of a site."""
 
-    def __init__(self, selectors: tuple[str, ...]):
+    def __init__(self, selectors: tuple[str, ...], also: tuple[str, ...] = ()):
+        """``also``: further selectors (other rule lists) whose attributes are kept too."""
         translator = HTMLTranslator()
         self.xpaths = []
         names = set(BASE_ATTRIBUTES)
-        for selector in selectors:
+        for n, selector in enumerate((*selectors, *also)):
             try:
                 path = translator.css_to_xpath(selector)
                 for parsed in parse(selector):
                     _collect_attributes(parsed.parsed_tree, names)
             except SelectorError:
                 continue  # refused when the site is configured: see selector_problem()
-            self.xpaths.append(etree.XPath(path))
+            if n < len(selectors):
+                self.xpaths.append(etree.XPath(path))
         self.attributes = frozenset(n for n in names if _NAME.match(n))
-        self.active = bool(self.xpaths)
+        self.active = bool(self.xpaths) or bool(also)
 
     def pick(self, raw: dict) -> dict:
         """The raw attributes (lower-case names) the selectors may read."""
@@ -84,9 +86,9 @@ def _collect_attributes(node, names: set) -> None:
 
 
 @lru_cache(maxsize=256)
-def compile_rules(selectors: tuple[str, ...]) -> MaskRules:
+def compile_rules(selectors: tuple[str, ...], also: tuple[str, ...] = ()) -> MaskRules:
     """Compiled rules, cached per site's selector list."""
-    return MaskRules(selectors)
+    return MaskRules(selectors, also)
 
 
 def self_masked(tag: str, raw: dict, flagged: object) -> bool:

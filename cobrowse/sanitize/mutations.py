@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 from . import urls
 from .attrs import CLEANERS
+from .controls import mark_no_control
 from .errors import MAX_ATTRIBUTE, MAX_DEPTH, SanitizeError
 from .index import Entry, decode, encode, split_kind
 from .mask import matching_ids, self_masked
 from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
+from .private import mask_private, soft_keep
 from .run import Run
 from .site import SitePolicy, compile_site
 from .snapshot import mask_matches
@@ -88,7 +90,7 @@ def sanitize_mutation(
     )
     if base is None:
         raise SanitizeError("The session has no page URL to resolve the mutations against.")
-    site = compile_site(policy)
+    site = compile_site(policy.for_page(base or ""))  # the rules of this page (issue 14)
     run = Run(site)
     known = Known(lookup)
     ops = [op for op in event["m"] if type(op) is dict]
@@ -128,12 +130,13 @@ def _add(op, run: Run, known: Known, base: str):
         before = None
     run.seen, run.records, run.nodes, run.index = set(), [], {}, {}
     allowed = IN_DOCUMENT if parent.kind == "#document" else IN_ELEMENT
+    hard = parent.masked and not parent.soft  # soft: a private site's default, see below
     clean = walk(
         node,
         run,
         parent_id=parent_id,
         parent_kind=parent.kind,
-        masked=parent.masked,
+        masked=hard,
         base=base,
         depth=1,
         allowed=allowed,
@@ -141,10 +144,16 @@ def _add(op, run: Run, known: Known, base: str):
     if clean is None:
         return None
     rules = run.site.rules
-    if rules.active and not parent.masked:
+    found = set()
+    if rules.active and not hard:
         found = matching_ids(rules, known.chain(parent_id) + run.records)
         if found:
             mask_matches(run, found, set())
+    if parent.soft:
+        unmask = run.site.unmask
+        lift = matching_ids(unmask, known.chain(parent_id) + run.records) if unmask.active else ()
+        mask_private(run, set(found), set(lift))
+    mark_no_control(run, known.chain(parent_id), parent_id, parent.no_control)
     for rid, entry in run.index.items():
         known.put(rid, entry)
     return {"o": "add", "p": parent_id, "b": before, "n": clean}
@@ -185,8 +194,12 @@ def _attribute(op, run: Run, known: Known, base: str):
             CLEANERS[ns](tag, {name: value}, run, base, entry.masked)  # raises on the limit
         raw = {"type": entry.attrs.get("type", "")} if tag == "input" else {}
         raw[name] = value
-        cleaned = CLEANERS[ns](tag, raw, run, base, _masked(entry, known))
+        # A soft mask (a private site's default) keeps image sources, SVG geometry and
+        # layout attributes: a lazy-loaded image still shows (issue 14).
+        cleaned = CLEANERS[ns](tag, raw, run, base, _masked(entry, known) and not entry.soft)
         clean_value = cleaned.get(key)
+        if entry.soft and not soft_keep(entry.kind, key):
+            clean_value = None
         if clean_value is None and key not in _VALUE_CHECKED:
             return None
     extra = _remask(entry, ns, tag, key, value, i, run, known)
@@ -210,7 +223,9 @@ def _remask(entry: Entry, ns, tag, key, value, i, run: Run, known: Known) -> lis
     if not masked and rules.active:
         chain = known.chain(entry.parent) + [(i, entry.parent, entry.kind, False, attrs)]
         masked = i in matching_ids(rules, chain)
-    known.put(i, encode(entry.parent, masked, entry.kind, attrs))
+    soft = entry.soft and not (ns is None and self_masked(tag, raw, None))
+    known.put(i, encode(entry.parent, masked, entry.kind, attrs, soft=soft,
+                        no_control=entry.no_control))
     if masked and not entry.masked and ns is None and tag in FORM_ELEMENTS:
         return [{"o": "prop", "i": i, "p": {"value": MASK_PLACEHOLDER}}]
     return []

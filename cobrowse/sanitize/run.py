@@ -6,6 +6,7 @@ from collections.abc import Callable
 from . import css
 from .errors import MAX_NODES
 from .index import encode
+from .private import blank_css_strings
 from .site import Site
 
 #: Nodes between two calls of the cooperative yield hook (a few milliseconds of work).
@@ -63,7 +64,10 @@ class Run:
         hit = self._css_cache.get(key)
         if hit is None:
             ctx = css.CssContext(base, self.resource_origins, self.url_cache)
-            hit = self._css_cache[key] = css.clean_declarations(text, ctx)
+            hit = css.clean_declarations(text, ctx)
+            if self.site.private:
+                hit = blank_css_strings(hit)
+            self._css_cache[key] = hit
             self.fidelity["css_url"] += ctx.dropped_urls
         return hit
 
@@ -72,4 +76,5 @@ class Run:
         ctx = css.CssContext(base, self.resource_origins, self.url_cache)
         clean = css.clean_stylesheet(text, ctx)
         self.fidelity["css_url"] += ctx.dropped_urls
-        return clean
+        # A private site's CSS strings may be page text (issue 14): blanked, wherever they are.
+        return blank_css_strings(clean) if self.site.private else clean

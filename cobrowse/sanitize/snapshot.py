@@ -4,10 +4,12 @@ import gc
 from collections.abc import Callable
 
 from . import urls
+from .controls import mark_no_control
 from .errors import MAX_ATTRIBUTE, SanitizeError
 from .fidelity import sentences
 from .index import encode
 from .mask import mask_subtree, matching_ids
+from .private import mask_private, page_title
 from .run import YIELD_EVERY_NODES, Run
 from .site import SitePolicy, compile_site
 from .tree import AS_DOCUMENT, walk
@@ -30,8 +32,8 @@ def sanitize_snapshot(
     """
     if type(event) is not dict:
         raise SanitizeError("A snapshot event must be a JSON object.")
-    site = compile_site(policy)
-    page = _page_url(event.get("url"), site)
+    page = _page_url(event.get("url"), compile_site(policy))
+    site = compile_site(policy.for_page(page))  # the rules of this page (issue 14)
     doc = event.get("doc")
     if type(doc) is not dict or doc.get("t") != 9:
         raise SanitizeError("A snapshot needs 'doc', a document node (t = 9).")
@@ -57,7 +59,7 @@ def sanitize_snapshot(
     finally:
         if collecting:
             gc.enable()
-    title = event.get("title")
+    title = page_title(clean_doc) if site.private else event.get("title")
     clean = {
         "k": "snapshot",
         "doc": clean_doc,
@@ -78,6 +80,10 @@ def _finish(run: Run) -> dict[int, str]:
     found = matching_ids(rules, run.records, hook) if rules.active else ()
     if found:
         mask_matches(run, found, set())
+    if run.site.private:
+        lift = matching_ids(run.site.unmask, run.records, hook) if run.site.unmask.active else ()
+        mask_private(run, set(found), set(lift))
+    mark_no_control(run)
     return run.index
 
 

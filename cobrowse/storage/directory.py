@@ -25,6 +25,9 @@ class Agent:
     name: str
     password_hash: str
     display: str = ""
+    #: ``issuer|subject`` of the single sign-on account this agent was created for ("" for a
+    #: password agent): a sign-in only ever reaches the agent of its own account.
+    sso_subject: str = ""
 
 
 @dataclass
@@ -33,6 +36,15 @@ class Site:
     origins: list[str]
     mask: list[str] = field(default_factory=list)
     resource_origins: list[str] = field(default_factory=list)
+    #: False: the brand drives everything through the tag's JavaScript API (no chat window).
+    ui: bool = True
+    #: Private by default (issue 14): all text and values masked except ``unmask``.
+    private: bool = False
+    unmask: list[str] = field(default_factory=list)
+    #: Elements the agent may not operate (issue 14).
+    no_control: list[str] = field(default_factory=list)
+    #: URL path patterns of pages that pause sharing by themselves (issue 14).
+    pause: list[str] = field(default_factory=list)
 
 
 def check_name(name: str, what: str) -> str:
@@ -152,11 +164,18 @@ class Directory:
         if not site.origins:
             raise BadRequest("a site needs at least one origin")
         from cobrowse.sanitize import selector_problem
+        from cobrowse.sanitize.scope import split_rule
 
-        for selector in site.mask:
-            problem = selector_problem(selector)
+        if site.unmask and not site.private:
+            raise BadRequest("--unmask only means something on a --private site")
+        for rule in (*site.mask, *site.unmask, *site.no_control):
+            problem = selector_problem(split_rule(rule)[1])
             if problem:
                 raise BadRequest(problem)
+        for pattern in site.pause:
+            if not pattern.startswith("/") or len(pattern.split()) != 1:
+                raise BadRequest(f"the pause pattern {pattern!r} must be a URL path glob "
+                                 "such as /checkout/*")
         site.origins = [check_origin(o) for o in site.origins]
         site.resource_origins = [check_origin(o) for o in site.resource_origins]
         self.store.put("sites", site.id, json.dumps(asdict(site)))

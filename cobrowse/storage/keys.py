@@ -101,6 +101,11 @@ def signin(digest: str) -> str:
     return f"signin:{digest}"
 
 
+def sso_state(state: str) -> str:
+    """A single sign-on in progress: its nonce and PKCE verifier, until the callback."""
+    return f"sso:state:{state}"
+
+
 def login_failures(subject: str) -> str:
     return f"login:fail:{subject}"
 
@@ -113,3 +118,66 @@ def agent_participants(name: str) -> str:
 def upload(pid: str, upload_id: str) -> str:
     """The parts received so far of one big send split into parts (field = part index)."""
     return f"p:{{{pid}}}:up:{upload_id}"
+
+
+# --- the integration surface (issue 13) ---------------------------------------------------
+
+def support_code(code: str) -> str:
+    """A live support code: the visitor it names (JSON), with the code's TTL."""
+    return f"code:{code}"
+
+
+def code_failures(subject: str) -> str:
+    """Failed support-code attempts of one agent, integration or address."""
+    return f"code:fail:{subject}"
+
+
+#: Every failed support-code attempt, ever (a counter for operators).
+CODE_FAILURES_TOTAL = "code:fail:total"
+
+
+def visitor_ref(ref: str) -> str:
+    """Participant id for an opaque visitor reference handed to the brand's page."""
+    return f"vref:{ref}"
+
+
+def code_claim(claim: str) -> str:
+    """A redeemed code, held for the agent who entered it until they choose a mode."""
+    return f"code:claim:{claim}"
+
+
+def agent_link(digest: str) -> str:
+    """A single-use agent link (by the SHA-256 of its token)."""
+    return f"alink:{digest}"
+
+
+def integration_session(sid: str) -> str:
+    """What an integration may read about one of its sessions, kept after it ends."""
+    return f"xs:{{{sid}}}"
+
+
+def api_rate(name: str, window: int) -> str:
+    return f"api:rate:{name}:{window}"
+
+
+def webhook(eid: str) -> str:
+    """A webhook delivery waiting to be sent (or retried)."""
+    return f"wh:{{{eid}}}"
+
+
+def webhook_claim(eid: str) -> str:
+    """Short lock: the worker delivering this webhook now."""
+    return f"wh:{{{eid}}}:claim"
+
+
+WEBHOOKS_PENDING = "webhooks:pending"
+
+
+def audit(ref: str) -> str:
+    """The audit trail of one co-browse attempt (by invitation id), issue 14: steps without
+    any page content, kept as long as transcripts."""
+    return f"audit:{{{ref}}}"
+
+
+#: Invitation ids (and their session ids) -> a one-line summary, for `cobrowse audit list`.
+AUDIT_INDEX = "audit:index"

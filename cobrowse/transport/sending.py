@@ -27,6 +27,7 @@ import time
 from cobrowse import protocol
 from cobrowse.errors import BadRequest, CobrowseError
 from cobrowse.protocol import AGENT, CONTROL_KINDS, LIFECYCLE_KINDS, SESSION_KINDS, VISITOR
+from cobrowse.rules.agent_links import check_scope
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.page_index import PREFETCH_DEPTH, PageIndex, node_ids
 from cobrowse.rules.participants import UnknownToken, role_of
@@ -114,7 +115,9 @@ class Sender:
             if err.code in ("no_session", "view_only") and not retried:
                 # The cached context may lag behind a session that started or switched to
                 # shared a moment ago: decide again on fresh records before refusing.
+                err.extra.pop("kind", None)
                 return self._session_send(who, seq, events, self._fresh(who), None, True)
+            self._audit_refusal(who, sess, err)
             return err.status, err.to_json()
         index = index or PageIndex(self.broker, sess["id"])
         out = Outbox()
@@ -171,6 +174,13 @@ class Sender:
         """The context recomputed from the records (the version is the inbox's now)."""
         return self.contexts.compute(who, self.broker.last_id(keys.inbox(who["id"])))
 
+    def _audit_refusal(self, who: dict, sess: dict | None, err: CobrowseError) -> None:
+        """An agent's event the permission matrix refused, in the audit trail (issue 14)."""
+        kind = err.extra.pop("kind", None)
+        if sess and who["role"] == AGENT and kind:
+            self.core.lifecycle.audit.step(sess.get("invitation"), "refused", kind=kind,
+                                           reason=err.code)
+
     def _check(self, who: dict, sess: dict | None, events: list) -> list[dict]:
         """Shape and permission of every event, before anything is applied."""
         mode = sess["mode"] if sess else None
@@ -184,6 +194,7 @@ class Sender:
             if not protocol.allowed(who["role"], mode, event["k"]):
                 err = protocol.refusal(who["role"], mode, event["k"])
                 err.extra["index"] = position
+                err.extra["kind"] = event["k"]
                 raise err
             clean.append(event)
         return clean
@@ -206,7 +217,11 @@ class Sender:
 
     def _apply(self, who: dict, seq: int, events: list, sess: dict | None) -> tuple[int, dict]:
         role = who["role"]
-        clean = self._check(who, sess, events)
+        try:
+            clean = self._check(who, sess, events)
+        except CobrowseError as err:
+            self._audit_refusal(who, sess, err)
+            raise
         out = Outbox()
         index = PageIndex(self.broker, sess["id"]) if sess else None
         results = []
@@ -244,6 +259,7 @@ class Sender:
             if kind == "session.end":
                 return life.end_by_visitor(who, out)
             return self.core.relay.from_visitor(sess, event, out, index)
+        check_scope(who, kind)  # an agent link's sign-in: one session only (issue 13)
         if kind == "chat":
             if "conversation" not in event:
                 raise BadRequest("an agent's chat message needs 'conversation'")

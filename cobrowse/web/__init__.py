@@ -9,7 +9,9 @@ from werkzeug.exceptions import HTTPException
 
 from cobrowse.errors import CobrowseError
 from cobrowse.web.api import api
+from cobrowse.web.codes_api import codes_api
 from cobrowse.web.http import json_response
+from cobrowse.web.integration_api import integration_api
 from cobrowse.web.pages import pages
 
 log = logging.getLogger(__name__)
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 def register(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(codes_api)
+    app.register_blueprint(integration_api)
 
     @app.errorhandler(CobrowseError)
     def _refusal(err: CobrowseError):

@@ -119,6 +119,8 @@ def _agent(body) -> dict:
 @api.post("/agent/conversations")
 def conversations():
     who = _agent(_body())
+    if who.get("scope"):  # an agent link's sign-in sees no conversations of ours (issue 13)
+        return json_response({"ok": True, "conversations": []})
     return json_response({"ok": True, "conversations": core().conversations.listing(who)})
 
 
@@ -126,6 +128,8 @@ def conversations():
 def transcript():
     body = _body()
     who = _agent(body)
+    if who.get("scope"):
+        raise Refused("this sign-in is only for one co-browse session", code="scoped")
     cid = body.get("conversation")
     if not isinstance(cid, str):
         raise Refused("missing 'conversation'", code="bad_request", status=400)

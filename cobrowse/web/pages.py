@@ -8,12 +8,15 @@ images, styles and fonts only from the site's resource origins (issue 4, item 9)
 
 from __future__ import annotations
 
+import html
+import logging
 import os
 
-from flask import Blueprint, abort, current_app, redirect, request, send_from_directory
+from flask import Blueprint, Response, abort, current_app, redirect, request, send_from_directory
 
 from cobrowse.errors import Refused
 from cobrowse.rules.auth import COOKIE
+from cobrowse.rules.sso import SingleSignOn, SsoError
 from cobrowse.web.http import json_response, read_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -126,10 +129,70 @@ def login():
         body = {}
     address = request.remote_addr or "?"
     cookie, answer = core().auth.login(body.get("username"), body.get("password"), address)
-    response = json_response(answer)
+    return _set_signin_cookie(json_response(answer), cookie)
+
+
+def _set_signin_cookie(response, cookie: str):
     response.set_cookie(COOKIE, cookie, httponly=True, samesite="Strict", path="/",
                         secure=request.is_secure, max_age=core().config.agent_signin_ttl)
     return response
+
+
+@pages.get("/workspace/api/signin-options")
+def signin_options():
+    """Which ways of signing in the workspace offers (the sign-in screen asks first)."""
+    cfg = core().config
+    return json_response({"ok": True, "password": cfg.password_signin, "sso": cfg.sso})
+
+
+def _sso() -> SingleSignOn:
+    c = core()
+    if not c.config.sso:
+        abort(404)
+    if "sso" not in current_app.extensions:
+        current_app.extensions["sso"] = SingleSignOn(c)
+    return current_app.extensions["sso"]
+
+
+def _callback_url() -> str:
+    base = (core().config.public_url or request.host_url).rstrip("/")
+    return f"{base}/workspace/sso/callback"
+
+
+@pages.get("/workspace/sso/start")
+def sso_start():
+    """Off to the identity provider (authorization code flow with PKCE)."""
+    try:
+        return redirect(_sso().start(_callback_url()), code=302)
+    except SsoError as err:
+        return _sso_refused(err)
+
+
+@pages.get("/workspace/sso/callback")
+def sso_callback():
+    """Back from the identity provider: verify, sign the agent in, open the workspace."""
+    sso = _sso()
+    try:
+        agent = sso.finish(request.args.to_dict())
+    except SsoError as err:
+        return _sso_refused(err)
+    cookie, _ = core().auth.sign_in(agent)
+    logging.getLogger("cobrowse.sso").info("sso sign-in agent=%s", agent.name)
+    return _set_signin_cookie(redirect("/workspace/", code=303), cookie)
+
+
+def _sso_refused(err: SsoError) -> Response:
+    """A plain page that says why, with the way back (the browser came here by redirect, so
+    a JSON error would mean nothing to the agent)."""
+    logging.getLogger("cobrowse.sso").warning("sso refused code=%s: %s", err.code, err.message)
+    text = html.escape(err.message)
+    body = ("<!doctype html><meta charset=utf-8><title>Sign-in refused</title>"
+            "<link rel=stylesheet href=/workspace/css/workspace.css>"
+            f"<main class=login-card data-testid=sso-error data-code={html.escape(err.code)}>"
+            f"<h1>Sign-in refused</h1><p>{text}</p>"
+            "<p><a href=/workspace/ data-testid=sso-back>Back to sign-in</a></p></main>")
+    return Response(body, status=err.status, mimetype="text/html", headers={
+        "Content-Security-Policy": WORKSPACE_CSP, "Cache-Control": "no-store"})
 
 
 @pages.get("/workspace/api/me")

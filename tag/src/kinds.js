@@ -8,7 +8,7 @@
 export const VISITOR_KINDS = Object.freeze([
   "chat", "invite.accept", "invite.decline", "session.end",
   "snapshot", "mutation", "scroll", "pointer", "click", "selection",
-  "resize", "visibility", "page",
+  "resize", "visibility", "page", "session.pause", "session.resume", "annotate.clear",
 ]);
 
 /** Kinds an agent may send (the tag receives the session ones in its session stream). */
@@ -17,6 +17,7 @@ export const AGENT_KINDS = Object.freeze([
   "session.end", "session.mode", "snapshot.request",
   "pointer", "highlight", "wiggle", "selection", "scroll",
   "control.click", "control.input", "control.navigate",
+  "annotate", "annotate.clear",
 ]);
 
 /** Agent kinds that act on the page: honoured in shared mode only. */

@@ -125,7 +125,9 @@ export function createMutationCapture(ctx, natives, emit) {
     for (const t of texts) {
       if (!ids.isLive(t)) continue;
       const x = /** @type {Text} */ (t).data;
-      ops.push({ o: "text", i: ids.peek(t), x: maskedNode(dom.parentNode(t)) ? masker.text(x) : x });
+      const up = dom.parentNode(t);
+      const css = masker.private && up && dom.nodeType(up) === 1 && dom.localName(/** @type {Element} */ (up)) === "style";
+      ops.push({ o: "text", i: ids.peek(t), x: maskedNode(up) ? masker.text(x) : css ? masker.css(x) : x });
     }
     return ops;
   };
@@ -136,7 +138,7 @@ export function createMutationCapture(ctx, natives, emit) {
     const wasMasked = ctx.maskedNodes.has(el);
     if (!wasMasked && masker.isMasked(el)) return reserialize(el, ops);
     for (const name of names) {
-      if (wasMasked && !masker.keepAttr(name)) continue;
+      if (wasMasked && !(ctx.softNodes.has(el) ? masker.keepSoft(el, name) : masker.keepAttr(name))) continue;
       const v = dom.getAttr(el, name);
       ops.push({ o: "attr", i: ids.peek(el), a: name, v: v === null ? null : attributeValue(el, name, v) });
     }
@@ -158,7 +160,7 @@ export function createMutationCapture(ctx, natives, emit) {
   const cssOps = (ops) => {
     for (const sheet of sheets) {
       const owner = sheet.ownerNode;
-      if (owner && ids.isLive(owner)) ops.push({ o: "css", i: ids.peek(owner), css: sheetText(sheet) });
+      if (owner && ids.isLive(owner)) ops.push({ o: "css", i: ids.peek(owner), css: masker.css(sheetText(sheet)) });
       else if (!owner) {
         for (const root of roots) {
           const list = dom.adoptedOf(root);
@@ -167,7 +169,7 @@ export function createMutationCapture(ctx, natives, emit) {
       }
     }
     for (const root of adopted) {
-      if (ids.isLive(root)) ops.push({ o: "ss", i: ids.peek(root), ss: adoptedTexts(root) || [] });
+      if (ids.isLive(root)) ops.push({ o: "ss", i: ids.peek(root), ss: (adoptedTexts(root) || []).map(masker.css) });
     }
   };
 

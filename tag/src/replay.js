@@ -3,7 +3,7 @@
  * (the server refuses them in view mode; the tag refuses them too, whatever arrives).
  * Clicks are dispatched on the element; values are set through the native setter plus
  * input/change events so framework-controlled inputs (React) take them; navigation only
- * to the site's own origins; never into a masked field.
+ * to the site's own origins; never into a masked field, never on a --no-control element.
  * @module replay
  */
 import * as dom from "./dom.js";
@@ -12,6 +12,7 @@ import * as dom from "./dom.js";
  * @typedef {Object} ReplayContext
  * @property {(id: number) => Node|null} nodeOf
  * @property {(el: Element) => boolean} isMasked
+ * @property {(el: Element) => boolean} [isBlocked]  the site's --no-control rules (issue 14)
  * @property {string[]} origins  the site's origins (hello config.origins)
  * @property {(url: string) => void} [navigate]  defaults to location.assign
  */
@@ -87,6 +88,7 @@ export function replayControl(ev, mode, ctx) {
   const node = ctx.nodeOf(ev.i);
   if (!node || dom.nodeType(node) !== 1) return "no such element";
   const el = /** @type {HTMLElement} */ (node);
+  if (ctx.isBlocked && ctx.isBlocked(el)) return "the site does not let agents operate this element";
   if (ctx.isMasked(el)) return "masked";
   if (ev.k === "control.click") return click(el);
   if (ev.k === "control.input") return input(el, ev);

@@ -7,6 +7,7 @@
  */
 import { adoptedTexts, cssomAhead, sheetText } from "./cssom.js";
 import * as dom from "./dom.js";
+import { HARD, SOFT, STRUCTURAL } from "./mask.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MATH_NS = "http://www.w3.org/1998/Math/MathML";
@@ -38,6 +39,7 @@ const NEVER_SCROLLS = new Set([
  * @property {(root: Document|ShadowRoot, frame: Element|null) => void} onRoot  a shadow root or frame document was captured
  * @property {WeakSet<CSSStyleSheet>} dirtySheets  sheets changed through the CSSOM since load
  * @property {WeakSet<Element>} maskedNodes  elements captured as masked (filled by the serializer)
+ * @property {WeakSet<Element>} softNodes  of those, the ones soft masked (a private site's default)
  * @property {WeakMap<Element, string>} formSeen  form state last sent per field (formKey)
  * @property {boolean} [implicit]  omit "i" when it is the previous node's id + 1 (hello config.implicit_ids)
  * @property {number} [last]  the id written last (for implicit ids)
@@ -102,7 +104,7 @@ export function formKey(p) {
 /**
  * Attributes of an element as a plain object, masked and with URLs made absolute.
  * @param {Element} el
- * @param {boolean} masked
+ * @param {boolean|number} masked  true or HARD: masked; SOFT: a private site's default
  * @param {import("./mask.js").Masker} masker
  */
 export function attributesOf(el, masked, masker) {
@@ -112,7 +114,7 @@ export function attributesOf(el, masked, masker) {
   for (let i = 0; i < attrs.length; i++) {
     const at = attrs[i];
     const name = at.name;
-    if (masked && !masker.keepAttr(name)) continue;
+    if (masked && !(masked === SOFT ? masker.keepSoft(el, name) : masker.keepAttr(name))) continue;
     a[name] = attributeValue(el, name, at.value);
   }
   return a;
@@ -183,12 +185,12 @@ function ident(n, ctx) {
 /**
  * Serialize a root (document or shadow root) with its masked set computed once.
  * @param {Document|ShadowRoot} root
- * @param {boolean} masked inherited from the host or frame element
+ * @param {number} masked inherited from the host or frame element (0, SOFT, HARD)
  * @param {SerializeContext} ctx
  * @param {Element|null} frame the iframe element for a frame document
  */
 function serializeRoot(root, masked, ctx, frame) {
-  const maskedSet = ctx.masker.roots(root);
+  const maskedSet = { hard: ctx.masker.roots(root), lift: ctx.masker.lifts(root) };
   ctx.onRoot(root, frame);
   const isDoc = dom.nodeType(root) === 9;
   const id = ident(root, ctx);
@@ -196,14 +198,14 @@ function serializeRoot(root, masked, ctx, frame) {
   const out = id ? { i: id, t: isDoc ? 9 : 11, c: null } : { t: isDoc ? 9 : 11, c: null };
   out.c = children(root, masked, maskedSet, ctx);
   const ss = adoptedTexts(root);
-  if (ss) out.ss = ss;
+  if (ss) out.ss = ctx.masker.private ? ss.map(ctx.masker.css) : ss;
   return out;
 }
 
 /**
  * @param {Node} parent
- * @param {boolean} masked
- * @param {Set<Element>} maskedSet
+ * @param {number} masked
+ * @param {MaskSets} maskedSet
  * @param {SerializeContext} ctx
  */
 function children(parent, masked, maskedSet, ctx) {
@@ -218,8 +220,8 @@ function children(parent, masked, maskedSet, ctx) {
 /**
  * One node and its subtree, or null for what is never captured (comments, our UI).
  * @param {Node} n
- * @param {boolean} masked
- * @param {Set<Element>} maskedSet
+ * @param {number} masked
+ * @param {MaskSets} maskedSet
  * @param {SerializeContext} ctx
  * @returns {any}
  */
@@ -233,20 +235,37 @@ function node(n, masked, maskedSet, ctx) {
     return id ? { i: id, t: 10, n: name } : { t: 10, n: name };
   }
   const d = /** @type {Text} */ (n).data;
-  const x = masked ? ctx.masker.text(d) : d;
+  const x = masked ? ctx.masker.text(d) : ctx.masker.private ? styleText(n, d, ctx) : d;
   return id ? { i: id, t: 3, x } : { t: 3, x };
 }
 
 /**
+ * A text of a private site: a style sheet's text has its wordy strings blanked.
+ * @param {Node} n
+ * @param {string} d
+ * @param {SerializeContext} ctx
+ */
+function styleText(n, d, ctx) {
+  const up = dom.parentNode(n);
+  return up && dom.nodeType(up) === 1 && dom.localName(/** @type {Element} */ (up)) === "style" ? ctx.masker.css(d) : d;
+}
+
+/**
+ * @typedef {{hard: Set<Element>, lift: Set<Element>}} MaskSets  a root's masked and unmasked matches
+ */
+
+/**
  * @param {Element} el
- * @param {boolean} masked
- * @param {Set<Element>} maskedSet
+ * @param {number} masked 0, SOFT or HARD, inherited
+ * @param {MaskSets} maskedSet
  * @param {SerializeContext} ctx
  */
 function element(el, masked, maskedSet, ctx) {
   if (el === ctx.exclude) return null;
-  const m = masked || (maskedSet.size > 0 && maskedSet.has(el)) || ctx.masker.sticky.has(el);
   const name = dom.localName(el);
+  let m = masked;
+  if (m !== HARD && ((maskedSet.hard.size > 0 && maskedSet.hard.has(el)) || ctx.masker.sticky.has(el))) m = HARD;
+  else if (m === SOFT && (STRUCTURAL.has(name) || maskedSet.lift.has(el))) m = 0;
   const id = ident(el, ctx);
   const a = attributesOf(el, m, ctx.masker);
   /** @type {any} */
@@ -258,8 +277,9 @@ function element(el, masked, maskedSet, ctx) {
   } else if (ns === SVG_NS) out.ns = "svg";
   else if (ns === MATH_NS) out.ns = "math";
   if (m) {
-    out.m = 1;
+    out.m = m === HARD ? 1 : 2; // docs/protocol.md: 2 is a private site's soft mask
     ctx.maskedNodes.add(el);
+    if (m === SOFT) ctx.softNodes.add(el);
   }
   if (name === "script" || name === "noscript") {
     out.c = [];
@@ -279,7 +299,7 @@ function element(el, masked, maskedSet, ctx) {
  * @param {Element} el
  * @param {string} name
  * @param {any} out
- * @param {boolean} m
+ * @param {number} m
  * @param {SerializeContext} ctx
  */
 function special(el, name, out, m, ctx) {
@@ -294,12 +314,12 @@ function special(el, name, out, m, ctx) {
     }
     case "style": {
       const sheet = /** @type {HTMLStyleElement} */ (el).sheet;
-      if (sheet && (ctx.dirtySheets.has(sheet) || cssomAhead(sheet, el.textContent || ""))) out.css = sheetText(sheet);
+      if (sheet && (ctx.dirtySheets.has(sheet) || cssomAhead(sheet, el.textContent || ""))) out.css = ctx.masker.css(sheetText(sheet));
       break;
     }
     case "link": {
       const sheet = /** @type {HTMLLinkElement} */ (el).sheet;
-      if (sheet && ctx.dirtySheets.has(sheet)) out.css = sheetText(sheet);
+      if (sheet && ctx.dirtySheets.has(sheet)) out.css = ctx.masker.css(sheetText(sheet));
       break;
     }
     case "iframe":
@@ -331,7 +351,7 @@ function special(el, name, out, m, ctx) {
  */
 export function serializeDocument(doc, ctx) {
   ctx.last = -1; // the first node always carries its id
-  return serializeRoot(doc, false, ctx, null);
+  return serializeRoot(doc, ctx.masker.private ? SOFT : 0, ctx, null);
 }
 
 /**
@@ -343,16 +363,20 @@ export function serializeDocument(doc, ctx) {
 export function serializeSubtree(n, ctx) {
   ctx.last = -1;
   const type = dom.nodeType(n);
-  if (type === 9 || type === 11) return serializeRoot(/** @type {any} */ (n), false, ctx, null);
+  const top = ctx.masker.private ? SOFT : 0;
+  if (type === 9 || type === 11) return serializeRoot(/** @type {any} */ (n), top, ctx, null);
   const up = dom.parentNode(n);
   const upType = up ? dom.nodeType(up) : 0;
   const parent = upType === 1 ? /** @type {Element} */ (up) : upType === 11 ? dom.hostOf(/** @type {any} */ (up)) : null;
-  const masked = !!parent && ctx.masker.isMasked(parent);
-  let maskedSet = new Set();
+  const masked = parent ? ctx.masker.level(parent) : top;
+  /** @type {MaskSets} */
+  const maskedSet = { hard: new Set(), lift: new Set() };
   if (type === 1) {
     const el = /** @type {Element} */ (n);
-    maskedSet = ctx.masker.roots(/** @type {any} */ (el));
-    if (ctx.masker.matchesSelf(el)) maskedSet.add(el);
+    maskedSet.hard = ctx.masker.roots(/** @type {any} */ (el));
+    if (ctx.masker.matchesSelf(el)) maskedSet.hard.add(el);
+    maskedSet.lift = ctx.masker.lifts(el);
+    if (ctx.masker.liftsSelf(el)) maskedSet.lift.add(el);
   }
   return node(n, masked, maskedSet, ctx);
 }

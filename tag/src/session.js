@@ -7,11 +7,14 @@
  */
 import { CAPTURE_KINDS, CONTROL_KINDS } from "./kinds.js";
 import { createTransport } from "./transport.js";
-import { createMasker } from "./mask.js";
+import { createControlGuard, createMasker } from "./mask.js";
+import { pausesOn, rulesFor, watchPath } from "./scope.js";
 import { record } from "./capture.js";
 import { replayControl } from "./replay.js";
+import { createApi } from "./api.js";
 import { createChatWindow } from "./ui/chat.js";
 import { createOverlay } from "./ui/overlay.js";
+import { createAnnotations } from "./ui/annotations.js";
 import * as dom from "./dom.js";
 
 const CAPTURE = new Set(CAPTURE_KINDS);
@@ -28,6 +31,9 @@ export function createSession(o) {
   /** @type {{mask: string[], origins: string[], hold: number}} */
   let config = { mask: [], origins: [], hold: 25 };
   let masker = createMasker([]);
+  let blocked = createControlGuard([]);
+  /** @type {(() => void)|null} stops watching in-page navigation */
+  let unwatch = null;
   /** @type {any} STATE from the server */
   let state = null;
   /** @type {{id: string, mode: string, agent: string}|null} */
@@ -50,17 +56,50 @@ export function createSession(o) {
     onOpen: () => awaken(),
     onAccept: (id) => transport.send({ k: "invite.accept", invitation: id }),
     onDecline: (id) => transport.send({ k: "invite.decline", invitation: id }),
+    onCode: () => {
+      awaken(); // a support code: an agent may invite from it, so poll from now on
+      return bridge.api.supportCode();
+    },
   });
-  const overlay = createOverlay({ ui, natives, onClose: () => end() });
+  // The site's --no-ui as last seen in this tab: the next page does not flash our window.
+  if (store.get("ui") === false) chat.setUi(false);
+  // window.cobrowse for a brand's own messaging window (issue 13).
+  const bridge = createApi({
+    accept: (id) => transport.send({ k: "invite.accept", invitation: id }),
+    decline: (id) => transport.send({ k: "invite.decline", invitation: id }),
+    end: () => end(),
+    request: (path) => transport.request(path),
+  });
+  const overlay = createOverlay({
+    ui,
+    natives,
+    onClose: () => end(),
+    onClear: () => clearDrawings(),
+    onPause: () => {
+      if (active) store.set("paused", active.id);
+      restart();
+    },
+    onResume: () => {
+      store.set("paused", undefined);
+      restart();
+    },
+  });
+  const drawings = createAnnotations({ ui, natives, onChange: (n) => overlay.drawings(n) });
   const transport = createTransport({
     server: o.server,
     site: o.site,
     natives,
     store,
+    // A private site's title is page text (issue 14): hello reports it only once this tab
+    // knows the site is not private.
+    title: () => (store.get("private") === false ? dom.title() : ""),
     onHello(h) {
       config = { mask: [], origins: [], hold: 25, ...(h.config || {}) };
-      masker = createMasker(config.mask);
-      if (recorder) restart(); // a re-hello (expired token) with a new config
+      applyRules();
+      chat.setUi(/** @type {any} */ (config).ui !== false);
+      store.set("ui", /** @type {any} */ (config).ui !== false);
+      store.set("private", /** @type {any} */ (config).private === true);
+      if (active) restart(); // a re-hello (expired token) with a new config
     },
     onState,
     onEvents: (events) => events.forEach((ev) => natives.guard(onEvent)(ev)),
@@ -108,11 +147,44 @@ export function createSession(o) {
     transport.follow("s_" + s.id);
     overlay.showFrame(active.mode, active.agent);
     chat.hideInvite();
+    if (!unwatch) unwatch = watchPath(natives, () => restart()); // new page, new rules
     restart();
+    bridge.emit("session.started", { session: active.id, mode: active.mode, agent: active.agent });
   }
+  /** The site's rules for the page the tag is on now (issue 14: rules scoped to pages). */
+  function applyRules() {
+    const c = /** @type {any} */ (config);
+    const path = location.pathname;
+    masker = createMasker(rulesFor(c.mask, path), { private: c.private, unmask: rulesFor(c.unmask, path) });
+    blocked = createControlGuard(rulesFor(c.no_control, path));
+  }
+  /** Why sharing is paused now: "page" (a --pause page), "visitor" (the bar), or "". */
+  function pauseReason() {
+    if (pausesOn(/** @type {any} */ (config).pause, location.pathname)) return "page";
+    return active && store.get("paused") === active.id ? "visitor" : "";
+  }
+  /**
+   * (Re)start capturing the page under the rules of the page, or stay paused: then nothing
+   * of the page is captured or sent (issue 14), only the pause itself. The server learns each
+   * change once ("pauseSent" lives in the tab, across the tab's pages).
+   */
   function restart() {
     if (recorder) recorder.stop();
+    recorder = null;
     transport.prune((ev) => CAPTURE.has(ev.k));
+    if (!active) return;
+    applyRules();
+    const why = pauseReason();
+    overlay.setPaused(why);
+    const sent = store.get("pauseSent");
+    const told = sent && sent.s === active.id ? sent.by : "";
+    if (why) {
+      if (told !== why) transport.send({ k: "session.pause", by: why });
+      store.set("pauseSent", { s: active.id, by: why });
+      return;
+    }
+    if (told) transport.send({ k: "session.resume" });
+    store.set("pauseSent", undefined);
     recorder = record({
       natives,
       masker,
@@ -122,20 +194,34 @@ export function createSession(o) {
     });
     recorder.snapshot();
   }
-  function finish() {
+  /** @param {string} [reason] */
+  function finish(reason) {
     if (recorder) recorder.stop();
     recorder = null;
+    if (unwatch) unwatch();
+    unwatch = null;
     if (!active) return;
+    const ended = active.id;
     active = null;
+    bridge.emit("session.ended", { session: ended, reason: reason || "" });
     store.set("session", undefined);
+    store.set("paused", undefined);
+    store.set("pauseSent", undefined);
+    overlay.setPaused("");
     transport.prune((ev) => CAPTURE.has(ev.k));
     transport.follow(null);
+    drawings.clear();
     overlay.hideFrame();
+  }
+  /** The visitor's clear button: the drawings go here, and in the agent's replica too. */
+  function clearDrawings() {
+    drawings.clear();
+    if (active) transport.send({ k: "annotate.clear" });
   }
   /** The visitor's X: end at once, tell the server. */
   function end() {
     if (!active) return;
-    finish();
+    finish("visitor");
     transport.send({ k: "session.end" });
   }
 
@@ -149,9 +235,11 @@ export function createSession(o) {
     else if (sess && active && sess.mode !== active.mode) {
       active.mode = sess.mode;
       overlay.showFrame(active.mode, active.agent);
+      bridge.emit("session.mode", { session: active.id, mode: active.mode });
     }
     if (s.invitation && !sess) chat.showInvite({ invitation: s.invitation.id, mode: s.invitation.mode, agent: agentName(s.invitation.agent) });
     else chat.hideInvite();
+    bridge.state(s);
   }
 
   /** @param {any} ev */
@@ -163,6 +251,7 @@ export function createSession(o) {
       case "invite":
         if (!state || (state.invitation && state.invitation.id === ev.invitation)) {
           chat.showInvite({ invitation: ev.invitation, mode: ev.mode, agent: agentName(ev.agent) });
+          bridge.invite({ invitation: ev.invitation, mode: ev.mode, agent: agentName(ev.agent) });
         }
         return;
       case "invite.state":
@@ -172,13 +261,14 @@ export function createSession(o) {
         if (state && state.session && state.session.id === ev.session && !active) begin(state.session);
         return;
       case "session.mode":
-        if (active && ev.session === active.id) {
+        if (active && ev.session === active.id && ev.mode !== active.mode) {
           active.mode = ev.mode;
           overlay.showFrame(active.mode, active.agent);
+          bridge.emit("session.mode", { session: active.id, mode: active.mode });
         }
         return;
       case "session.ended":
-        if (active && (!ev.session || ev.session === active.id)) finish();
+        if (active && (!ev.session || ev.session === active.id)) finish(ev.reason);
         return;
     }
     if (active && recorder) agentEvent(ev, active, recorder);
@@ -196,6 +286,8 @@ export function createSession(o) {
     else if (ev.k === "highlight" && type === 1) overlay.highlight(el, ev.x, ev.y);
     else if (ev.k === "wiggle" && type === 1) overlay.wiggle(el);
     else if (ev.k === "selection") overlay.selection(rangeOf(ev.r, rec));
+    else if (ev.k === "annotate") drawings.apply(ev, (id) => rec.ids.nodeOf(id));
+    else if (ev.k === "annotate.clear") drawings.clear();
     else if (ev.k === "scroll" && el) {
       rec.quietScroll();
       // "instant": a page with scroll-behavior: smooth would otherwise animate every step
@@ -207,6 +299,7 @@ export function createSession(o) {
       const why = replayControl(ev, s.mode, {
         nodeOf: (id) => rec.ids.nodeOf(id),
         isMasked: (e) => masker.isMasked(e),
+        isBlocked: (e) => blocked(e),
         origins: config.origins || [],
       });
       if (why) console.warn("[cobrowse] agent action refused:", ev.k, why);
@@ -238,11 +331,13 @@ export function createSession(o) {
     if (e.persisted && active) restart(); // back from the bfcache: the agent needs the page again
   });
   transport.start();
+  bridge.expose();
 
   return {
     stop() {
       finish();
       transport.stop();
+      bridge.remove();
     },
     /** For tests and QA: what the tag believes. */
     info: () => ({ state, session: active, config, pending: transport.pending(), uploading: transport.uploading() }),

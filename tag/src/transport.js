@@ -107,6 +107,7 @@ export async function gzipText(text) {
  * @property {(events: any[]) => void} [onGiveUp] a send that no split got through (too large or blocked)
  * @property {number} [cap] request body cap on the wire, bytes
  * @property {(blocked: boolean) => void} [onBlocked] answers cannot be read (configuration changed?), or can again
+ * @property {() => string} [title]                 the page title hello reports (default: document.title)
  */
 
 /**
@@ -244,7 +245,7 @@ export function createTransport(o) {
     ready = false;
     for (let attempt = 1; running; attempt++) {
       try {
-        const r = await post("api/v1/visitor/hello", { site: o.site, token, url: location.href, title: title() }, 20000);
+        const r = await post("api/v1/visitor/hello", { site: o.site, token, url: location.href, title: o.title ? o.title() : title() }, 20000);
         if (r.status === 200 && r.json && r.json.ok) {
           const h = r.json;
           if (h.token !== token) {
@@ -663,6 +664,19 @@ export function createTransport(o) {
       } catch (e) {
         /* best effort */
       }
+    },
+    /**
+     * One request of this visitor outside the send sequence (a support code, the visitor
+     * reference: issue 13), once hello has given us a token. Resolves the answer; rejects
+     * with the server's reason.
+     * @param {string} path @param {any} [body]
+     */
+    async request(path, body) {
+      for (let i = 0; running && !ready && i < 100; i++) await sleep(200);
+      if (!ready) throw new Error("not connected");
+      const r = await post(path, { ...(body || {}), token }, 20000);
+      if (r.status !== 200 || !r.json || !r.json.ok) throw new Error((r.json && r.json.message) || "HTTP " + r.status);
+      return r.json;
     },
     stop() {
       running = false;

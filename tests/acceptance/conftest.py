@@ -32,7 +32,7 @@ def stack(redis_url):
     the expiry test is quick; everything else is the default configuration."""
     server = Gunicorn(redis_url, demo=True, env={
         "COBROWSE_INVITE_TTL": "10", "COBROWSE_REAPER_INTERVAL": "1",
-        "COBROWSE_POLL_HOLD": "20"}).start()
+        "COBROWSE_POLL_HOLD": "20", "COBROWSE_WEBHOOK_MAX_DELAY": "2"}).start()
     server.redis_url = redis_url
     server.base = f"http://localhost:{server.port}"
     yield server

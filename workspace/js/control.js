@@ -11,6 +11,7 @@ const INTERACTIVE = 'a[href], area[href], button, input, select, textarea, label
 export const NOTES = Object.freeze({
   view: 'View only: the visitor saw your highlight, but nothing was clicked or typed. Switch to Shared to control the page.',
   masked: "This field is masked: its content stays on the visitor's screen, so you cannot type into it.",
+  noControl: 'The site does not let agents operate this element (a privacy rule): only the visitor can.',
 });
 
 /**
@@ -95,6 +96,11 @@ export class Control {
       if (closestOf(el, INTERACTIVE)) this.hooks.note(NOTES.view);
       return;
     }
+    if (this.replica.isNoControl(el)) {
+      e.preventDefault();
+      this.hooks.note(NOTES.noControl);
+      return;
+    }
     if (field && this.replica.isMasked(field) && nameOf(field) === 'input' && /^(checkbox|radio)$/.test(field.type)) {
       e.preventDefault();
       this.hooks.note(NOTES.masked);
@@ -131,6 +137,9 @@ export class Control {
     if (!this.shared) {
       e.preventDefault();
       this.hooks.note(NOTES.view);
+    } else if (this.replica.isNoControl(el)) {
+      e.preventDefault();
+      this.hooks.note(NOTES.noControl);
     } else if (this.replica.isMasked(el)) {
       e.preventDefault();
       this.hooks.note(NOTES.masked);
@@ -144,7 +153,7 @@ export class Control {
    */
   keydown(e) {
     const el = this.targetOf(e);
-    if (!el || this.shared && !this.replica.isMasked(el)) return;
+    if (!el || this.shared && !this.replica.isMasked(el) && !this.replica.isNoControl(el)) return;
     const changesValue = nameOf(el) === 'select' ? /^(Arrow|Home|End|Page|[ a-zA-Z0-9]$)/.test(e.key)
       : nameOf(el) === 'input' && /^(checkbox|radio)$/.test(/** @type {HTMLInputElement} */ (el).type) ? e.key === ' ' || e.key.startsWith('Arrow')
         : false;
@@ -162,9 +171,9 @@ export class Control {
   mousedown(e) {
     const el = this.targetOf(e);
     const select = closestOf(el, 'select');
-    if (select && (!this.shared || this.replica.isMasked(select))) {
+    if (select && (!this.shared || this.replica.isMasked(select) || this.replica.isNoControl(select))) {
       e.preventDefault();
-      this.hooks.note(this.shared ? NOTES.masked : NOTES.view);
+      this.hooks.note(!this.shared ? NOTES.view : this.replica.isNoControl(select) ? NOTES.noControl : NOTES.masked);
     }
   }
 
@@ -177,7 +186,7 @@ export class Control {
    */
   changed(e, committed) {
     const el = /** @type {any} */ (this.targetOf(e));
-    if (!el || !this.shared || this.replica.isMasked(el)) return;
+    if (!el || !this.shared || this.replica.isMasked(el) || this.replica.isNoControl(el)) return;
     const found = identified(this.replica, el);
     if (!found || found.el !== el) return;
     const id = found.id;

@@ -19,6 +19,8 @@ export const AGENT_KINDS = Object.freeze([
   'control.click',
   'control.input',
   'control.navigate',
+  'annotate',
+  'annotate.clear',
 ]);
 
 /** Kinds the visitor's tag may send (protocol.md "From the visitor"). */
@@ -36,6 +38,9 @@ export const VISITOR_KINDS = Object.freeze([
   'resize',
   'visibility',
   'page',
+  'session.pause',
+  'session.resume',
+  'annotate.clear',
 ]);
 
 /** Kinds the server itself delivers (protocol.md "Delivered by the server"). */

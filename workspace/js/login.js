@@ -14,7 +14,11 @@ export class LoginForm {
     this.password = /** @type {HTMLInputElement} */ (document.getElementById('login-password'));
     this.message = /** @type {HTMLElement} */ (document.getElementById('login-message'));
     this.submit = /** @type {HTMLButtonElement} */ (this.form.querySelector('[data-testid="login-submit"]'));
+    this.fields = /** @type {HTMLElement} */ (document.getElementById('login-password-fields'));
+    this.sso = /** @type {HTMLElement} */ (document.getElementById('login-sso'));
     this.countdown = 0;
+    /** @type {Promise<void>|null} which ways of signing in the server offers (asked once) */
+    this.options = null;
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.signIn();
@@ -29,7 +33,28 @@ export class LoginForm {
     this.section.hidden = false;
     this.password.value = '';
     this.say(message || '');
-    (this.username.value ? this.password : this.username).focus();
+    if (!this.options) this.options = this.offer();
+    this.options.then(() => {
+      if (this.fields.hidden) this.sso.focus();
+      else (this.username.value ? this.password : this.username).focus();
+    });
+  }
+
+  /**
+   * Password, single sign-on, or both, as the server is configured.
+   * @private
+   */
+  async offer() {
+    try {
+      const opts = await request('/workspace/api/signin-options');
+      this.sso.hidden = !opts.sso;
+      const password = opts.password !== false;
+      this.fields.hidden = !password;
+      this.submit.hidden = !password;
+      for (const input of [this.username, this.password]) input.disabled = !password;
+    } catch {
+      /* an old server, or offline: the password form stays as it is */
+    }
   }
 
   /** Hide the form. */

@@ -19,6 +19,8 @@ export class Registry {
     this.ids = new Map();
     /** @type {WeakSet<Node>} */
     this.masked = new WeakSet();
+    /** elements the site's --no-control rules keep from the agent (issue 14) */
+    this.noControl = new WeakSet();
   }
 
   /**
@@ -220,6 +222,7 @@ export class TreeBuilder {
     }
     if (canvasPicture && safeImageData(n.img)) el.setAttribute('src', /** @type {string} */ (n.img));
     if (n.m) this.registry.masked.add(el);
+    if (n.nc) this.registry.noControl.add(el);
     if (n.p && typeof n.p === 'object') pending.props.push([el, n.p]);
     if (Array.isArray(n.sc)) pending.scrolls.push([el, n.sc]);
     if (lower === 'iframe' && n.d && n.d.t === 9) {

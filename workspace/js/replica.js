@@ -344,6 +344,18 @@ export class Replica {
   }
 
   /**
+   * Whether the site keeps a node from the agent (``--no-control``: the server marks the
+   * element, its descendants and its labels; ancestors are checked for text targets).
+   * @param {Node|null} node
+   */
+  isNoControl(node) {
+    for (let n = node, hops = 0; n && hops < 64; n = n.parentNode, hops++) {
+      if (this.registry.noControl.has(n)) return true;
+    }
+    return false;
+  }
+
+  /**
    * Offset of a node's document inside the top replica viewport (nested frames add up).
    * @param {Node} node
    * @returns {{x: number, y: number}}

@@ -20,6 +20,8 @@ export class WidgetChrome {
     this.fullBtn = h('button', { type: 'button', class: 'small', testid: 'cobrowse-fullscreen', 'aria-pressed': 'false', onclick: () => this.toggleFullscreen() }, 'Fullscreen');
     this.endBtn = h('button', { type: 'button', class: 'small danger', testid: 'cobrowse-end', onclick: hooks.onEnd }, 'End co-browse');
     this.closeBtn = h('button', { type: 'button', class: 'small', testid: 'cobrowse-close', hidden: true, onclick: hooks.onClose }, 'Close');
+    /** Slot for the drawing toolbar (annotations.js). */
+    this.tools = h('div', { class: 'cb-tools-slot' });
     this.bar = h('div', { class: 'cb-bar' });
     this.progressText = h('span', { class: 'cb-progress-text' });
     this.progressEl = h('div', { class: 'cb-progress', testid: 'cobrowse-progress', role: 'progressbar', 'aria-label': 'Loading the visitor\'s page', hidden: true }, this.bar, this.progressText);
@@ -28,7 +30,11 @@ export class WidgetChrome {
     this.scaler = h('div', { class: 'cb-scaler' }, this.overlay);
     this.box = h('div', { class: 'cb-box' }, this.scaler);
     this.endedEl = h('div', { class: 'cb-ended', testid: 'cobrowse-ended', hidden: true });
-    this.stage = h('div', { class: 'cb-stage' }, this.box, this.endedEl);
+    // Issue 14: while the visitor pauses, a neutral placeholder stands in for the replica.
+    this.pausedText = h('p', { class: 'cb-paused-why' });
+    this.pausedEl = h('div', { class: 'cb-paused', testid: 'cobrowse-paused', role: 'status', hidden: true },
+      h('p', { class: 'cb-paused-title' }, 'Paused by the visitor'), this.pausedText);
+    this.stage = h('div', { class: 'cb-stage' }, this.box, this.pausedEl, this.endedEl);
     this.noteEl = h('p', { class: 'cb-note', testid: 'cobrowse-note', role: 'status', hidden: true });
     this.pageEl = h('span', { class: 'cb-page', testid: 'cobrowse-page' });
     this.tabEl = h('span', { class: 'cb-tab', testid: 'cobrowse-visitor-tab', hidden: true }, "The visitor's tab is in the background.");
@@ -36,7 +42,7 @@ export class WidgetChrome {
     this.fidelityEl = h('details', { class: 'cb-fidelity', testid: 'cobrowse-fidelity', hidden: true }, h('summary', {}), this.fidelityList);
     this.noteTimer = 0;
     root.replaceChildren(
-      h('header', { class: 'cb-header' }, this.statusEl, this.modeEl, h('span', { class: 'spacer' }),
+      h('header', { class: 'cb-header' }, this.statusEl, this.modeEl, this.tools, h('span', { class: 'spacer' }),
         this.switchBtn, this.fullBtn, this.endBtn, this.closeBtn),
       this.progressEl, this.stage, this.noteEl,
       h('footer', { class: 'cb-footer' }, this.pageEl, this.tabEl, h('span', { class: 'spacer' }), this.fidelityEl));
@@ -56,7 +62,21 @@ export class WidgetChrome {
     this.scaler.prepend(frame);
     this.endedEl.hidden = true;
     this.closeBtn.hidden = true;
+    this.tools.hidden = false;
     for (const b of [this.switchBtn, this.endBtn]) /** @type {HTMLButtonElement} */ (b).disabled = false;
+  }
+
+  /**
+   * Show the paused placeholder instead of the replica (or the replica again).
+   * @param {boolean} on
+   * @param {string} [by] "visitor" (the frame bar) or "page" (a page the site pauses on)
+   */
+  paused(on, by) {
+    this.pausedEl.hidden = !on;
+    this.box.style.visibility = on ? 'hidden' : '';
+    this.pausedText.textContent = by === 'page'
+      ? 'The visitor is on a page that the site keeps private. Sharing resumes when they leave it.'
+      : 'Nothing of the page is shared until the visitor resumes. You cannot operate the page meanwhile.';
   }
 
   /** Back to an empty widget. */
@@ -144,6 +164,7 @@ export class WidgetChrome {
     this.endedEl.replaceChildren(h('p', {}, text), h('p', { class: 'muted' }, 'Nothing of the visitor\'s page is kept.'));
     this.endedEl.hidden = false;
     this.closeBtn.hidden = false;
+    this.tools.hidden = true;
     this.noteEl.hidden = true;
     this.page('', '', []); // nothing of the page stays, not even its title
     this.tabHidden(false);

@@ -1,5 +1,6 @@
 // The co-browse widget beside the chat: status, mode switch, fullscreen, end, and the live
 // replica with pointers, co-scrolling and control.
+import { Annotations } from './annotations.js';
 import { Control } from './control.js';
 import { Pointers } from './cursors.js';
 import { Replica, createReplicaFrame } from './replica.js';
@@ -44,6 +45,10 @@ export class CobrowseWidget {
     this.queue = [];
     this.draining = false;
     this.resyncAt = 0;
+    /** The replica's zoom (layout()). */
+    this.scale = 1;
+    /** @type {Annotations|undefined} */
+    this.annotations = undefined;
     this.flags = { loaded: false, away: false, online: true, leaving: false, ended: '' };
     new ResizeObserver(() => this.layout()).observe(this.chrome.stage);
   }
@@ -65,6 +70,7 @@ export class CobrowseWidget {
     this.replica = replica;
     this.pointers = new Pointers(this.chrome.overlay, replica, send);
     this.scrolls = new ScrollSync(replica, send);
+    this.annotations = new Annotations(this.chrome.tools, this.chrome.overlay, replica, send, { scale: () => this.scale });
     this.control = new Control(replica, {
       send,
       note: (text) => this.chrome.note(text),
@@ -88,6 +94,7 @@ export class CobrowseWidget {
     this.pointers?.hook(doc);
     this.scrolls?.hook(doc);
     this.control?.hook(doc);
+    this.annotations?.hook(doc);
   }
 
   /**
@@ -130,11 +137,16 @@ export class CobrowseWidget {
         if (!this.flags.loaded) return;
         if (!replica.apply(ev.m)) this.requestSnapshot(false);
         this.pointers.reposition();
+        this.annotations?.redraw();
         return;
       case 'scroll':
         this.scrolls.remote(ev.i, ev.x, ev.y);
         this.pointers.reposition();
+        this.annotations?.redraw();
         return;
+      case 'annotate.clear':
+        this.annotations?.clearAll(false);
+        return this.chrome.note('The visitor cleared the drawings.');
       case 'pointer':
         return this.pointers.visitorPointer(ev);
       case 'click':
@@ -149,6 +161,15 @@ export class CobrowseWidget {
       case 'page':
         if (ev.state === 'leave') this.flags.leaving = true;
         return this.render();
+      case 'session.pause':
+        // Nothing of the page comes meanwhile; what the replica showed goes (issue 14).
+        this.flags.loaded = false;
+        this.pointers.clear();
+        replica.clear();
+        return this.chrome.paused(true, ev.by);
+      case 'session.resume':
+        this.chrome.progress(-1, 1, "Waiting for the visitor's page…");
+        return this.chrome.paused(false);
       default:
     }
   }
@@ -160,10 +181,13 @@ export class CobrowseWidget {
   async snapshot(snap) {
     const replica = /** @type {Replica} */ (this.replica);
     this.pointers?.clear();
+    // A new page has new node ids: drawings anchored to the old ones would land elsewhere.
+    this.annotations?.reset();
     this.chrome.progress(0, 1, 'Building the page…');
     const done = await replica.load(snap, (n, total) => this.chrome.progress(n, total, 'Building the page…'));
     if (!done || replica !== this.replica) return;
     this.chrome.progress(null);
+    this.chrome.paused(false);
     this.flags.loaded = true;
     this.flags.leaving = false;
     this.chrome.page(String(snap.title || ''), String(snap.url || ''), Array.isArray(snap.fidelity) ? snap.fidelity : []);
@@ -209,6 +233,7 @@ export class CobrowseWidget {
     this.flags.ended = ENDED[/** @type {keyof ENDED} */ (reason)] || 'The co-browse ended.';
     this.queue.length = 0;
     this.pointers?.clear();
+    this.annotations?.reset();
     this.replica?.clear();
     this.chrome.progress(null);
     this.chrome.endedPanel(this.flags.ended);
@@ -233,7 +258,8 @@ export class CobrowseWidget {
     this.pointers?.clear();
     this.replica?.clear();
     this.replica = null;
-    this.pointers = this.scrolls = this.control = undefined;
+    this.annotations?.reset();
+    this.pointers = this.scrolls = this.control = this.annotations = undefined;
     this.queue.length = 0;
     this.chrome.reset();
   }
@@ -253,7 +279,9 @@ export class CobrowseWidget {
   layout() {
     if (!this.replica) return;
     const scale = this.chrome.fit(this.replica.viewport.vw, this.replica.viewport.vh);
+    this.scale = scale;
     this.pointers?.setScale(scale);
+    this.annotations?.redraw();
   }
 
   /** @private */

@@ -1,6 +1,7 @@
 // The workspace: signs the agent in, then ties the transport to the views.
 import { ApiError, Poller, Sender, request } from './api.js';
 import { ChatView } from './chat.js';
+import { CodeEntry } from './code-entry.js';
 import { ConversationList } from './conversations.js';
 import { InviteControl } from './invite.js';
 import { LoginForm } from './login.js';
@@ -55,6 +56,14 @@ export class Workspace {
         if (!next.hasAttribute('disabled') && this.chat.conv) next.focus();
       },
     });
+    this.code = new CodeEntry(byId('code-slot'), {
+      token: () => this.poller?.token || '',
+      onCancel: (id) => this.act([{ k: 'invite.cancel', invitation: id }]),
+      onInvited: (id, mode) => {
+        if (!this.session) this.invitation = { id, mode };
+        this.renderInvite();
+      },
+    });
     byId('logout').addEventListener('click', () => this.signOut());
   }
 
@@ -68,12 +77,14 @@ export class Workspace {
   }
 
   /**
-   * @param {{agent: {name: string, display?: string}, token: string, seq: number}} res
+   * @param {{agent: {name: string, display?: string}, token: string, seq: number, scoped?: boolean}} res
    */
   start(res) {
     this.agent = { name: res.agent?.name || '', display: res.agent?.display || res.agent?.name || '' };
     this.chat.me = [this.agent.name, this.agent.display];
     byId('agent-name').textContent = this.agent.display;
+    // An agent link's sign-in (issue 13) is for one co-browse session: no codes, no queue.
+    document.body.classList.toggle('scoped', !!res.scoped);
     this.login.hide();
     byId('app').hidden = false;
     const hooks = { onStatus: (/** @type {boolean} */ on) => this.online(on), onUnauthorized: () => this.expired() };
@@ -255,7 +266,7 @@ export class Workspace {
    */
   sessionStarted(ev, resumed) {
     const id = String(ev.session ?? ev.id);
-    const site = ev.conversation ? this.list.find(ev.conversation)?.site : undefined;
+    const site = ev.site || (ev.conversation ? this.list.find(ev.conversation)?.site : undefined);
     this.session = { id, conversation: ev.conversation, mode: ev.mode, visitor: ev.visitor, site };
     this.invitation = null;
     this.poller?.follow(id);
@@ -293,6 +304,7 @@ export class Workspace {
 
   /** @private */
   renderInvite() {
+    this.code.update(this.invitation, !!this.session);
     this.invite.update({
       conversation: this.openId ? this.list.find(this.openId) || null : null,
       invitation: this.invitation,

@@ -43,6 +43,7 @@ function bubbleIcon() {
  * @property {() => void} [onOpen] the visitor opened the chat
  * @property {(invitation: string) => void} onAccept
  * @property {(invitation: string) => void} onDecline
+ * @property {() => Promise<string>} onCode  ask the server for a support code (issue 13)
  */
 
 /**
@@ -66,7 +67,12 @@ export function createChatWindow(o) {
   const input = /** @type {HTMLInputElement} */ (ui.el("input", { "data-testid": "cobrowse-chat-input", "aria-label": "Message", placeholder: "Type a message", maxlength: "4000", autocomplete: "off" }));
   const send = ui.el("button", { "data-testid": "cobrowse-chat-send", type: "submit" }, "Send");
   form.append(input, send);
-  panel.append(head, status, notice, list, form);
+  // A support code to read out to an agent on the phone or in another chat (issue 13).
+  const codeRow = ui.el("div", { class: "coderow" });
+  const codeAsk = ui.el("button", { class: "secondary", "data-testid": "cobrowse-code-request", type: "button" }, "Get a code for the agent");
+  const code = ui.el("span", { class: "code", "data-testid": "cobrowse-code", "aria-live": "polite", hidden: "" });
+  codeRow.append(codeAsk, code);
+  panel.append(head, status, notice, list, form, codeRow);
   ui.root.append(panel, launcher);
 
   /** @type {Array<{from: string, agent?: string, text: string}>} */
@@ -75,6 +81,8 @@ export function createChatWindow(o) {
   /** @type {HTMLElement|null} */
   let card = null;
   let cardId = "";
+  /** The site's --no-ui: the brand drives everything through window.cobrowse. */
+  let off = false;
 
   const isOpen = () => !panel.hasAttribute("hidden");
   const showUnread = () => {
@@ -91,6 +99,7 @@ export function createChatWindow(o) {
     list.scrollTop = list.scrollHeight;
   };
   const setOpen = (/** @type {boolean} */ open) => {
+    if (open && off) return;
     if (open) {
       panel.removeAttribute("hidden");
       unread = 0;
@@ -104,6 +113,14 @@ export function createChatWindow(o) {
 
   natives.listen(launcher, "click", () => setOpen(!isOpen()));
   natives.listen(close, "click", () => setOpen(false));
+  natives.listen(codeAsk, "click", () => {
+    code.removeAttribute("hidden");
+    code.textContent = "\u2026";
+    o.onCode().then(
+      (digits) => (code.textContent = digits.slice(0, 3) + " " + digits.slice(3)),
+      (err) => (code.textContent = String((err && err.message) || err)),
+    );
+  });
   natives.listen(form, "submit", (e) => {
     e.preventDefault();
     const text = input.value.trim();
@@ -173,5 +190,13 @@ export function createChatWindow(o) {
       else notice.setAttribute("hidden", "");
     },
     open: () => setOpen(true),
+    /** Show the built-in window, or not (the site's --no-ui). @param {boolean} on */
+    setUi(on) {
+      off = !on;
+      if (off) {
+        panel.setAttribute("hidden", "");
+        launcher.setAttribute("hidden", "");
+      } else launcher.removeAttribute("hidden");
+    },
   };
 }

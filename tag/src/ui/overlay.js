@@ -1,7 +1,7 @@
 /**
  * The session's marks on the visitor's page, all drawn in the tag's shadow root: the
  * frame around the viewport with a small bar in its bottom-left corner (who sees what, a
- * toggle, the X that ends the session; only the two buttons take clicks, everything else
+ * toggle, pause/resume (issue 14), the X that ends the session; only the buttons take clicks, everything else
  * lets them through to the page, and the label folds away into a pill by itself after
  * LABEL_MS or with the toggle, so it never covers the page for long), the agent's labelled
  * pointer on the element it points at, the yellow ring of an agent click, the agent's
@@ -29,6 +29,9 @@ function arrow() {
   svg.appendChild(path);
   return svg;
 }
+
+/** @param {string} by */
+const pausedWords = (by) => (by === "page" ? "Sharing paused on this page" : "Sharing paused: the agent sees nothing");
 
 /**
  * Viewport coordinates of a point given as fractions inside an element, through
@@ -59,7 +62,9 @@ export function clientPoint(el, fx, fy) {
 }
 
 /**
- * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void}} o
+ * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void,
+ *   onClear: () => void, onPause?: () => void, onResume?: () => void}} o onClear: the visitor's
+ *   button that clears the agent's drawings
  */
 export function createOverlay(o) {
   const { ui, natives } = o;
@@ -67,8 +72,18 @@ export function createOverlay(o) {
   const bar = ui.el("div", { class: "bar" });
   const toggle = ui.el("button", { class: "toggle", "data-testid": "cobrowse-frame-toggle", type: "button", "aria-expanded": "true" });
   const label = ui.el("span", { "data-testid": "cobrowse-mode" });
+  const clearBtn = ui.el("button", { class: "clear", "data-testid": "cobrowse-annotations-clear", type: "button", hidden: "",
+    "aria-label": "Clear the agent's drawings", title: "Clear the agent's drawings" }, "\u232b");
   const close = ui.el("button", { class: "x", "data-testid": "cobrowse-close", type: "button", "aria-label": "End co-browsing", title: "End co-browsing" }, "\u2715");
-  bar.append(toggle, label, close);
+  const pause = ui.el("button", { class: "pause", "data-testid": "cobrowse-pause", type: "button", "aria-label": "Pause sharing", title: "Pause sharing" }, "\u275a\u275a");
+  const resume = ui.el("button", { class: "resume", "data-testid": "cobrowse-resume", type: "button", "aria-label": "Resume sharing", title: "Resume sharing", hidden: "" }, "\u25b6");
+  bar.append(toggle, label, pause, resume, clearBtn, close);
+  natives.listen(pause, "click", () => o.onPause && o.onPause());
+  natives.listen(resume, "click", () => o.onResume && o.onResume());
+  /** What the label says when not paused (set by showFrame). */
+  let sharing = "";
+  /** "" sharing, "visitor" paused from the bar, "page" paused by the site on this page */
+  let pausedBy = "";
   frame.appendChild(bar);
   const cursor = ui.el("div", { class: "cursor", "data-testid": "cobrowse-agent-cursor", hidden: "" });
   cursor.appendChild(arrow());
@@ -77,6 +92,7 @@ export function createOverlay(o) {
   const selLayer = ui.el("div", { "data-testid": "cobrowse-agent-selection" });
   ui.root.append(frame, selLayer, cursor);
   natives.listen(close, "click", () => o.onClose());
+  natives.listen(clearBtn, "click", () => o.onClear());
   let foldTimer = 0;
   /** Show the full label (or only the pill). @param {boolean} open */
   const expand = (open) => {
@@ -127,12 +143,27 @@ export function createOverlay(o) {
     /** @param {string} mode @param {string} [agent] */
     showFrame(mode, agent) {
       const what = MODE_WORDS[/** @type {"view"|"shared"} */ (mode)] || MODE_WORDS.view;
-      label.textContent = `${agent || "The agent"} can ${what}`;
+      sharing = `${agent || "The agent"} can ${what}`;
+      label.textContent = pausedBy ? pausedWords(pausedBy) : sharing;
       frame.setAttribute("data-mode", mode);
       frame.removeAttribute("hidden");
       name.textContent = agent || "Agent";
       expand(true); // new or changed: say it, then fold away
       foldTimer = natives.setTimeout(() => expand(false), LABEL_MS);
+    },
+    /**
+     * Paused or sharing, as the bar shows it. On a page the site pauses on, there is no
+     * Resume: sharing comes back when the visitor leaves the page.
+     * @param {string} by "" | "visitor" | "page"
+     */
+    setPaused(by) {
+      pausedBy = by;
+      if (by) frame.setAttribute("data-paused", by);
+      else frame.removeAttribute("data-paused");
+      pause.toggleAttribute("hidden", !!by);
+      resume.toggleAttribute("hidden", by !== "visitor");
+      label.textContent = by ? pausedWords(by) : sharing;
+      toggle.setAttribute("title", "Co-browsing: " + label.textContent);
     },
     hideFrame() {
       if (foldTimer) natives.clearTimeout(foldTimer);
@@ -165,6 +196,11 @@ export function createOverlay(o) {
         [{ transform: "rotate(0)" }, { transform: "rotate(-3deg)" }, { transform: "rotate(3deg)" }, { transform: "rotate(-3deg)" }, { transform: "rotate(0)" }],
         { duration: 600, iterations: 1 },
       );
+    },
+    /** Show the bar's clear button while the agent's drawings show. @param {number} count */
+    drawings(count) {
+      if (count > 0) clearBtn.removeAttribute("hidden");
+      else clearBtn.setAttribute("hidden", "");
     },
     /** @param {Range|null} r */
     selection(r) {

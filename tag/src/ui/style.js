@@ -18,7 +18,10 @@ button.secondary{background:#e8eaed;color:#1d1d1f}
 .badge[hidden]{display:none}
 .panel{position:fixed;right:20px;bottom:88px;width:340px;max-width:calc(100vw - 40px);height:440px;max-height:calc(100vh - 120px);
   background:#fff;border-radius:12px;box-shadow:0 8px 32px rgba(0,0,0,.3);display:flex;flex-direction:column;overflow:hidden;z-index:2}
-.panel[hidden]{display:none}
+.panel[hidden],.launcher[hidden],.code[hidden]{display:none}
+.coderow{display:flex;gap:8px;align-items:center;padding:0 8px 8px}
+.coderow button{padding:4px 10px;font-size:12px}
+.code{font:600 18px/1.2 ui-monospace,monospace;letter-spacing:.15em}
 .head{background:#0b57d0;color:#fff;padding:10px 14px;display:flex;align-items:center;justify-content:space-between}
 .head *{color:#fff}
 .head button{background:transparent;padding:2px 6px;font-size:18px}
@@ -43,7 +46,15 @@ input{flex:1;padding:8px;border:1px solid #dadce0;border-radius:8px}
 .frame.folded .bar span{display:none}
 .frame .bar button{pointer-events:auto;width:20px;height:20px;padding:0;border-radius:10px;font-size:12px;line-height:20px;
   text-align:center;background:#000;color:#fff}
+.frame .bar button[hidden]{display:none}
+.frame .bar button.clear{background:#d93025}
+.annotations{position:fixed;left:0;top:0;width:100%;height:100%;pointer-events:none;z-index:2;overflow:visible}
+.annotations .stroke{stroke-width:4;stroke-linecap:round;stroke-linejoin:round;opacity:.9;transition:opacity .7s ease-out}
+.annotations .stroke[data-fading]{opacity:0}
 .frame .bar button.toggle{background:transparent;color:#000;font-size:14px}
+.frame .bar button[hidden]{display:none}
+.frame[data-paused] {border-color:#5f6368}
+.frame[data-paused] .bar{background:#dadce0}
 .cursor{position:fixed;left:0;top:0;pointer-events:none;z-index:3;transition:transform .08s linear}
 .cursor svg{display:block}
 .cursor .name{position:absolute;left:16px;top:16px;background:#f29900;color:#000;font-size:12px;padding:1px 6px;border-radius:6px;white-space:nowrap}
