@@ -1,6 +1,7 @@
 """A TCP proxy that limits the client-to-server direction with a token bucket, for benchmarks
 that need a visitor's slow upstream (bench/bench_replica.py). The other direction is not
-limited. Runs its own asyncio loop in a thread.
+limited. Runs its own asyncio loop in a thread. ``hole = True`` makes it a black hole (no
+byte moves either way, new connections hang) until it is set back to False.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class ThrottleProxy:
         self.sock.bind(("127.0.0.1", port))
         self.port = self.sock.getsockname()[1]
         self.up_bytes = 0
+        self.hole = False
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.server: asyncio.base_events.Server | None = None
@@ -75,6 +77,8 @@ class ThrottleProxy:
         self.server = await asyncio.start_server(self._client, sock=self.sock)
 
     async def _client(self, reader, writer) -> None:
+        while self.hole:
+            await asyncio.sleep(0.05)
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
         except OSError:
@@ -86,6 +90,8 @@ class ThrottleProxy:
     async def _pipe(self, reader, writer, limited: bool) -> None:
         try:
             while data := await reader.read(self.CHUNK):
+                while self.hole:
+                    await asyncio.sleep(0.05)
                 if limited:
                     await self.bucket.take(len(data))
                     self.up_bytes += len(data)

@@ -22,6 +22,7 @@ from cobrowse.rules.webhooks import Webhooks
 from cobrowse.storage import create_broker
 from cobrowse.storage.directory import BrokerStore, Directory, FileStore
 from cobrowse.transport.context import Contexts
+from cobrowse.transport.parts import Parts
 from cobrowse.transport.polling import Poller
 from cobrowse.transport.sending import Sender
 
@@ -59,6 +60,7 @@ class Core:
         self.relay = Relay(self.broker, self.config, self.directory, self.lifecycle)
         self.contexts = Contexts(self)
         self.sender = Sender(self)
+        self.parts = Parts(self)
         self.poller = Poller(self)
         self.auth = AgentAuth(self)
         self.visitors = Visitors(self)

@@ -27,7 +27,8 @@
     // Placeholder until main.js replaces it; also marks "loading" against double loads.
     window.CoBrowse = { loading: true, stop: function () {} };
     import(new URL("src/main.js", src).href).then(function (mod) {
-      mod.start({ site: site, server: new URL("../", src).href });
+      mod.start({ site: site, server: new URL("../", src).href,
+        maxBody: Number(script.getAttribute("data-max-body")) || 0 });
     }).catch(function (err) {
       try { console.warn("[cobrowse] tag failed to load", err); } catch (e) { /* ignore */ }
     });

@@ -1,6 +1,7 @@
 """Through real gunicorn with gevent workers and a real Redis: the operator contract, no sticky
 sessions, a hostile network, shutdown, and bad configurations refused."""
 
+import json
 import threading
 import time
 
@@ -166,3 +167,48 @@ def test_demo_mode_prints_the_urls_and_a_fresh_password():
         agent.login("demo", password)
     finally:
         server.stop()
+
+
+def test_parts_of_one_snapshot_through_two_workers_and_chaos(servers):
+    """Parts land on either gunicorn (state is in Redis) and through the chaos proxy (parts
+    lost, duplicated, delayed, cut): the snapshot arrives once, whole, after the pointer
+    events sent between its parts, and before the mutation sent after it."""
+    a, b = servers
+    proxies = [ChaosProxy(("127.0.0.1", a.port), seed=3), ChaosProxy(("127.0.0.1", b.port), seed=4)]
+    try:
+        posts = [retrying(http_transport(p.url, timeout=10)) for p in proxies]
+        turn = iter(range(10 ** 6))
+
+        def alternate(path, body, headers=None, **kw):
+            return posts[next(turn) % 2](path, body, headers, **kw)
+
+        visitor = Visitor(alternate, origin=ORIGIN)
+        visitor.hello()
+        agent = Agent(retrying(http_transport(a.url, timeout=10)))
+        agent.origin = a.url
+        agent.login("bob", AGENT_PASSWORD)
+        start_session(visitor, agent, "view")
+        agent.poll()
+        snapshot = dict(SNAPSHOT, title="Big " + "z" * 30000)
+        text = json.dumps([snapshot])
+        count = -(-len(text) // 2000)
+        for index in range(count - 1):  # each part, then a pointer event on the live lane
+            status, body = visitor.post("/api/v1/send", {
+                "token": visitor.token, "upload": "snap", "part": [index, count],
+                "data": text[index * 2000:(index + 1) * 2000]}, visitor.headers())
+            assert status == 200, (status, body)
+            visitor.send({"k": "pointer", "i": 5, "x": index / count, "y": 0.5})
+        visitor.send_in_parts([snapshot], 2000, upload="snap", order=[])
+        visitor.send({"k": "mutation", "m": [{"o": "text", "i": 6, "x": "after"}]})
+        got = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (not got or got[-1]["k"] != "mutation"):
+            got += agent.poll(hold=1)
+        kinds = [e["k"] for e in got]
+        assert kinds == ["pointer"] * (count - 1) + ["snapshot", "mutation"]
+        assert got[-2]["title"] == snapshot["title"]
+        assert sum(p.fates["pass"] for p in proxies) > 0
+        assert sum(p.fates[f] for p in proxies for f in ("drop_response", "duplicate")) > 0
+    finally:
+        for p in proxies:
+            p.close()

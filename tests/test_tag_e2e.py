@@ -239,11 +239,14 @@ def test_session_follows_the_tab_and_a_duplicated_tab_does_not_join(server, cont
         for (const [k, v] of {stored}) sessionStorage.setItem(k, v);""")
     dup.goto(f"{server.url}/pages/tag_hard.html")
     dup.wait_for_function("window.CoBrowse && CoBrowse.info && CoBrowse.info().state")
-    wait_until(dup, lambda: any(b'"cursors"' in b for b in dup.wire.bodies))  # it polls as itself
+    # It says hello as a new visitor (and, with no conversation, holds no poll: issue 16).
+    dup.wait_for_function("""(old) => { const t = sessionStorage.getItem('cobrowse:demo');
+        return t && JSON.parse(t).token && JSON.parse(t).token !== old; }""", arg=token)
     assert dup.evaluate("CoBrowse.info().session") is None
     assert dup.get_by_test_id("cobrowse-frame").is_hidden()
     tokens = [json.loads(b).get("token") for b in dup.wire.bodies if b.startswith(b"{")]
-    assert tokens and token not in tokens and any(tokens), tokens
+    assert tokens and token not in tokens, tokens
+    assert not any(b'"cursors"' in b for b in dup.wire.bodies)
     assert dup.evaluate("JSON.parse(sessionStorage.getItem('cobrowse:demo')).token") not in (None, token)
     # The original tab keeps its session.
     assert page.get_by_test_id("cobrowse-frame").is_visible()

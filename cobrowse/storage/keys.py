@@ -115,6 +115,11 @@ def agent_participants(name: str) -> str:
     return f"ag:{{{name}}}:pids"
 
 
+def upload(pid: str, upload_id: str) -> str:
+    """The parts received so far of one big send split into parts (field = part index)."""
+    return f"p:{{{pid}}}:up:{upload_id}"
+
+
 # --- the integration surface (issue 13) ---------------------------------------------------
 
 def support_code(code: str) -> str:

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, g, request
 from cobrowse import logs, metrics
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.protocol import AGENT, VISITOR
+from cobrowse.transport.parts import is_part
 from cobrowse.web.http import (
     allow_origin,
     json_response,
@@ -116,7 +117,10 @@ def send():
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     check = _OriginCheck()
-    status, answer = core().sender.send(body, check)
+    if is_part(body):  # one part of a big send (docs/protocol.md "Parts and lanes")
+        status, answer = core().parts.receive(body, check)
+    else:
+        status, answer = core().sender.send(body, check)
     if status >= 400:
         refused(status, answer)  # applied as a refusal: stored for replays, answered as-is
     else:

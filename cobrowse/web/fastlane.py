@@ -23,6 +23,7 @@ from cobrowse import concurrency, logs, metrics
 from cobrowse.config import public_origin
 from cobrowse.errors import BadRequest, CobrowseError
 from cobrowse.storage.base import BrokerUnavailable
+from cobrowse.transport.parts import is_part
 from cobrowse.web.api import origin_for
 from cobrowse.web.http import GZIP_ABOVE, LARGE_BODY, NO_STORE
 from cobrowse.web.outcomes import outage, refused, unreachable
@@ -67,7 +68,11 @@ class FastLane:
             body = read_body(environ, self.core.config.max_body, self.core.config.max_inflated)
             if not isinstance(body, dict):
                 raise BadRequest("the body must be a JSON object")
-            if path == PATHS[0]:
+            if path == PATHS[0] and is_part(body):  # docs/protocol.md "Parts and lanes"
+                status, answer = self.core.parts.receive(body, check)
+                text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
+                retry = answer.get("retry_after") if isinstance(answer, dict) else None
+            elif path == PATHS[0]:
                 status, answer = self.core.sender.send(body, check)
                 text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
                 retry = answer.get("retry_after") if isinstance(answer, dict) else None

@@ -14,7 +14,8 @@ export const VERSION = "0.1.0";
 
 /**
  * Start the tag once per page.
- * @param {{site: string, server: string}} opts server: base URL ending in "/"
+ * @param {{site: string, server: string, maxBody?: number}} opts server: base URL ending in "/";
+ *   maxBody: request body cap on the wire (the script's `data-max-body`, bytes)
  */
 export function start(opts) {
   /** @type {any} */
@@ -60,7 +61,7 @@ export function start(opts) {
     tabs.check(store.get("token")).then(natives.guard((/** @type {boolean} */ duplicate) => {
       if (stopped) return;
       if (duplicate) store.clear();
-      session = createSession({ site: opts.site, server: opts.server, natives, ui, store });
+      session = createSession({ site: opts.site, server: opts.server, maxBody: opts.maxBody, natives, ui, store });
     }));
     return api;
   } catch (err) {

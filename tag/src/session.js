@@ -24,7 +24,7 @@ const CONTROL = new Set(CONTROL_KINDS);
 const agentName = (agent) => (agent && typeof agent === "object" ? agent.display || agent.name : agent) || "";
 
 /**
- * @param {{site: string, server: string, natives: import("./natives.js").Natives, ui: import("./ui/host.js").UiHost, store: import("./storage.js").TabStore}} o
+ * @param {{site: string, server: string, natives: import("./natives.js").Natives, ui: import("./ui/host.js").UiHost, store: import("./storage.js").TabStore, maxBody?: number}} o
  */
 export function createSession(o) {
   const { natives, ui, store } = o;
@@ -40,15 +40,26 @@ export function createSession(o) {
   let active = null;
   /** @type {import("./capture.js").Recorder|null} */
   let recorder = null;
+  /** The visitor opened the chat on this page: the poll runs from then on. */
+  let chatOpened = false;
+  /** The transport exists (the chat window, made first, may open itself at once). */
+  let started = false;
 
   const chat = createChatWindow({
     ui,
     natives,
     store,
-    onSend: (text) => transport.send({ k: "chat", text }),
+    onSend: (text) => {
+      transport.send({ k: "chat", text });
+      awaken();
+    },
+    onOpen: () => awaken(),
     onAccept: (id) => transport.send({ k: "invite.accept", invitation: id }),
     onDecline: (id) => transport.send({ k: "invite.decline", invitation: id }),
-    onCode: () => bridge.api.supportCode(),
+    onCode: () => {
+      awaken(); // a support code: an agent may invite from it, so poll from now on
+      return bridge.api.supportCode();
+    },
   });
   // The site's --no-ui as last seen in this tab: the next page does not flash our window.
   if (store.get("ui") === false) chat.setUi(false);
@@ -93,7 +104,40 @@ export function createSession(o) {
     onState,
     onEvents: (events) => events.forEach((ev) => natives.guard(onEvent)(ev)),
     onStatus: (online) => chat.setOnline(online),
+    wanted,
+    inSession: () => !!active,
+    onGiveUp: (events) => tooLarge(events),
+    onBlocked: (blocked) => chat.notice(blocked ? "The chat cannot reach its server (blocked, or its settings changed). Retrying\u2026" : null),
+    cap: o.maxBody,
   });
+  started = true;
+
+  /** Anything to receive? An idle tag (no conversation, invitation or session) holds no poll. */
+  function wanted() {
+    if (chatOpened || active) return true;
+    const s = state || {};
+    return !!(s.session || s.invitation || (s.conversation && s.conversation.status !== "closed"));
+  }
+  function awaken() {
+    chatOpened = true;
+    if (started) transport.activate();
+  }
+
+  /**
+   * A snapshot no split got through (a proxy refuses even small bodies, or blocks them):
+   * tell the visitor, and the agent with a small page that says so, instead of retrying.
+   * @param {any[]} events
+   */
+  function tooLarge(events) {
+    const snap = events.find((ev) => ev.k === "snapshot");
+    chat.notice("This page is too large to share over your network; the agent has been told.");
+    if (!snap || !active) return;
+    const note = "This page is too large to share over the visitor's network.";
+    transport.send({
+      k: "snapshot", url: snap.url, title: snap.title, vw: snap.vw, vh: snap.vh, sx: 0, sy: 0,
+      doc: { i: 1, t: 9, c: [{ i: 2, t: 1, n: "html", c: [{ i: 3, t: 1, n: "body", c: [{ i: 4, t: 1, n: "p", c: [{ i: 5, t: 3, x: note }] }] }] }] },
+    });
+  }
 
   /** @param {{id: string, mode: string, agent: any}} s */
   function begin(s) {
@@ -296,7 +340,7 @@ export function createSession(o) {
       bridge.remove();
     },
     /** For tests and QA: what the tag believes. */
-    info: () => ({ state, session: active, config, pending: transport.pending() }),
+    info: () => ({ state, session: active, config, pending: transport.pending(), uploading: transport.uploading() }),
     /** For tests: send a fresh snapshot now. */
     snapshot: () => recorder && recorder.snapshot(),
     /** Hello again, then a fresh snapshot if a session is active (a copy of this tab used our token). */

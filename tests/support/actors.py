@@ -73,6 +73,28 @@ class Participant:
         assert expect is None or status == expect, (status, body)
         return body if expect is not None else (status, body)
 
+    def send_in_parts(self, events, slice_len, *, upload="u1", order=None, skip=(), expect=200):
+        """Send ``events`` as one big send cut into parts (docs/protocol.md "Parts and lanes"):
+        the parts before the last in ``order`` (default: in index order), leaving out the
+        indexes in ``skip``, then the last part with the seq. Returns the last part's answer."""
+        text = json.dumps(events)
+        slices = [text[at:at + slice_len] for at in range(0, len(text), slice_len)]
+        count = len(slices)
+        for index in (order if order is not None else range(count - 1)):
+            if index in skip:
+                continue
+            status, body = self.post("/api/v1/send", {"token": self.token, "upload": upload,
+                                     "part": [index, count], "data": slices[index]}, self.headers())
+            assert status == 200 and body["part"] == [index, count], (status, body)
+        self.seq += 1
+        status, body = self.post("/api/v1/send", {
+            "token": self.token, "seq": self.seq, "upload": upload, "part": [count - 1, count],
+            "data": slices[-1]}, self.headers())
+        if status == 409:
+            self.seq -= 1  # not applied: the seq is not consumed
+        assert expect is None or status == expect, (status, body)
+        return body if expect is not None else (status, body)
+
     def poll(self, hold=0):
         status, body = self.post("/api/v1/poll", {"token": self.token, "cursors": self.cursors,
                                                   "hold": hold}, self.headers())

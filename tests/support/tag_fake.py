@@ -30,12 +30,16 @@ class FakeServer:
         self.hellos: list[dict] = []        # every hello body
         self.events: list[dict] = []        # every event the tag sent, in order
         self.outbox: list[dict] = []        # events for the visitor (with s, id)
-        self.state = {"conversation": None, "invitation": None, "session": None}
+        # In a conversation by default: an idle tag (nothing to receive) holds no poll.
+        self.state = {"conversation": {"id": "c1", "status": "open"}, "invitation": None, "session": None}
         self.config = {"mask": ["#card"], "hold": 2, "origins": []}
         self.seq = 0
         self.sends = 0
         self.polls = 0
         self.fail_sends = 0                 # answer the next n sends with 503
+        self.parts: dict[str, dict[int, str]] = {}   # upload id -> index -> slice
+        self.requests: list[str] = []       # "send", "part", "poll", in order
+        self.part_delay = 0.0               # seconds each part takes (a slow uplink)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
         self.httpd.handle_error = lambda request, address: None  # the tag aborts requests on purpose
@@ -134,7 +138,23 @@ class FakeServer:
                          "config": self.config, "state": self.state}
 
     def _send(self, body):
+        if "part" in body:  # docs/protocol.md "Parts and lanes"
+            time.sleep(self.part_delay)
+            with self.lock:
+                self.requests.append("part")
+                index, count = body["part"]
+                got = self.parts.setdefault(body["upload"], {})
+                got[index] = body["data"]
+                if index < count - 1:
+                    return 200, {"ok": True, "upload": body["upload"], "part": [index, count]}
+                missing = [i for i in range(count) if i not in got]
+                if missing:
+                    return 409, {"ok": False, "error": "parts", "missing": missing, "message": "parts"}
+                events = json.loads("".join(got[i] for i in range(count)))
+            return self._send({"token": body["token"], "seq": body["seq"], "events": events, "whole": True})
         with self.lock:
+            if not body.get("whole"):
+                self.requests.append("send")
             self.sends += 1
             if self.fail_sends:
                 self.fail_sends -= 1
@@ -155,6 +175,7 @@ class FakeServer:
     def _poll(self, body):
         cursors = body.get("cursors") or {}
         with self.lock:
+            self.requests.append("poll")
             self.polls += 1
             deadline = time.monotonic() + min(body.get("hold", 2), 2)
             while True:

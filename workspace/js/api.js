@@ -34,6 +34,24 @@ export function backoff(attempt) {
   return Math.min(MAX_BACKOFF_MS, base * (1 + Math.random() * 0.5));
 }
 
+/**
+ * A co-browse session is being followed on this page (set by Poller.follow): an outage is
+ * then probed every 2-3 s for about a minute instead of backing off to 30 s, so the session
+ * is back within 3 s of the network (docs/protocol.md "Parts and lanes").
+ */
+let inSession = false;
+const PROBES_MAX = 20;
+const PROBE_TIMEOUT_MS = 3000;
+
+/**
+ * The wait before the next attempt: a short jittered probe interval during a session, else
+ * the backoff.
+ * @param {number} attempt 0 for the first retry
+ */
+export function retryDelay(attempt) {
+  return inSession && attempt < PROBES_MAX ? 2000 + Math.random() * 1000 : backoff(attempt);
+}
+
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -216,7 +234,7 @@ export class Sender {
         if (err.status === 0 || err.status >= 500) {
           if (this.closed) throw err;
           this.hooks.onStatus?.(false);
-          await sleep(backoff(attempt++));
+          await sleep(err.status === 503 && err.code === 'busy' ? 200 + Math.random() * 800 : retryDelay(attempt++));
           continue;
         }
         this.next = seq + 1; // refused: the seq is consumed (protocol.md "A refused seq")
@@ -291,6 +309,7 @@ export class Poller {
     const key = sessionId ? `s_${sessionId}` : null;
     for (const name of Object.keys(this.cursors)) if (name !== 'inbox' && name !== key) delete this.cursors[name];
     if (key && !(key in this.cursors)) this.cursors[key] = 0;
+    inSession = !!key;
   }
 
   /** @private */
@@ -304,7 +323,8 @@ export class Poller {
           // After a failure, ask for an immediate answer: it says at once that the server
           // is reachable again (a parked poll would keep "reconnecting" up for `hold` s).
           { token: this.token, cursors: { ...this.cursors }, hold: attempt ? 0 : this.hold },
-          { timeout: (this.hold + 10) * 1000, signal: this.ctrl.signal, onProgress: this.hooks.onProgress },
+          // A probe (after a failure) is not parked: a short timeout finds a black hole fast.
+          { timeout: attempt ? PROBE_TIMEOUT_MS : (this.hold + 10) * 1000, signal: this.ctrl.signal, onProgress: this.hooks.onProgress },
         );
         attempt = 0;
         this.hooks.onStatus?.(true);
@@ -324,7 +344,7 @@ export class Poller {
           return;
         }
         this.hooks.onStatus?.(false);
-        await this.pause(backoff(attempt++));
+        await this.pause(retryDelay(attempt++));
       }
     }
   }

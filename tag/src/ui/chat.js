@@ -40,6 +40,7 @@ function bubbleIcon() {
  * @property {import("../natives.js").Natives} natives
  * @property {import("../storage.js").TabStore} store
  * @property {(text: string) => void} onSend
+ * @property {() => void} [onOpen] the visitor opened the chat
  * @property {(invitation: string) => void} onAccept
  * @property {(invitation: string) => void} onDecline
  * @property {() => Promise<string>} onCode  ask the server for a support code (issue 13)
@@ -60,6 +61,7 @@ export function createChatWindow(o) {
   const close = ui.el("button", { "data-testid": "cobrowse-chat-close", "aria-label": "Minimize chat", type: "button" }, "\u2013");
   head.appendChild(close);
   const status = ui.el("div", { class: "status", "data-testid": "cobrowse-status", role: "status", hidden: "" }, "Reconnecting\u2026");
+  const notice = ui.el("div", { class: "status", "data-testid": "cobrowse-notice", role: "status", hidden: "" });
   const list = ui.el("div", { class: "messages", "data-testid": "cobrowse-chat-messages", "aria-live": "polite" });
   const form = ui.el("form");
   const input = /** @type {HTMLInputElement} */ (ui.el("input", { "data-testid": "cobrowse-chat-input", "aria-label": "Message", placeholder: "Type a message", maxlength: "4000", autocomplete: "off" }));
@@ -70,7 +72,7 @@ export function createChatWindow(o) {
   const codeAsk = ui.el("button", { class: "secondary", "data-testid": "cobrowse-code-request", type: "button" }, "Get a code for the agent");
   const code = ui.el("span", { class: "code", "data-testid": "cobrowse-code", "aria-live": "polite", hidden: "" });
   codeRow.append(codeAsk, code);
-  panel.append(head, status, list, form, codeRow);
+  panel.append(head, status, notice, list, form, codeRow);
   ui.root.append(panel, launcher);
 
   /** @type {Array<{from: string, agent?: string, text: string}>} */
@@ -104,6 +106,7 @@ export function createChatWindow(o) {
       store.set("unread", 0);
       showUnread();
       list.scrollTop = list.scrollHeight;
+      if (o.onOpen) o.onOpen();
     } else panel.setAttribute("hidden", "");
     store.set("open", open);
   };
@@ -179,6 +182,12 @@ export function createChatWindow(o) {
     setOnline(online) {
       if (online) status.setAttribute("hidden", "");
       else status.removeAttribute("hidden");
+    },
+    /** A lasting note about the connection (a page too large to share...), or none. @param {string|null} text */
+    notice(text) {
+      notice.textContent = text || "";
+      if (text) notice.removeAttribute("hidden");
+      else notice.setAttribute("hidden", "");
     },
     open: () => setOpen(true),
     /** Show the built-in window, or not (the site's --no-ui). @param {boolean} on */

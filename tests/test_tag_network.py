@@ -1,0 +1,190 @@
+"""The tag on hostile networks, against the fake server (issue 16): big sends in parts with
+the live events between them, requests that fail unreadably split further (down to a floor,
+then given up and said so), and an idle tag that holds no poll."""
+
+import json
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import tag_fake
+from tests.support.tag_fake import find
+
+WORDS = random.Random(16)
+
+
+def big_page(name: str, paragraphs: int, max_body: int | None = None) -> str:
+    """A page of hard-to-compress text, served by the fake at /pages/NAME."""
+    text = "".join(
+        "<p>" + " ".join("".join(WORDS.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7))
+                         for _ in range(60)) + "</p>\n" for _ in range(paragraphs))
+    cap = f' data-max-body="{max_body}"' if max_body else ""
+    html = (f'<!doctype html><html><head><title>big</title></head><body><div id="top">top</div>'
+            f'{text}<p id="last">the very end</p>'
+            f'<script src="/tag/cobrowse.js" data-site="demo"{cap} async></script></body></html>')
+    tag_fake.EXTRA_FILES[f"/pages/{name}"] = (html, "text/html; charset=utf-8")
+    return f"/pages/{name}"
+
+
+def has_text(doc, text):
+    return find(doc, lambda n: n.get("t") == 3 and text in n.get("x", "")) is not None
+
+
+def routed_wait(page, predicate, timeout):
+    """Wait inside Playwright calls: the sync API runs route handlers only then."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        page.wait_for_timeout(50)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def fast(page):
+    page.set_default_timeout(20000)
+    return page
+
+
+def test_an_idle_tag_holds_no_poll_until_the_chat_opens(fast, fake):
+    fake.state = {"conversation": None, "invitation": None, "session": None}
+    fast.goto(f"{fake.url}/pages/tag_hard.html")
+    fast.wait_for_function("window.CoBrowse && window.CoBrowse.version")
+    fake.wait_for(lambda: fake.hellos)
+    time.sleep(1.5)  # long enough for a poll to start, if the tag wanted one
+    assert fake.polls == 0
+    fast.get_by_test_id("cobrowse-chat-open").click()
+    fake.wait_for(lambda: fake.polls >= 1)
+
+
+def test_a_big_snapshot_goes_in_parts_with_live_events_between(fast, fake):
+    path = big_page("big_parts.html", 300, max_body=16384)
+    fake.part_delay = 0.08
+    fast.goto(fake.url + path)
+    fast.wait_for_function("window.CoBrowse && window.CoBrowse.version")
+    fake.wait_for(lambda: fake.polls >= 1)
+    fake.start_session()
+    fake.wait_for(lambda: "part" in fake.requests)
+    fast.evaluate("document.getElementById('top').textContent = 'changed during the upload'")
+    for step in range(400):  # bounded: moves until the snapshot is in
+        if fake.last("snapshot"):
+            break
+        fast.mouse.move(100 + step % 7 * 30, 200 + step % 5 * 20)
+        time.sleep(0.03)
+    def changed(e):
+        return e["k"] == "mutation" and "changed during the upload" in json.dumps(e)
+    fake.wait_for(lambda: any(changed(e) for e in fake.events), timeout=20)
+    with fake.lock:
+        requests = list(fake.requests)
+        kinds = fake.kinds()
+        snapshot = fake.last("snapshot")
+    first, last = requests.index("part"), len(requests) - 1 - requests[::-1].index("part")
+    assert requests.count("part") >= 5
+    assert "send" in requests[first:last], "live events went between the parts"
+    assert kinds.index("pointer") < kinds.index("snapshot"), "a pointer overtook the snapshot"
+    assert has_text(snapshot["doc"], "the very end") and has_text(snapshot["doc"], "top")
+    # The mutation made during the upload comes after the snapshot, in order.
+    mutation_at = next(i for i, e in enumerate(fake.events) if changed(e))
+    assert mutation_at > kinds.index("snapshot")
+
+
+def test_an_unreadable_failure_splits_the_send_further(fast, fake):
+    path = big_page("big_split.html", 120)
+    blocked = []
+
+    def proxy_limit(route):
+        body = route.request.post_data_buffer or b""
+        if len(body) > 20000:  # a proxy's 413 without CORS: the tag cannot read it
+            blocked.append(len(body))
+            return route.abort()
+        return route.continue_()
+    fast.route("**/api/v1/send**", proxy_limit)
+    fast.goto(fake.url + path)
+    fast.wait_for_function("window.CoBrowse && window.CoBrowse.version")
+    fake.wait_for(lambda: fake.polls >= 1)
+    fake.start_session()
+    snapshot = routed_wait(fast, lambda: fake.last("snapshot"), 30)
+    assert blocked and "part" in fake.requests
+    assert has_text(snapshot["doc"], "the very end")
+    assert fake.kinds().count("snapshot") == 1
+
+
+def test_a_send_no_split_gets_through_is_given_up_and_said(fast, fake):
+    path = big_page("big_blocked.html", 60)
+    fast.route("**/api/v1/send**", lambda route: route.abort()
+               if len(route.request.post_data_buffer or b"") > 4000 else route.continue_())
+    fast.goto(fake.url + path)
+    fast.wait_for_function("window.CoBrowse && window.CoBrowse.version")
+    fake.wait_for(lambda: fake.polls >= 1)
+    fake.start_session()
+    snapshot = routed_wait(fast, lambda: fake.last("snapshot"), 60)
+    assert has_text(snapshot["doc"], "too large to share")
+    fast.get_by_test_id("cobrowse-chat-open").click()
+    assert "too large" in fast.get_by_test_id("cobrowse-notice").inner_text()  # the visitor is told
+    sent = len(fake.requests)
+    fast.mouse.move(50, 50)
+    routed_wait(fast, lambda: fake.last("pointer"), 20)  # later events still get through
+    assert fast.evaluate("window.CoBrowse.info().uploading") is None
+    assert len(fake.requests) - sent < 10
+
+
+def walk_links(doc):
+    found, todo = [], [doc]
+    while todo:
+        node = todo.pop()
+        if node.get("t") == 1 and node.get("n") == "a":
+            found.append(node)
+        todo.extend(node.get("c") or [])
+    return found
+
+
+GENINDEX = Path("/usr/share/doc/python3/html/genindex-all.html")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not GENINDEX.exists(), reason="python3-doc is not installed")
+def test_genindex_at_256_kbit_pointer_between_parts(fast, fake):
+    """The real tag on the Python docs' 1.7 MB index through the throttling proxy at 256 kbit/s
+    up: the snapshot arrives whole, once, in parts; pointer moves made meanwhile went between
+    the parts, before the snapshot; a change made during the upload comes after it."""
+    from bench.throttle_proxy import ThrottleProxy
+
+    html = GENINDEX.read_text(errors="replace").replace(
+        "</body>", '<script src="/tag/cobrowse.js" data-site="demo" async></script></body>', 1)
+    tag_fake.EXTRA_FILES["/pages/genindex.html"] = (html, "text/html; charset=utf-8")
+    proxy = ThrottleProxy(int(fake.url.rsplit(":", 1)[1]), 256).start()
+    try:
+        fast.goto(f"http://127.0.0.1:{proxy.port}/pages/genindex.html", timeout=60000)
+        fast.wait_for_function("window.CoBrowse && window.CoBrowse.version", timeout=30000)
+        fake.wait_for(lambda: fake.polls >= 1, timeout=20)
+        links = fast.evaluate("document.querySelectorAll('a').length")
+        fake.start_session()
+        fake.wait_for(lambda: "part" in fake.requests, timeout=30)
+        fast.evaluate("document.querySelector('h1').textContent = 'changed during the upload'")
+        for step in range(1500):  # bounded: moves until the snapshot is in
+            if fake.last("snapshot"):
+                break
+            fast.mouse.move(100 + step % 9 * 40, 150 + step % 4 * 30)
+            fast.wait_for_timeout(50)
+
+        def changed(e):
+            return e["k"] == "mutation" and "changed during the upload" in json.dumps(e)
+        fake.wait_for(lambda: any(changed(e) for e in fake.events), timeout=60)
+    finally:
+        proxy.stop()
+    with fake.lock:
+        requests, kinds, events = list(fake.requests), fake.kinds(), list(fake.events)
+    first, last = requests.index("part"), len(requests) - 1 - requests[::-1].index("part")
+    assert requests[first:last].count("send") >= 2, "live sends went between the parts"
+    assert kinds.count("snapshot") == 1
+    at = kinds.index("snapshot")
+    assert "pointer" in kinds[:at]
+    doc = events[at]["doc"]
+    assert has_text(doc, "Zero Clause BSD License")  # the footer: the whole page
+    assert len(walk_links(doc)) == links
+
+
+    assert next(i for i, e in enumerate(events) if changed(e)) > at
