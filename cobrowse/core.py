@@ -46,7 +46,18 @@ class Core:
         return agent_or_visitor_state(self, who)
 
     def drain(self) -> None:
-        """Answer every parked poll now (shutdown or reload): clients move to another worker."""
+        """Answer every parked poll now (shutdown or reload): clients move to another worker.
+
+        The broker stays open: until the worker really stops it still answers the requests
+        of open keep-alive connections (each told ``Connection: close``). ``close`` comes
+        after, when the worker exits (gunicorn.conf.py ``worker_exit``).
+        """
+        self.poller.draining.set()
+        self.reaper.stop()
+        self.broker.wake_all()
+
+    def close(self) -> None:
+        """Release the broker (its listener and connections): the worker is exiting."""
         self.poller.draining.set()
         self.reaper.stop()
         self.broker.close()

@@ -67,7 +67,7 @@ def app(tmp_path):
                               "reaper_interval": 3600})
     configure(application.extensions["cobrowse"])
     yield application
-    application.extensions["cobrowse"].drain()
+    application.extensions["cobrowse"].close()
 
 
 @pytest.fixture
