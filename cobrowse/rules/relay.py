@@ -11,6 +11,7 @@ from cobrowse import concurrency
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
 from cobrowse.protocol import origin_of
+from cobrowse.rules.clicks import ClickGuard
 from cobrowse.sanitize import (
     SanitizeError,
     SitePolicy,
@@ -30,6 +31,7 @@ class Relay:
         self.config = config
         self.directory = directory
         self.lifecycle = lifecycle
+        self.clicks = ClickGuard(broker, config)
 
     def policy(self, site_id: str) -> SitePolicy:
         site = self.directory.site(site_id)
@@ -72,6 +74,7 @@ class Relay:
             self.broker.hset(idx, chunk, ttl=self.config.session_ttl)
         self.broker.set(keys.session_page_url(sess["id"]), clean.get("url") or "",
                         ttl=self.config.session_ttl)
+        self.clicks.page_loaded(sess["id"], event.get("doc"), index)
         return clean
 
     def _lookup(self, sid: str):
@@ -97,6 +100,7 @@ class Relay:
             self.broker.hdel(idx, gone)
         if kept:
             self.broker.hset(idx, kept, ttl=self.config.session_ttl)
+        self.clicks.page_changed(sess["id"], event.get("m"), changes, self._lookup(sess["id"]))
         return clean
 
     def from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
@@ -108,6 +112,8 @@ class Relay:
             if is_masked(entry):
                 raise Refused("this field is masked: only the visitor can fill it in",
                               code="masked_field")
+        elif kind == "control.click":
+            self.clicks.check(sess["id"], event["i"], self.policy(sess["site"]).origins)
         elif kind == "control.navigate":
             site = self.policy(sess["site"])
             if origin_of(event["url"]) not in site.origins:
