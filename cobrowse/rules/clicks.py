@@ -72,10 +72,10 @@ class ClickGuard:
 
     # --- the agent's click --------------------------------------------------------------
 
-    def check(self, sid: str, node_id: int, origins: tuple[str, ...]) -> None:
-        """Refuse (403) a click on an unknown node or one whose effect leaves the site."""
-        index = keys.session_index(sid)
-        if self.broker.hget_many(index, [str(node_id)])[0] is None:
+    def check(self, sid: str, node_id: int, origins: tuple[str, ...], lookup) -> None:
+        """Refuse (403) a click on an unknown node or one whose effect leaves the site.
+        ``lookup(ids) -> {id: index entry or None}`` reads the page index."""
+        if lookup([node_id]).get(node_id) is None:
             raise Refused("that element is no longer on the visitor's page", code="unknown_node")
         key = keys.session_targets(sid)
         page_url = self.broker.get(keys.session_page_url(sid)) or ""
@@ -84,7 +84,7 @@ class ClickGuard:
         if base and stored_base is not None:
             base = urls.absolute_url(stored_base, base) or base
         page = click_targets.Page(
-            chain=lambda nid: self._chain(index, nid),
+            chain=lambda nid: self._chain(lookup, nid),
             facts=lambda ids: self._facts(key, ids),
             by_html_id=lambda hid: self._by_html_id(key, hid),
             base=base or "http://invalid.invalid/", origins=origins)
@@ -92,11 +92,13 @@ class ClickGuard:
             raise Refused("this click would take the visitor to another site: the agent can "
                           "only navigate to pages of this site", code="off_site")
 
-    def _chain(self, index: str, node_id: int) -> list[int]:
-        """The node and its ancestors (through shadow hosts and frames) from the page index."""
+    @staticmethod
+    def _chain(lookup, node_id: int) -> list[int]:
+        """The node and its ancestors (through shadow hosts and frames) from the page index
+        (the lookup reads ancestors ahead, so this is a round trip per ~24 levels)."""
         chain, nid = [], node_id
         while nid and nid not in chain and len(chain) < click_targets.MAX_CHAIN:
-            entry = decode_entry(self.broker.hget_many(index, [str(nid)])[0])
+            entry = decode_entry(lookup([nid]).get(nid))
             if entry is None:
                 break
             chain.append(nid)
