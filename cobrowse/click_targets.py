@@ -133,6 +133,15 @@ def decode(entry: str | None) -> dict | None:
 
 # --- the decision -----------------------------------------------------------------------
 
+def may_navigate(kind: str, index_attrs: dict) -> bool:
+    """From a page index entry alone: could this element's activation navigate? When no
+    element of a click's chain may, the click needs no facts (and no extra round trip)."""
+    if kind == "input":
+        kind_type = index_attrs.get("type")
+        return type(kind_type) is not str or kind_type.strip().lower() in ("submit", "image")
+    return kind in FACT_KINDS and kind != "form"
+
+
 def off_site(value: str, base: str, origins: Iterable[str]) -> bool:
     """Would following ``value`` (an attribute, relative to ``base``) leave the site?"""
     if value == TOO_LONG:

@@ -26,11 +26,13 @@ class ClickGuard:
 
     # --- what the visitor's page says ---------------------------------------------------
 
-    def page_loaded(self, sid: str, raw_doc: object, kept: dict) -> None:
+    def page_loaded(self, sid: str, raw_doc: object, kept: dict, page_url: str) -> None:
         """A new snapshot: replace the facts with those of nodes the sanitizer kept."""
         key = keys.session_targets(sid)
         self.broker.delete(key)
-        self._store(key, click_targets.collect(raw_doc), kept)
+        fields = click_targets.collect(raw_doc)
+        fields["url"] = page_url
+        self._store(key, fields, kept)
 
     def page_changed(self, sid: str, raw_ops: object, changes: dict, lookup) -> None:
         """A mutation (already accepted by the sanitizer): follow added nodes and attributes."""
@@ -49,7 +51,7 @@ class ClickGuard:
     def _store(self, key: str, fields: dict[str, str], kept: dict) -> None:
         def known(field: str, value: str) -> bool:
             node = value if field.startswith("#") else field
-            return field == "base" or (node.isdigit() and int(node) in kept)
+            return field in ("base", "url") or (node.isdigit() and int(node) in kept)
         items = [(f, v) for f, v in fields.items() if known(f, v)]
         for start in range(0, len(items), CHUNK):
             self.broker.hset(key, dict(items[start:start + CHUNK]), ttl=self.config.session_ttl)
@@ -58,6 +60,8 @@ class ClickGuard:
         i, name, value = op.get("i"), op.get("a"), op.get("v")
         if type(i) is not int or type(name) is not str or (value is not None and type(value) is not str):
             return
+        if name.lower() not in click_targets.FACT_ATTRS:
+            return  # most attribute changes: no read, no write
         entry = decode_entry(lookup([i]).get(i))
         if entry is None:
             return
@@ -74,18 +78,25 @@ class ClickGuard:
 
     def check(self, sid: str, node_id: int, origins: tuple[str, ...], lookup) -> None:
         """Refuse (403) a click on an unknown node or one whose effect leaves the site.
-        ``lookup(ids) -> {id: index entry or None}`` reads the page index."""
+        ``lookup(ids) -> {id: index entry or None}`` reads the page index (the send has
+        prefetched the node and its ancestors, so a click on plain content costs nothing)."""
         if lookup([node_id]).get(node_id) is None:
             raise Refused("that element is no longer on the visitor's page", code="unknown_node")
+        chain = self._chain(lookup, node_id)
+        if not any(click_targets.may_navigate(e.kind, e.attrs) for e in chain.values()):
+            return
         key = keys.session_targets(sid)
-        page_url = self.broker.get(keys.session_page_url(sid)) or ""
+        ids = list(chain)
+        values = self.broker.hget_many(key, ["url", "base"] + [str(i) for i in ids])
+        page_url, stored_base = values[0] or "", values[1]
+        facts = {nid: f for nid, f in zip(ids, map(click_targets.decode, values[2:]), strict=True) if f}
         base = urls.absolute_url(page_url, page_url) if page_url else None
-        stored_base = self.broker.hget_many(key, ["base"])[0]
         if base and stored_base is not None:
             base = urls.absolute_url(stored_base, base) or base
         page = click_targets.Page(
-            chain=lambda nid: self._chain(lookup, nid),
-            facts=lambda ids: self._facts(key, ids),
+            chain=lambda nid: ids if nid == node_id else list(self._chain(lookup, nid)),
+            facts=lambda wanted: {i: facts[i] for i in wanted if i in facts} if set(wanted) <= set(ids)
+            else self._facts(key, wanted),
             by_html_id=lambda hid: self._by_html_id(key, hid),
             base=base or "http://invalid.invalid/", origins=origins)
         if click_targets.leaves_site(node_id, page):
@@ -93,15 +104,16 @@ class ClickGuard:
                           "only navigate to pages of this site", code="off_site")
 
     @staticmethod
-    def _chain(lookup, node_id: int) -> list[int]:
-        """The node and its ancestors (through shadow hosts and frames) from the page index
-        (the lookup reads ancestors ahead, so this is a round trip per ~24 levels)."""
-        chain, nid = [], node_id
+    def _chain(lookup, node_id: int) -> dict:
+        """The node and its ancestors (through shadow hosts and frames), innermost first, with
+        their index entries (the lookup reads ~24 ancestors ahead per round trip)."""
+        chain: dict = {}
+        nid = node_id
         while nid and nid not in chain and len(chain) < click_targets.MAX_CHAIN:
             entry = decode_entry(lookup([nid]).get(nid))
             if entry is None:
                 break
-            chain.append(nid)
+            chain[nid] = entry
             nid = entry.parent
         return chain
 

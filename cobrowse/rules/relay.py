@@ -10,7 +10,7 @@ from __future__ import annotations
 from cobrowse import concurrency
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
-from cobrowse.protocol import origin_of
+from cobrowse.protocol import MODE_ANSWER_KINDS, origin_of
 from cobrowse.rules.clicks import ClickGuard
 from cobrowse.rules.page_index import PageIndex
 from cobrowse.sanitize import (
@@ -48,6 +48,10 @@ class Relay:
         caller deals with the visitor's presence itself (the hot path learns it from the
         session record only when it appends)."""
         kind = event["k"]
+        if kind in MODE_ANSWER_KINDS:
+            # Not relayed: the visitor's answer about control changes the session's mode
+            # (a lifecycle send, its answer stored; sess may be None).
+            return self.lifecycle.answer_mode(sess, event, out)
         sid = sess["id"]
         expand_event(event)
         if kind == "snapshot":
@@ -87,7 +91,7 @@ class Relay:
             self.broker.hset(idx, chunk, ttl=self.config.session_ttl)
         self.broker.set(keys.session_page_url(sess["id"]), clean.get("url") or "",
                         ttl=self.config.session_ttl)
-        self.clicks.page_loaded(sess["id"], event.get("doc"), index)
+        self.clicks.page_loaded(sess["id"], event.get("doc"), index, clean.get("url") or "")
         return clean
 
     def _mutation(self, sess: dict, event: dict, index: PageIndex | None) -> dict:

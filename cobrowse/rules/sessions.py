@@ -14,6 +14,7 @@ import time
 
 from cobrowse.errors import CobrowseError, Refused
 from cobrowse.protocol import MODES
+from cobrowse.rules.consent import ControlConsent
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
 from cobrowse.storage import keys, records
@@ -37,6 +38,7 @@ class Lifecycle:
         self.broker = broker
         self.config = config
         self.conversations = conversations
+        self.consent = ControlConsent(broker, config, conversations, INVITE_TEXT["shared"])
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -184,12 +186,12 @@ class Lifecycle:
         sess = self._own_session(agent)
         if mode not in MODES:
             raise Refused("unknown mode", code="bad_mode")
-        records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "mode": mode},
-                       self.config.session_ttl)
-        event = {"k": "session.mode", "session": sess["id"], "mode": mode}
-        self.conversations.to_visitor(out, sess["visitor"], dict(event))
-        self.conversations.to_agent(out, sess["agent"], event)
-        return {}
+        # Control is a permission of its own: switching up asks the visitor (issue 10).
+        return self.consent.agent_switch(sess, mode, out)
+
+    def answer_mode(self, sess: dict | None, event: dict, out: Outbox) -> dict:
+        """The visitor accepts or declines the agent's request for control, or drops it."""
+        return self.consent.visitor_answer(sess, event, out)
 
     def _own_session(self, agent: dict) -> dict:
         sess = self.agent_session(agent["agent"])
