@@ -42,8 +42,10 @@ export function createSession(o) {
     onSend: (text) => transport.send({ k: "chat", text }),
     onAccept: (id) => transport.send({ k: "invite.accept", invitation: id }),
     onDecline: (id) => transport.send({ k: "invite.decline", invitation: id }),
+    onControlAccept: (id) => transport.send({ k: "mode.accept", request: id }),
+    onControlDecline: (id) => transport.send({ k: "mode.decline", request: id }),
   });
-  const overlay = createOverlay({ ui, natives, onClose: () => end() });
+  const overlay = createOverlay({ ui, natives, onClose: () => end(), onDrop: () => dropControl() });
   const transport = createTransport({
     server: o.server,
     site: o.site,
@@ -98,6 +100,14 @@ export function createSession(o) {
     transport.send({ k: "session.end" });
   }
 
+  /** The visitor takes control back: view only at once here, and on the server. */
+  function dropControl() {
+    if (!active || active.mode !== "shared") return;
+    active.mode = "view";
+    overlay.showFrame(active.mode, active.agent);
+    transport.send({ k: "mode.drop" });
+  }
+
   /** @param {any} s STATE */
   function onState(s) {
     if (!s || typeof s !== "object") return;
@@ -109,6 +119,8 @@ export function createSession(o) {
       active.mode = sess.mode;
       overlay.showFrame(active.mode, active.agent);
     }
+    if (sess && sess.request && sess.mode === "view") chat.showControlRequest({ request: sess.request, agent: agentName(sess.agent) });
+    else chat.hideControlRequest();
     if (s.invitation && !sess) chat.showInvite({ invitation: s.invitation.id, mode: s.invitation.mode, agent: agentName(s.invitation.agent) });
     else chat.hideInvite();
   }
@@ -138,6 +150,13 @@ export function createSession(o) {
         return;
       case "session.ended":
         if (active && (!ev.session || ev.session === active.id)) finish();
+        chat.hideControlRequest();
+        return;
+      case "mode.request":
+        if (active && ev.session === active.id) chat.showControlRequest({ request: ev.request, agent: agentName(ev.agent) });
+        return;
+      case "mode.state":
+        chat.hideControlRequest(ev.request);
         return;
     }
     if (active && recorder) agentEvent(ev, active, recorder);

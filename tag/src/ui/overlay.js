@@ -59,7 +59,7 @@ export function clientPoint(el, fx, fy) {
 }
 
 /**
- * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void}} o
+ * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void, onDrop: () => void}} o
  */
 export function createOverlay(o) {
   const { ui, natives } = o;
@@ -68,7 +68,9 @@ export function createOverlay(o) {
   const toggle = ui.el("button", { class: "toggle", "data-testid": "cobrowse-frame-toggle", type: "button", "aria-expanded": "true" });
   const label = ui.el("span", { "data-testid": "cobrowse-mode" });
   const close = ui.el("button", { class: "x", "data-testid": "cobrowse-close", type: "button", "aria-label": "End co-browsing", title: "End co-browsing" }, "\u2715");
-  bar.append(toggle, label, close);
+  // In shared mode: take control back (view only) without ending the session (issue 10).
+  const drop = ui.el("button", { class: "drop", "data-testid": "cobrowse-drop-control", type: "button", "aria-label": "Stop the agent's control (view only)", title: "Stop control", hidden: "" }, "Stop control");
+  bar.append(toggle, label, drop, close);
   frame.appendChild(bar);
   const cursor = ui.el("div", { class: "cursor", "data-testid": "cobrowse-agent-cursor", hidden: "" });
   cursor.appendChild(arrow());
@@ -77,6 +79,7 @@ export function createOverlay(o) {
   const selLayer = ui.el("div", { "data-testid": "cobrowse-agent-selection" });
   ui.root.append(frame, selLayer, cursor);
   natives.listen(close, "click", () => o.onClose());
+  natives.listen(drop, "click", () => o.onDrop());
   let foldTimer = 0;
   /** Show the full label (or only the pill). @param {boolean} open */
   const expand = (open) => {
@@ -129,6 +132,8 @@ export function createOverlay(o) {
       const what = MODE_WORDS[/** @type {"view"|"shared"} */ (mode)] || MODE_WORDS.view;
       label.textContent = `${agent || "The agent"} can ${what}`;
       frame.setAttribute("data-mode", mode);
+      if (mode === "shared") drop.removeAttribute("hidden");
+      else drop.setAttribute("hidden", "");
       frame.removeAttribute("hidden");
       name.textContent = agent || "Agent";
       expand(true); // new or changed: say it, then fold away

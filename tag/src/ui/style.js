@@ -44,6 +44,8 @@ input{flex:1;padding:8px;border:1px solid #dadce0;border-radius:8px}
 .frame .bar button{pointer-events:auto;width:20px;height:20px;padding:0;border-radius:10px;font-size:12px;line-height:20px;
   text-align:center;background:#000;color:#fff}
 .frame .bar button.toggle{background:transparent;color:#000;font-size:14px}
+.frame .bar button.drop{width:auto;padding:0 8px;white-space:nowrap}
+.frame .bar button[hidden]{display:none}
 .cursor{position:fixed;left:0;top:0;pointer-events:none;z-index:3;transition:transform .08s linear}
 .cursor svg{display:block}
 .cursor .name{position:absolute;left:16px;top:16px;background:#f29900;color:#000;font-size:12px;padding:1px 6px;border-radius:6px;white-space:nowrap}
