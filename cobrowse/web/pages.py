@@ -89,7 +89,7 @@ def replica_csp(site_id: str | None) -> str:
     origins = sorted({o for s in sites for o in (*s.origins, *s.resource_origins)})
     src = " ".join(origins) or "'none'"
     return (f"default-src 'none'; script-src 'none'; img-src {src} data:; "
-            f"style-src {src} 'unsafe-inline'; font-src {src} data:; media-src 'none'; "
+            f"style-src {src} 'unsafe-inline'; font-src {src} data:; media-src {src}; "
             "frame-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'; "
             "object-src 'none'; frame-ancestors 'self'")
 

@@ -4,7 +4,7 @@
 // The walk is iterative and a generator, so a large page is built in slices.
 
 import {
-  MATHML_NS, REPLICA_CSS, SVG_NS, allowedTag, safeImageData, setSafeAttribute,
+  MATHML_NS, REPLICA_CSS, SVG_NS, allowedTag, hardenElement, safeImageData, setSafeAttribute,
 } from './replica-policy.js';
 import { childrenOf, nameOf, shadowOf } from './safe-dom.js';
 
@@ -218,6 +218,7 @@ export class TreeBuilder {
       if (inlineSheet && (key === 'href' || key === 'rel')) continue;
       setSafeAttribute(el, key, value);
     }
+    hardenElement(el);
     if (canvasPicture && safeImageData(n.img)) el.setAttribute('src', /** @type {string} */ (n.img));
     if (n.m) this.registry.masked.add(el);
     if (n.p && typeof n.p === 'object') pending.props.push([el, n.p]);
