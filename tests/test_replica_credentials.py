@@ -218,3 +218,13 @@ def test_a_mutation_cannot_take_the_protections_away(harness, brand):
         v = d.querySelector('video'); return [img.getAttribute('referrerpolicy'),
         img.getAttribute('crossorigin'), v.getAttribute('preload'), v.autoplay, v.controls]; }""")
     assert got == ["no-referrer", "anonymous", "metadata", False, False]
+
+
+def test_the_replica_csp_lets_the_sites_own_media_load(app):
+    """Issue 10, item 10: the site's own video and audio show (their first frame); the CSP
+    allows media from the site's origins only."""
+    response = app.test_client().get("/workspace/replica.html?site=shop")
+    csp = response.headers["Content-Security-Policy"]
+    assert "media-src http://shop.example;" in csp
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    response.close()
