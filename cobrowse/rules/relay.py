@@ -8,11 +8,12 @@ visitor's page: input into a masked field and navigation off the site are refuse
 from __future__ import annotations
 
 from cobrowse import concurrency
-from cobrowse.errors import BadRequest, Refused
+from cobrowse.errors import BadRequest, CobrowseError, Refused
 from cobrowse.node_ids import expand_event
 from cobrowse.protocol import MODE_ANSWER_KINDS, origin_of
 from cobrowse.rules.clicks import ClickGuard
 from cobrowse.rules.page_index import PageIndex
+from cobrowse.rules.refusals import RefusalLog
 from cobrowse.sanitize import (
     SanitizeError,
     SitePolicy,
@@ -33,6 +34,7 @@ class Relay:
         self.directory = directory
         self.lifecycle = lifecycle
         self.clicks = ClickGuard(broker, config)
+        self.refusals = RefusalLog()
 
     def policy(self, site_id: str) -> SitePolicy:
         site = self.directory.site(site_id)
@@ -82,7 +84,8 @@ class Relay:
             clean, index = concurrency.run_blocking(sanitize_snapshot, event,
                                                     self.policy(sess["site"]))
         except SanitizeError as err:
-            raise BadRequest(f"snapshot refused: {err}", code="bad_snapshot") from err
+            raise self._refused(sess["visitor"], BadRequest(f"snapshot refused: {err}",
+                                                            code="bad_snapshot")) from err
         idx = keys.session_index(sess["id"])
         self.broker.delete(idx)
         items = list(index.items())
@@ -101,14 +104,26 @@ class Relay:
             clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
                                                index.lookup, index.page_url())
         except SanitizeError as err:
-            raise BadRequest(f"mutation refused: {err}", code="bad_mutation") from err
+            raise self._refused(sess["visitor"], BadRequest(f"mutation refused: {err}",
+                                                            code="bad_mutation")) from err
         index.record(changes)
         self.clicks.page_changed(sess["id"], event.get("m"), changes, index.lookup)
         if own:
             index.flush(self.config.session_ttl)
         return clean
 
+    def _refused(self, participant: str, err: CobrowseError) -> CobrowseError:
+        """One log line for a refusal (rate-limited), then the error to raise."""
+        self.refusals.note(participant, err.code, err.message)
+        return err
+
     def from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None) -> dict:
+        try:
+            return self._from_agent(sess, event, out, index)
+        except Refused as err:
+            raise self._refused(f"agent {sess['agent']}", err) from None
+
+    def _from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None) -> dict:
         kind = event["k"]
         index = index or PageIndex(self.broker, sess["id"])
         if kind == "control.input":
