@@ -4,8 +4,8 @@
 import logging
 
 from cobrowse.rules.refusals import RefusalLog
-from tests.test_api import SNAPSHOT, agent, start_session, visitor  # noqa: F401 - fixtures
 from tests.support.actors import Visitor
+from tests.test_api import SNAPSHOT, agent, start_session, visitor  # noqa: F401 - fixtures
 
 BAD_SNAPSHOTS = [
     {"k": "snapshot", "doc": 5, "url": "http://shop.example/", "vw": 1, "vh": 1, "sx": 0, "sy": 0},

@@ -134,6 +134,12 @@ class Relay:
                 raise Refused("this field is masked: only the visitor can fill it in",
                               code="masked_field")
         elif kind == "control.click":
+            entry = index.lookup([event["i"]]).get(event["i"])
+            if is_masked(entry):
+                # A click on a masked checkbox, radio or option would change what only the
+                # visitor may fill in (issue 10, malicious agent).
+                raise Refused("this field is masked: only the visitor can change it",
+                              code="masked_field")
             self.clicks.check(sess["id"], event["i"], self.policy(sess["site"]).origins,
                               index.lookup)
         elif kind == "control.navigate":

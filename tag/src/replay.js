@@ -90,6 +90,8 @@ export function replayControl(ev, mode, ctx) {
   if (ctx.isMasked(el)) return "masked";
   if (ev.k === "control.click") {
     if (clickLeavesSite(el, ctx.origins)) return "the click would leave the site";
+    const control = labelledControl(el);
+    if (control && ctx.isMasked(control)) return "masked";
     return click(el);
   }
   if (ev.k === "control.input") return input(el, ev);
@@ -173,6 +175,19 @@ export function clickLeavesSite(el, origins, depth = 0) {
     n = dom.parentElement(n) || dom.hostOf(dom.rootNode(n));
   }
   return false;
+}
+
+/**
+ * The control a click on `el` would be passed on to by a label around it, if any: a click
+ * on the label of a masked checkbox must not toggle it.
+ * @param {Element} el
+ * @returns {Element|null}
+ */
+function labelledControl(el) {
+  const label = dom.closest(el, "label");
+  if (!label) return null;
+  const ref = dom.getAttr(label, "for");
+  return ref !== null ? byId(label, ref) : dom.queryAll(label, LABELABLE)[0] || null;
 }
 
 /** @param {HTMLElement} el */
