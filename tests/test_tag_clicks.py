@@ -1,6 +1,7 @@
 """The tag's own wall against an agent's ``control.click`` leaving the site (issue 10,
 item 4): the scripted fake server relays every click unchecked, the page has no CSP, and
-the tag alone must refuse each click whose effect is a navigation off the site's origins."""
+the tag alone must refuse each click whose effect is a navigation off the site's origins, and
+each click on the label of a masked control."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ REFUSED = [
     "l-off", "l-off-span", "l-off-input", "l-off-box", "terms-link", "f-off-btn",
     "f-off-btn-span", "f-off-submit", "f-off-image", "f-off-label", "f-off-label-span",
     "f-off-label-submit", "f-on-formaction", "far-btn", "far-label", "area-off", "svg-off",
-    "svg-rect", "mail", "js", "in-shadow",
+    "svg-rect", "mail", "js", "in-shadow", "masked-label", "masked-wrap",
 ]
 ALLOWED = ["terms-box", "f-off-text", "f-off-plain", "f-on-btn"]
 
@@ -31,4 +32,5 @@ def test_the_tag_refuses_every_click_that_leaves_the_site(page, fake):
     assert [h.split(":")[1] for h in hits if h.startswith("pointerdown:")] == ALLOWED
     assert page.url == start and page.title() == "Clicks that would leave the site"
     assert page.is_checked("#terms-box")  # the checkbox in the label still works
+    assert not page.is_checked("#secret-box") and not page.is_checked("#secret-box-2")
     assert page.errors == []
