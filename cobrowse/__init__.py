@@ -20,6 +20,12 @@ def create_app(overrides: dict | None = None, *, broker=None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.max_body + 1024
     app.extensions["cobrowse"] = core
     register(app)
+    from cobrowse.web.fastlane import FastLane
+
+    def cors_for_errors(origin: str) -> bool:
+        return any(origin in site.origins for site in core.directory.sites())
+
+    app.wsgi_app = FastLane(app.wsgi_app, core, cors_for_errors)
 
     @app.before_request
     def _start_reaper():

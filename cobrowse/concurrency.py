@@ -28,6 +28,11 @@ def Lock() -> threading.Lock:  # noqa: N802
     return threading.Lock()
 
 
+def Semaphore(value: int) -> threading.BoundedSemaphore:  # noqa: N802
+    """A new bounded semaphore (``acquire(timeout=...)``/``release``)."""
+    return threading.BoundedSemaphore(value)
+
+
 def RLock() -> threading.RLock:  # noqa: N802
     """A new re-entrant lock."""
     return threading.RLock()

@@ -116,3 +116,14 @@ def test_session_append_wakes_the_readers_of_its_stream(broker):
                               ttl=TTL, dedupe=("v1", 1), member=("visitor", "v1"),
                               need_shared=False)
         assert w.wait(5) is True
+
+
+def test_the_scripts_come_back_after_redis_forgets_them(broker):
+    if broker.backend != "redis":
+        return  # the memory broker has no script cache to lose
+    broker.set("p:{v1}", "{}", ttl=TTL)
+    broker._redis.script_flush()  # as after a restart or a failover
+    assert begin(broker, 1).status == "go"
+    assert broker.poll_begin(record="p:{v1}", generation="p:{v1}:poll", seen="p:{v1}:seen",
+                             inbox="p:{v1}:in", after=0, limit=5, now=time.time(), ttl=TTL,
+                             owner="v1").generation == 1

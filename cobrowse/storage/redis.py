@@ -34,7 +34,12 @@ from cobrowse.storage.base import (
     encode_event,
 )
 from cobrowse.storage.listener import WakeListener
+from cobrowse.storage.resp import lean_pool
 from cobrowse.storage.waiters import WaiterRegistry
+
+
+def _is_noscript(reply) -> bool:
+    return isinstance(reply, Exception) and str(reply).startswith("NOSCRIPT")
 
 
 def _entries(found) -> list[tuple[int, str]]:
@@ -128,6 +133,9 @@ class RedisBroker(Broker):
         self._poll_begin = self._redis.register_script(scripts.POLL_BEGIN)
         self._session_append = self._redis.register_script(scripts.SESSION_APPEND)
         self._index_fetch = self._redis.register_script(scripts.INDEX_FETCH)
+        self._hot_scripts = (self._send_begin, self._send_finish, self._poll_begin,
+                             self._session_append, self._index_fetch)
+        self._lean = lean_pool(url, options, name)
         self.channel = f"{prefix}wake"
         self._health_interval = health_interval
         self._ready_timeout = ready_timeout
@@ -202,48 +210,42 @@ class RedisBroker(Broker):
             for stream, entries in zip(cursors, pipe.execute(), strict=True)
         }
 
-    def read_raw(self, cursors, limit):
-        if limit <= 0:
-            return {stream: [] for stream in cursors}
-        pipe = self._redis.pipeline(transaction=False)
-        for stream, after in cursors.items():
-            pipe.xrange(self._k(stream), min=f"{int(after) + 1}-0", count=limit)
-        return {stream: _entries(found)
-                for stream, found in zip(cursors, pipe.execute(), strict=True)}
-
     # --- the hot path --------------------------------------------------------------------
 
-    def _pipelined(self, build) -> list:
-        """Run ``build(pipe)`` as one round trip. Scripts go as plain EVALSHA (redis-py's
-        Script objects would first ask SCRIPT EXISTS: a round trip more every time); if Redis
-        lost them (a restart, a failover) they are loaded and the pipeline runs once more
-        (a script that answered NOSCRIPT did not run)."""
+    def _run(self, commands: list[tuple]) -> list:
+        """Run ``commands`` as one round trip (the lean client where the URL allows it) and
+        return their replies. Scripts go as EVALSHA; if Redis lost them (a restart, a
+        failover) they are loaded and the commands run once more (a script that answered
+        NOSCRIPT did not run, and the other commands of the hot path only read)."""
         for attempt in (1, 2):
-            pipe = self._redis.pipeline(transaction=False)
-            build(pipe)
-            found = pipe.execute(raise_on_error=False)
-            missing = [r for r in found if isinstance(r, redis.exceptions.NoScriptError)]
-            if not missing or attempt == 2:
+            found = self._round_trip(commands)
+            if attempt == 2 or not any(_is_noscript(r) for r in found):
                 break
-            for script in (self._send_begin, self._poll_begin, self._index_fetch):
-                script.sha = self._redis.script_load(script.script)
+            for script in self._hot_scripts:  # the same SHA1: the commands run as they are
+                self._redis.script_load(script.script)
         for result in found:
             if isinstance(result, Exception):
-                raise result
+                raise redis.ResponseError(str(result))
         return found
+
+    def _round_trip(self, commands: list[tuple]) -> list:
+        if self._lean is not None:
+            return self._lean.execute(commands)
+        pipe = self._redis.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        return pipe.execute(raise_on_error=False)
 
     def send_begin(self, *, record, last, seen, inbox, seq, now, ttl, claim_ms, beacon,
                    index=None, index_ids=(), depth=0, values=()):
-        def build(pipe):
-            pipe.evalsha(self._send_begin.sha, 6, self._k(record), self._k(last), self._k(seen),
-                         *self._group(inbox), int(seq), repr(float(now)), int(ttl),
-                         int(claim_ms), "1" if beacon else "0", int(now * 1000))
-            if index and index_ids:
-                pipe.evalsha(self._index_fetch.sha, 1, self._k(index), int(depth),
-                             *map(int, index_ids))
-            for key in values:
-                pipe.get(self._k(key))
-        found = self._pipelined(build)
+        commands = [("EVALSHA", self._send_begin.sha, 6, self._k(record), self._k(last),
+                     self._k(seen), *self._group(inbox), int(seq), repr(float(now)), int(ttl),
+                     int(claim_ms), "1" if beacon else "0", int(now * 1000))]
+        if index and index_ids:
+            commands.append(("EVALSHA", self._index_fetch.sha, 1, self._k(index), int(depth),
+                             *map(int, index_ids)))
+        commands.extend(("GET", self._k(key)) for key in values)
+        found = self._run(commands)
         head = found[0]
         fetched = {}
         if index and index_ids:
@@ -262,34 +264,41 @@ class RedisBroker(Broker):
         return SendStart(status, **common)
 
     def send_finish(self, *, last, seq, status, body, ttl):
-        self._send_finish(keys=[self._k(last)], args=[int(seq), int(status), body, int(ttl)])
+        self._run([("EVALSHA", self._send_finish.sha, 1, self._k(last), int(seq), int(status),
+                    body, int(ttl))])
 
     def poll_begin(self, *, record, generation, seen, inbox, after, limit, now, ttl, owner,
                    streams=None):
         names = list(streams or ())
-
-        def build(pipe):
-            pipe.evalsha(self._poll_begin.sha, 6, self._k(record), self._k(generation),
-                         self._k(seen), *self._group(inbox), repr(float(now)), int(ttl),
-                         int(after), int(limit), self.channel, f"{RELEASE_PREFIX}{owner}:")
-            for name in names:
-                pipe.xrange(self._k(name), min=f"{int(streams[name]) + 1}-0", count=limit)
-        found = self._pipelined(build)
+        commands = [("EVALSHA", self._poll_begin.sha, 6, self._k(record), self._k(generation),
+                     self._k(seen), *self._group(inbox), repr(float(now)), int(ttl), int(after),
+                     int(limit), self.channel, f"{RELEASE_PREFIX}{owner}:")]
+        commands.extend(("XRANGE", self._k(name), f"{int(streams[name]) + 1}-0", "+", "COUNT",
+                         int(limit)) for name in names)
+        found = self._run(commands)
         head = found[0]
         if head[0] == "unknown":
             return PollStart(None)
         return PollStart(head[1], int(head[2]), int(head[3]), _entries(head[4]),
                          {name: _entries(got) for name, got in zip(names, found[1:], strict=True)})
 
+    def read_raw(self, cursors, limit):
+        if limit <= 0:
+            return {stream: [] for stream in cursors}
+        names = list(cursors)
+        found = self._run([("XRANGE", self._k(name), f"{int(cursors[name]) + 1}-0", "+",
+                            "COUNT", int(limit)) for name in names])
+        return {name: _entries(got) for name, got in zip(names, found, strict=True)}
+
     def session_append(self, *, session, stream, events, ttl, dedupe, member, need_shared,
                        index=None, index_set=None, index_del=()):
         index_set = index_set or {}
         flat = [x for pair in index_set.items() for x in pair]
-        keys_ = [self._k(session), *self._group(stream), self._k(index or session + ":idx")]
-        args = [int(ttl), self.channel, stream, str(dedupe[0]), int(dedupe[1]), member[0],
-                member[1], "1" if need_shared else "0", len(index_set), len(index_del),
-                *flat, *index_del, *events]
-        got = self._session_append(keys=keys_, args=args)
+        got = self._run([("EVALSHA", self._session_append.sha, 5, self._k(session),
+                          *self._group(stream), self._k(index or session + ":idx"), int(ttl),
+                          self.channel, stream, str(dedupe[0]), int(dedupe[1]), member[0],
+                          member[1], "1" if need_shared else "0", len(index_set),
+                          len(index_del), *flat, *index_del, *events)])[0]
         if got[0] == "gone":
             return SessionAppend("gone")
         return SessionAppend(got[0], got[1], got[2], [int(i) for i in got[3:]])
@@ -297,7 +306,8 @@ class RedisBroker(Broker):
     def index_fetch(self, index, ids, depth):
         if not ids:
             return {}
-        flat = self._index_fetch(keys=[self._k(index)], args=[int(depth), *map(int, ids)])
+        flat = self._run([("EVALSHA", self._index_fetch.sha, 1, self._k(index), int(depth),
+                           *map(int, ids))])[0]
         return {int(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}
 
     def last_id(self, stream):
@@ -423,6 +433,8 @@ class RedisBroker(Broker):
             self._listener.stop()
         self._redis.connection_pool.disconnect()
         self._sub_redis.connection_pool.disconnect()
+        if self._lean is not None:
+            self._lean.close()
 
     def stats(self):
         pool = self._redis.connection_pool

@@ -29,20 +29,24 @@ def _own_origin() -> str:
     return request.host_url.rstrip("/").lower()
 
 
-def check_origin(who: dict) -> str | None:
+def origin_for(core, who: dict, origin: str | None, own_origin: str) -> str | None:
     """The origin to echo for this participant, or a refusal if the page may not use it."""
-    origin = request.headers.get("Origin")
     if not origin:
         return None
     origin = origin.lower()
     if who["role"] == VISITOR:
-        site = core().directory.site(who["site"])
+        site = core.directory.site(who["site"])
         if not site or origin not in site.origins:
             raise Refused("this page's origin is not configured for the site", code="origin")
         return origin
-    if origin != _own_origin():
+    if origin != own_origin:
         raise Refused("the workspace API is only for the server's own origin", code="origin")
     return None
+
+
+def check_origin(who: dict) -> str | None:
+    """``origin_for`` the current Flask request."""
+    return origin_for(core(), who, request.headers.get("Origin"), _own_origin())
 
 
 @api.after_request

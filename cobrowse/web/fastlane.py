@@ -1,0 +1,157 @@
+"""The two hot endpoints, ``POST /api/v1/send`` and ``POST /api/v1/poll``, as plain WSGI.
+
+Every relayed event is one send and one poll answer, so their per-request cost is the
+server's cost per event (issue 9). Flask's request and app contexts, URL map, hooks and
+Response objects were about a fifth of a worker's CPU under the relay benchmark; this lane
+answers the two endpoints in front of Flask with exactly the same contract (docs/protocol.md:
+the body rules, caps, CORS, headers, gzip, errors) and hands every other request to Flask.
+The work itself is the same code: ``Sender.send`` and ``Poller.poll``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import zlib
+from urllib.parse import parse_qs
+
+from werkzeug.http import HTTP_STATUS_CODES
+
+from cobrowse import concurrency
+from cobrowse.errors import BadRequest, CobrowseError
+from cobrowse.web.api import origin_for
+from cobrowse.web.http import GZIP_ABOVE, LARGE_BODY, NO_STORE
+
+log = logging.getLogger("cobrowse.web")
+
+PATHS = ("/api/v1/send", "/api/v1/poll")
+_BASE_HEADERS = [("Content-Type", "application/json"), ("Cache-Control", NO_STORE),
+                 ("Pragma", "no-cache"), ("X-Accel-Buffering", "no"),
+                 ("Vary", "Accept-Encoding, Origin"), ("X-Content-Type-Options", "nosniff")]
+_STATUS = {code: f"{code} {text}" for code, text in HTTP_STATUS_CODES.items()}
+
+
+class TooLarge(CobrowseError):
+    status = 413
+    code = "too_large"
+
+
+class FastLane:
+    """WSGI middleware: send and poll here, everything else to ``app`` (Flask)."""
+
+    def __init__(self, app, core, cors_for_errors):
+        self.app = app
+        self.core = core
+        self.cors_for_errors = cors_for_errors  # origin -> bool, for refusals before a token
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path not in PATHS or environ.get("REQUEST_METHOD") != "POST":
+            return self.app(environ, start_response)
+        self.core.reaper.start()
+        origin = environ.get("HTTP_ORIGIN")
+        check = OriginCheck(self.core, origin, own_origin(environ))
+        try:
+            body = read_body(environ, self.core.config.max_body, self.core.config.max_inflated)
+            if not isinstance(body, dict):
+                raise BadRequest("the body must be a JSON object")
+            if path == PATHS[0]:
+                status, answer = self.core.sender.send(body, check)
+                text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
+                retry = answer.get("retry_after") if isinstance(answer, dict) else None
+            else:
+                status, text, retry = 200, self.core.poller.poll(body, check).text, None
+            allow = check.origin
+        except CobrowseError as err:
+            status, retry = err.status, err.extra.get("retry_after")
+            text = json.dumps(err.to_json(), separators=(",", ":"), ensure_ascii=False)
+            allow = check.origin or (origin.lower() if origin and self._cors(origin) else None)
+        except Exception:
+            log.exception("unhandled error on %s", path)
+            status, retry, allow = 500, None, None
+            text = ('{"ok":false,"error":"internal","message":"the server failed on this '
+                    'request; retry later"}')
+        return respond(start_response, environ, status, text.encode(), allow, retry)
+
+    def _cors(self, origin: str) -> bool:
+        try:
+            return self.cors_for_errors(origin.lower())
+        except CobrowseError:
+            return False  # the broker is out: the answer is still a readable status
+
+
+class OriginCheck:
+    """Checks the participant's origin once the first round trip has read its record."""
+
+    def __init__(self, core, origin: str | None, own: str):
+        self.core, self.request_origin, self.own = core, origin, own
+        self.origin: str | None = None
+
+    def __call__(self, who: dict) -> None:
+        self.origin = origin_for(self.core, who, self.request_origin, self.own)
+
+
+def own_origin(environ) -> str:
+    """This server's origin as the request names it (as Flask's ``request.host_url``)."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    if not environ.get("HTTP_HOST"):
+        port = environ.get("SERVER_PORT", "")
+        if port and (scheme, port) not in (("http", "80"), ("https", "443")):
+            host = f"{host}:{port}"
+    return f"{scheme}://{host}".lower()
+
+
+def read_body(environ, max_body: int, max_inflated: int) -> object:
+    """The JSON body, with the rules of ``cobrowse.web.http.read_json``."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError as err:
+        raise BadRequest("bad Content-Length") from err
+    if length > max_body:
+        raise TooLarge(f"the body is larger than {max_body} bytes")
+    ctype = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+    if ctype not in ("text/plain", "application/json", ""):
+        raise CobrowseError("send JSON as text/plain or application/json",
+                            code="bad_content_type", status=415)
+    stream = environ["wsgi.input"]
+    raw = stream.read(length) if length else stream.read(max_body + 1)
+    if len(raw) > max_body:
+        raise TooLarge(f"the body is larger than {max_body} bytes")
+    query = environ.get("QUERY_STRING") or ""
+    if "z=1" in query and parse_qs(query).get("z") == ["1"]:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(raw, max_inflated + 1)
+        except zlib.error as err:
+            raise CobrowseError("the body is not valid gzip", code="bad_encoding",
+                                status=415) from err
+        if len(data) > max_inflated or inflater.unconsumed_tail:
+            raise TooLarge(f"the body is larger than {max_inflated} bytes once inflated")
+        raw = data
+    try:
+        return json.loads(raw)
+    except RecursionError as err:
+        raise BadRequest("the JSON is nested too deeply") from err
+    except (ValueError, UnicodeDecodeError) as err:
+        raise BadRequest(f"the body is not valid JSON: {err}", code="bad_json") from err
+
+
+def respond(start_response, environ, status: int, body: bytes, origin: str | None, retry):
+    """A complete answer with the headers of ``cobrowse.web.http.json_response``."""
+    headers = list(_BASE_HEADERS)
+    if len(body) > GZIP_ABOVE and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+        if len(body) > LARGE_BODY:
+            body = concurrency.run_blocking(gzip.compress, body, 1)
+        else:
+            body = gzip.compress(body, compresslevel=5)
+        headers.append(("Content-Encoding", "gzip"))
+    if retry:
+        headers.append(("Retry-After", str(int(retry))))
+    if origin:
+        headers.append(("Access-Control-Allow-Origin", origin))
+        headers.append(("Access-Control-Max-Age", "600"))
+    headers.append(("Content-Length", str(len(body))))
+    start_response(_STATUS.get(status, f"{status} Error"), headers)
+    return [body]
