@@ -77,7 +77,7 @@ def post_worker_init(worker):
         def drain_then_exit(signum, frame):
             core = _core(worker)
             if core is not None:
-                concurrency.spawn_from_signal(core.drain)
+                concurrency.spawn_from_signal(core.start_draining)
             if callable(previous):
                 previous(signum, frame)
         return drain_then_exit
@@ -90,4 +90,4 @@ def worker_exit(server, worker):
     """The worker's loop has ended: stop the broker's listener and free its connections."""
     core = _core(worker)
     if core is not None:
-        core.close()
+        core.drain()

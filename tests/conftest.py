@@ -67,7 +67,7 @@ def app(tmp_path):
                               "reaper_interval": 3600})
     configure(application.extensions["cobrowse"])
     yield application
-    application.extensions["cobrowse"].close()
+    application.extensions["cobrowse"].drain()
 
 
 @pytest.fixture

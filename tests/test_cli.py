@@ -33,7 +33,7 @@ def test_agent_added_while_the_server_runs_can_sign_in(data_dir):
                    stdin="a-long-password\n") == (0, "agent zoe added\n")
         assert agent.login("zoe", "a-long-password")["agent"]["display"] == "Zoë"
     finally:
-        app.extensions["cobrowse"].close()
+        app.extensions["cobrowse"].drain()
 
 
 def test_agents_are_listed_updated_and_removed(data_dir):
