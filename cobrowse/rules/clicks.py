@@ -7,7 +7,7 @@ navigation off the site's origins, with the same 403 ``off_site`` as ``control.n
 
 from __future__ import annotations
 
-from cobrowse import click_targets
+from cobrowse import click_targets, concurrency
 from cobrowse.errors import Refused
 from cobrowse.sanitize import urls
 from cobrowse.sanitize.index import decode as decode_entry
@@ -30,7 +30,9 @@ class ClickGuard:
         """A new snapshot: replace the facts with those of nodes the sanitizer kept."""
         key = keys.session_targets(sid)
         self.broker.delete(key)
-        fields = click_targets.collect(raw_doc)
+        # A big page has tens of thousands of nodes: walk them off the event loop, like the
+        # sanitizer, so the worker's other parked polls keep being answered.
+        fields = concurrency.run_blocking(click_targets.collect, raw_doc)
         fields["url"] = page_url
         self._store(key, fields, kept)
 
