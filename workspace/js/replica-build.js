@@ -70,8 +70,12 @@ export class Registry {
 export function applyProps(el, p) {
   const field = /** @type {any} */ (el);
   try {
-    if ('value' in p && 'value' in field && field.type !== 'file' && field.value !== String(p.value ?? '')) {
-      field.value = String(p.value ?? '');
+    if ('value' in p && 'value' in field && field.type !== 'file') {
+      const next = String(p.value ?? '');
+      // The visitor's page echoing what the agent typed a moment ago is a prefix of what the
+      // agent's focused field holds by now: applying it would eat the keys typed since.
+      const stale = field.ownerDocument?.activeElement === field && String(field.value).startsWith(next);
+      if (field.value !== next && !stale) field.value = next;
     }
     if ('checked' in p && 'checked' in field) field.checked = !!p.checked;
     if (Array.isArray(p.selected) && field.options) {
