@@ -169,7 +169,10 @@ for url in (None, sys.argv[1]):
         with broker.waiter(["st"]) as w:
             woken.append(w.wait(10))
     greenlets = [gevent.spawn(park) for _ in range(300)]
-    gevent.sleep(0.1)
+    for _ in range(200):  # the first waiter waits for the listener's subscription
+        gevent.sleep(0.05)
+        if broker.stats()["waiters"] == 300:
+            break
     assert broker.stats()["waiters"] == 300
     broker.append("st", [{"k": "chat"}], ttl=10)
     gevent.joinall(greenlets, timeout=10)

@@ -10,6 +10,9 @@ nothing (and would park) exactly one.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import redis
 
@@ -126,3 +129,17 @@ def test_a_mode_switch_is_seen_at_once_by_the_cached_context(pair):
     visitor.send({"k": "mode.accept", "request": rid})
     agent.send({"k": "control.click", "i": 8})
     assert "control.click" in [e["k"] for e in visitor.poll()]
+
+
+def test_a_parked_poll_woken_by_a_small_event_answers_without_reading_it_back(pair):
+    visitor, agent = pair
+    warm(visitor, agent)
+    got = []
+    before = sent()
+    parked = threading.Thread(target=lambda: got.extend(agent.poll(hold=5)))
+    parked.start()
+    time.sleep(0.5)  # parked now (one round trip)
+    visitor.send({"k": "scroll", "i": 1, "x": 0, "y": 120})  # two round trips
+    parked.join(10)
+    assert [e["k"] for e in got] == ["scroll"]
+    assert sent() - before == 3  # the wake-up carried the event: no read after it

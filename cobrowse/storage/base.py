@@ -186,9 +186,11 @@ class Broker(abc.ABC):
     def poll_begin(
         self, *, record: str, generation: str, seen: str, inbox: str, after: int, limit: int,
         now: float, ttl: int, owner: str, streams: dict[str, int] | None = None,
+        answered: int = 0,
     ) -> PollStart:
         """Start a poll: bump the participant's poll ``generation`` and release its older
-        polls in every process (a wake-up ``release:<owner>:<generation>``), mark it seen,
+        polls in every process (a wake-up ``release:<owner>:<generation>``; not needed, and
+        not sent, when the poll before is known to have been ``answered``), mark it seen,
         refresh its TTLs, and read its ``inbox`` after ``after`` (at most ``limit``). In the
         same round trip it reads ``streams`` (name -> cursor) of other hash tags."""
 

@@ -26,6 +26,7 @@ from cobrowse.storage.base import (
     decode_event,
     encode_event,
 )
+from cobrowse.storage.waiters import CARRY_MAX
 
 #: Seconds between sweeps of expired keys (lazy expiry handles the keys that are read).
 SWEEP_INTERVAL = 30.0
@@ -215,7 +216,7 @@ class MemoryBroker(Broker):
             self._touch(ttl, last)
 
     def poll_begin(self, *, record, generation, seen, inbox, after, limit, now, ttl, owner,
-                   streams=None):
+                   streams=None, answered=0):
         check_ttl(ttl, required=True)
         with self._lock:
             self._sweep()
@@ -231,7 +232,8 @@ class MemoryBroker(Broker):
             log = self._value(inbox, _Stream)
             result = PollStart(rec, gen, log.last_id if log else 0, self._raw(inbox, after, limit),
                                others)
-        self._waiters.dispatch(f"{RELEASE_PREFIX}{owner}:{gen}")
+        if gen - 1 != answered:
+            self._waiters.dispatch(f"{RELEASE_PREFIX}{owner}:{gen}")
         return result
 
     def session_append(self, *, session, stream, events, ttl, dedupe, member, need_shared,
@@ -265,7 +267,8 @@ class MemoryBroker(Broker):
             log.last_id += len(events)
             self._set_ttl(entry, ttl)
         if ids:
-            self._waiters.wake(stream)
+            small = sum(map(len, events)) <= CARRY_MAX
+            self._waiters.wake(stream, (stream, ids[0], list(events)) if small else None)
         return SessionAppend("ok", mode, presence, ids)
 
     def index_fetch(self, index, ids, depth):

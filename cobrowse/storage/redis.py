@@ -268,11 +268,11 @@ class RedisBroker(Broker):
                     body, int(ttl))])
 
     def poll_begin(self, *, record, generation, seen, inbox, after, limit, now, ttl, owner,
-                   streams=None):
+                   streams=None, answered=0):
         names = list(streams or ())
         commands = [("EVALSHA", self._poll_begin.sha, 6, self._k(record), self._k(generation),
                      self._k(seen), *self._group(inbox), repr(float(now)), int(ttl), int(after),
-                     int(limit), self.channel, f"{RELEASE_PREFIX}{owner}:")]
+                     int(limit), self.channel, f"{RELEASE_PREFIX}{owner}:", int(answered))]
         commands.extend(("XRANGE", self._k(name), f"{int(streams[name]) + 1}-0", "+", "COUNT",
                          int(limit)) for name in names)
         found = self._run(commands)

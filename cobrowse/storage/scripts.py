@@ -126,9 +126,10 @@ return 1
 """
 
 #: KEYS: participant record, poll generation, seen, inbox, inbox id counter, inbox dedupe.
-#: ARGV: now (epoch s), ttl, inbox cursor, limit, wake channel, release message prefix.
+#: ARGV: now (epoch s), ttl, inbox cursor, limit, wake channel, release message prefix, the
+#: generation of this participant's last poll known to have been answered (0: unknown).
 #: Bumps the generation and publishes "<prefix><generation>", which releases older polls of
-#: this participant (never this one). Returns {"ok", record, generation, inbox version,
+#: this participant (never this one), unless the poll before this one is known answered. Returns {"ok", record, generation, inbox version,
 #: inbox entries after the cursor} or {"unknown"}.
 POLL_BEGIN = """
 local rec = redis.call('GET', KEYS[1])
@@ -139,7 +140,7 @@ redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('SET', KEYS[3], ARGV[1], 'EX', ttl)
 redis.call('EXPIRE', KEYS[1], ttl)
 for i = 4, 6 do redis.call('EXPIRE', KEYS[i], ttl) end
-redis.call('PUBLISH', ARGV[5], ARGV[6] .. gen)
+if gen - 1 ~= tonumber(ARGV[7]) then redis.call('PUBLISH', ARGV[5], ARGV[6] .. gen) end
 local version = redis.call('GET', KEYS[5]) or '0'
 local entries = {}
 if tonumber(ARGV[4]) > 0 then
@@ -197,7 +198,18 @@ if count > 0 then
   end
   redis.call('EXPIRE', KEYS[2], ttl)
   redis.call('EXPIRE', KEYS[3], ttl)
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  -- Small batches travel with their wake-up ("<stream> US <first id> US <events joined by
+  -- RS>", the ASCII unit and record separators: JSON text never holds a raw control
+  -- character), so the woken poll answers without reading them back.
+  local size = 0
+  for i = at, #ARGV do size = size + #ARGV[i] end
+  if size <= 8192 then
+    local us, rs = string.char(31), string.char(30)
+    redis.call('PUBLISH', ARGV[2], ARGV[3] .. us .. (last - count + 1) .. us ..
+      table.concat(ARGV, rs, at, #ARGV))
+  else
+    redis.call('PUBLISH', ARGV[2], ARGV[3])
+  end
 end
 return out
 """

@@ -17,6 +17,11 @@ from cobrowse import concurrency
 
 #: Same as cobrowse.storage.base.RELEASE_PREFIX (kept here to avoid an import cycle).
 RELEASE_PREFIX = "release:"
+#: A wake-up that carries its events: ``<stream>\x1f<first id>\x1f<events joined by \x1e>``
+#: (storage/scripts.py SESSION_APPEND; JSON text never holds a raw control character).
+CARRY, JOIN = "\x1f", "\x1e"
+#: Batches up to this many bytes of JSON travel with their wake-up.
+CARRY_MAX = 8192
 
 
 class Waiter:
@@ -33,14 +38,16 @@ class Waiter:
     woken because wake-ups may have been lost): callers always re-read.
     """
 
-    __slots__ = ("streams", "owner", "generation", "released", "_registry", "_event",
-                 "_registered")
+    __slots__ = ("streams", "owner", "generation", "released", "carried", "plain", "_registry",
+                 "_event", "_registered")
 
     def __init__(self, registry: WaiterRegistry, streams: Iterable[str],
                  release: tuple[str, int] | None = None):
         self.streams = tuple(dict.fromkeys(streams))  # unique, order kept
         self.owner, self.generation = release or (None, 0)
         self.released = False  # set when a newer poll of the same owner released this one
+        self.carried: list[tuple[str, int, list[str]]] = []  # events that came with wake-ups
+        self.plain = False  # a wake-up without its events came: read the streams
         self._registry = registry
         self._event = concurrency.Event()
         self._registered = False
@@ -70,8 +77,19 @@ class Waiter:
         self._event.clear()
         return woken and not self._registry.closed
 
-    def wake(self) -> None:
+    def wake(self, carried: tuple[str, int, list[str]] | None = None) -> None:
+        if carried is None:
+            self.plain = True
+        else:
+            self.carried.append(carried)
         self._event.set()
+
+    def take_carried(self) -> list[tuple[str, int, list[str]]] | None:
+        """The events that came with the wake-ups since the last call, or None when some
+        wake-up came without them (the caller reads the streams)."""
+        carried, plain = self.carried, self.plain
+        self.carried, self.plain = [], False
+        return None if plain else carried
 
     def _names(self) -> tuple[str, ...]:
         return self.streams + ((RELEASE_PREFIX + self.owner,) if self.owner else ())
@@ -111,6 +129,11 @@ class WaiterRegistry:
             if not generation.isdigit():
                 return 0
             return self.release(owner, int(generation))
+        if CARRY in message:
+            stream, first, events = message.split(CARRY, 2)
+            if first.isdigit():
+                return self.wake(stream, (stream, int(first), events.split(JOIN)))
+            return self.wake(stream)
         return self.wake(message)
 
     def release(self, owner: str, generation: int) -> int:
@@ -123,12 +146,13 @@ class WaiterRegistry:
             waiter.wake()
         return len(parked)
 
-    def wake(self, stream: str) -> int:
-        """Wake every waiter of ``stream``; returns how many."""
+    def wake(self, stream: str, carried: tuple[str, int, list[str]] | None = None) -> int:
+        """Wake every waiter of ``stream`` (with the events appended, when they came along);
+        returns how many."""
         with self._lock:
             parked = list(self._by_stream.get(stream, ()))
         for waiter in parked:
-            waiter.wake()
+            waiter.wake(carried)
         return len(parked)
 
     def wake_all(self) -> int:

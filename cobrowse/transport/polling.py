@@ -32,6 +32,8 @@ JITTER_MAX = 2.0
 #: The generation of a waiter before ``poll_begin`` says which it is: older polls' release
 #: messages that arrive in the meantime never release it.
 UNBORN = 2**62
+#: Participants whose last answered poll generation a process remembers.
+CACHE_LIMIT = 100_000
 
 
 class Answer:
@@ -62,6 +64,11 @@ class Poller:
         self.config = core.config
         self.contexts = core.contexts
         self.draining = concurrency.Event()
+        # The generation of each participant's last poll this process answered. When the
+        # poll before a new one is known answered, no older poll can be parked anywhere (each
+        # released the one before it), so the new one publishes no release: one wake-up less
+        # for every worker, per poll.
+        self._answered: dict[str, int] = {}
 
     def poll(self, body: object, check_origin=None) -> Answer:
         if not isinstance(body, dict):
@@ -83,10 +90,12 @@ class Poller:
                 record=keys.participant(pid), generation=keys.poll_generation(pid),
                 seen=keys.seen(pid), inbox=keys.inbox(pid), after=cursors.get("inbox", 0),
                 limit=self.config.poll_batch, now=time.time(), ttl=self.config.participant_ttl,
-                owner=pid, streams=self._after(streams, cursors, skip="inbox"))
+                owner=pid, streams=self._after(streams, cursors, skip="inbox"),
+                answered=self._answered.get(pid, 0))
             if start.record is None:
                 raise UnknownToken("this token is unknown or has expired: start again")
             waiter.generation = start.generation
+            self._answered.pop(pid, None)
             who = json.loads(start.record)
             if check_origin is not None:
                 check_origin(who)
@@ -94,8 +103,14 @@ class Poller:
             found = {"inbox": start.inbox, **{name: start.streams.get(key, [])
                                               for name, key in streams.items() if name != "inbox"}}
             if context.session_id != sid:
-                return self._moved(who, role, cursors, context, deadline, waiter.generation)
-            return self._park(who, waiter, streams, cursors, context, found, deadline)
+                answer = self._moved(who, role, cursors, context, deadline, waiter.generation)
+            else:
+                answer = self._park(who, waiter, streams, cursors, context, found, deadline)
+            if not waiter.released:
+                if len(self._answered) > CACHE_LIMIT:
+                    self._answered.clear()
+                self._answered[pid] = start.generation
+            return answer
 
     def _moved(self, who, role, cursors, context, deadline, generation) -> Answer:
         """The session is not the one the cache guessed: park on the right streams."""
@@ -129,8 +144,30 @@ class Poller:
             if self.config.poll_coalesce > 0:
                 # A burst (a page's mutations, a typed word) goes out in one answer.
                 concurrency.sleep(self.config.poll_coalesce)
-            got = self.broker.read_raw(self._after(streams, cursors), self.config.poll_batch)
-            found = {name: got[key] for name, key in streams.items()}
+            found = self._carried(waiter, streams, cursors)
+            if found is None:
+                got = self.broker.read_raw(self._after(streams, cursors), self.config.poll_batch)
+                found = {name: got[key] for name, key in streams.items()}
+
+    @staticmethod
+    def _carried(waiter, streams: dict[str, str], cursors: dict[str, int]) -> dict | None:
+        """The events that came with the wake-ups, if they are exactly what follows the
+        cursors (then no read is needed), else None."""
+        carried = waiter.take_carried()
+        if not carried:
+            return None
+        names = {key: name for name, key in streams.items()}
+        found: dict[str, list] = {}
+        for key, first, events in carried:
+            name = names.get(key)
+            if name is None:
+                return None
+            entries = found.setdefault(name, [])
+            expected = entries[-1][0] + 1 if entries else cursors.get(name, 0) + 1
+            if first != expected:
+                return None
+            entries.extend(zip(range(first, first + len(events)), events, strict=True))
+        return found
 
     @staticmethod
     def _streams(pid: str, role: str, sid: str | None) -> dict[str, str]:
