@@ -77,6 +77,11 @@ def when_ready(server):
         prepare_demo(cfg, port, print_to=sys.stderr)
 
 
+def _core(worker):
+    extensions = getattr(worker.wsgi, "extensions", None)
+    return extensions.get("cobrowse") if extensions else None
+
+
 def child_exit(server, worker):
     """A worker's live gauges (parked polls) leave with it; its counters stay counted."""
     from prometheus_client import multiprocess
@@ -86,23 +91,40 @@ def child_exit(server, worker):
 
 def post_worker_init(worker):
     """JSON log lines; on shutdown or reload, answer parked polls at once so clients move on
-    unharmed."""
-    from cobrowse import logs
+    unharmed.
+
+    The signal handler only schedules the drain: under gevent it runs on the hub, where
+    any blocking call (a lock, a Redis publish) raises BlockingSwitchOutError and the
+    worker dies with status 255 (issue 10, item 7). gunicorn's own handler then stops the
+    worker's loop as usual; the broker is closed in ``worker_exit``, once no request of
+    this worker can need it any more.
+    """
+    from cobrowse import concurrency, logs
 
     logs.configure(os.environ.get("COBROWSE_LOG_LEVEL", "info"))
-    previous = signal.getsignal(signal.SIGTERM)
 
-    def drain_then_exit(signum, frame):
-        core = worker.wsgi.extensions.get("cobrowse") if hasattr(worker.wsgi, "extensions") else None
-        if core is not None:
-            core.drain()
-        if callable(previous):
-            previous(signum, frame)
+    def chain(previous):
+        def drain_then_exit(signum, frame):
+            core = _core(worker)
+            if core is not None:
+                concurrency.spawn_from_signal(core.start_draining)
+            if callable(previous):
+                previous(signum, frame)
+        return drain_then_exit
 
-    signal.signal(signal.SIGTERM, drain_then_exit)
-    signal.signal(signal.SIGQUIT, drain_then_exit)
+    for sig in (signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(sig, chain(signal.getsignal(sig)))
+
+
     # Every worker delivers webhooks from the shared queue (issue 13), from its start on, so a
     # worker that dies leaves its deliveries to the others.
-    core = worker.wsgi.extensions.get("cobrowse") if hasattr(worker.wsgi, "extensions") else None
+    core = _core(worker)
     if core is not None:
         core.webhooks.start()
+
+
+def worker_exit(server, worker):
+    """The worker's loop has ended: stop the broker's listener and free its connections."""
+    core = _core(worker)
+    if core is not None:
+        core.drain()

@@ -49,6 +49,25 @@ def spawn(fn: Callable[..., Any], *args: Any, name: str | None = None) -> thread
     return thread
 
 
+def spawn_from_signal(fn: Callable[..., Any], *args: Any) -> None:
+    """Schedule ``fn(*args)`` to run soon, without waiting: safe inside a signal handler.
+
+    Under gevent a signal handler runs on the hub, where anything that blocks (a lock, a
+    socket, even ``Thread.start``, which waits for the thread to begin) raises
+    ``BlockingSwitchOutError`` (issue 10, item 7). ``gevent.spawn`` only queues the
+    greenlet. Without gevent a plain daemon thread is started.
+    """
+    try:
+        from gevent import monkey
+        from gevent import spawn as gevent_spawn
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        gevent_spawn = None
+    if gevent_spawn is not None and monkey.is_module_patched("threading"):
+        gevent_spawn(fn, *args)
+        return
+    threading.Thread(target=fn, args=args, daemon=True).start()
+
+
 def sleep(seconds: float) -> None:
     """Pause the current thread (yields to other greenlets under gevent)."""
     time.sleep(seconds)

@@ -77,9 +77,20 @@ class Core:
     def state(self, who: dict):
         return agent_or_visitor_state(self, who)
 
-    def drain(self) -> None:
-        """Answer every parked poll now (shutdown or reload): clients move to another worker."""
+    def start_draining(self) -> None:
+        """Answer every parked poll now (shutdown or reload): clients move to another worker.
+
+        The broker stays open: until the worker really stops it still answers the requests
+        of open keep-alive connections (each told ``Connection: close``). ``drain`` comes
+        after, when the worker exits (gunicorn.conf.py ``worker_exit``). No I/O: safe to
+        run right after a signal (issue 10, item 7).
+        """
         self.poller.draining.set()
         self.reaper.stop()
         self.webhooks.stop()
+        self.broker.wake_all()
+
+    def drain(self) -> None:
+        """Answer every parked poll and release the broker (its listener and connections)."""
+        self.start_draining()
         self.broker.close()

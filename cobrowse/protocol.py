@@ -20,6 +20,7 @@ VISITOR_KINDS = (
     "chat", "invite.accept", "invite.decline", "session.end",
     "snapshot", "mutation", "scroll", "pointer", "click", "selection",
     "resize", "visibility", "page", "session.pause", "session.resume", "annotate.clear",
+    "mode.accept", "mode.decline", "mode.drop",
 )
 #: Kinds an agent may send.
 AGENT_KINDS = (
@@ -31,6 +32,10 @@ AGENT_KINDS = (
 )
 #: Agent kinds that act on the visitor's page: allowed in shared mode only.
 CONTROL_KINDS = frozenset({"control.click", "control.input", "control.navigate"})
+#: The visitor's answers about control (issue 10, item 5): accept or decline the agent's
+#: request to switch to shared, or drop control at any time. Lifecycle kinds: their answers
+#: are stored like any lifecycle send's, so a retried accept is applied once.
+MODE_ANSWER_KINDS = frozenset({"mode.accept", "mode.decline", "mode.drop"})
 #: Kinds that flow inside an active co-browse session (relayed to the other side).
 SESSION_KINDS = frozenset({
     "snapshot", "mutation", "scroll", "pointer", "click", "selection", "resize", "visibility",
@@ -222,6 +227,9 @@ _SHAPES = {
     "invite.decline": lambda e, lim: {"invitation": _ident(e, "invitation")},
     "session.end": lambda e, lim: {},
     "session.mode": lambda e, lim: {"mode": _mode(e)},
+    "mode.accept": lambda e, lim: {"request": _ident(e, "request")},
+    "mode.decline": lambda e, lim: {"request": _ident(e, "request")},
+    "mode.drop": lambda e, lim: {},
     "snapshot.request": lambda e, lim: {},
     "snapshot": lambda e, lim: dict(e),
     "mutation": lambda e, lim: dict(e),

@@ -109,7 +109,9 @@ def test_invite_accept_relay_and_end(core, visitor, agent):
     assert visitor.kinds(visitor.poll()) == ["pointer", "wiggle"]
     refused = agent.send({"k": "control.click", "i": 5}, expect=403)
     assert refused["error"] == "view_only" and "view only" in refused["message"]
-    agent.send({"k": "session.mode", "mode": "shared"})
+    rid = agent.send({"k": "session.mode", "mode": "shared"})["results"][0]["request"]
+    assert visitor.kinds(visitor.poll()) == ["mode.request"]  # asked, not switched
+    visitor.send({"k": "mode.accept", "request": rid})
     assert "session.mode" in visitor.kinds(visitor.poll())
     agent.send({"k": "control.click", "i": 5})
     assert visitor.kinds(visitor.poll()) == ["control.click"]

@@ -1,12 +1,16 @@
 """Through real gunicorn with gevent workers and a real Redis: the operator contract, no sticky
 sessions, a hostile network, shutdown, and bad configurations refused."""
 
+import http.client
 import json
+import signal
 import threading
 import time
 
 import pytest
+import redis
 
+from cobrowse.storage import keys
 from tests.conftest import AGENT_PASSWORD
 from tests.support.actors import Agent, Visitor, http_transport
 from tests.support.chaos_proxy import ChaosProxy
@@ -124,10 +128,25 @@ def test_hostile_network_exactly_once_and_in_order(servers):
             p.close()
 
 
-def test_shutdown_answers_parked_polls_at_once(redis_url):
+def _keep_alive_request(conn, path, body):
+    """One request on an open keep-alive connection: (status, json, Connection header)."""
+    conn.request("POST", path, body=json.dumps(body).encode(),
+                 headers={"Content-Type": "text/plain;charset=UTF-8"})
+    response = conn.getresponse()
+    return response.status, json.loads(response.read()), response.getheader("Connection")
+
+
+def test_shutdown_answers_parked_polls_and_exits_cleanly(redis_url):
+    """Issue 10, item 7: on SIGTERM the parked poll is answered, a keep-alive connection
+    still gets a real answer (Redis is still usable) and is told to close, the worker exits
+    0 and the log holds no traceback."""
     server = Gunicorn(redis_url, demo=True).start()
-    visitor = Visitor(http_transport(server.url), site="demo", origin=f"http://127.0.0.1:{server.port}")
-    visitor.hello()
+    origin = f"http://127.0.0.1:{server.port}"
+    visitor = Visitor(http_transport(server.url), site="demo", origin=origin)
+    pid = visitor.hello()["participant"]
+    kept = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    status, _, _ = _keep_alive_request(kept, "/api/v1/poll", {"token": visitor.token, "hold": 0})
+    assert status == 200
     answers = []
 
     def park():
@@ -135,12 +154,34 @@ def test_shutdown_answers_parked_polls_at_once(redis_url):
                                     visitor.headers()))
     parked = threading.Thread(target=park)
     parked.start()
-    time.sleep(1)
-    started = time.monotonic()
-    server.stop()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _polls_seen(redis_url, pid) < 2:
+        time.sleep(0.05)
+    server.proc.send_signal(signal.SIGTERM)
     parked.join(15)
     assert answers and answers[0][0] == 200 and answers[0][1]["events"] == []
-    assert time.monotonic() - started < 8
+    # The worker is still waiting for the idle keep-alive connection: its next request is
+    # served from Redis as usual, then the connection is closed.
+    status, body, connection = _keep_alive_request(kept, "/api/v1/poll",
+                                                   {"token": visitor.token, "hold": 0})
+    assert status == 200 and body["ok"] is True
+    assert (connection or "").lower() == "close"
+    kept.close()
+    code = server.stop(timeout=20)
+    log = server.log()
+    assert code == 0, log
+    assert "Traceback" not in log and "BlockingSwitchOutError" not in log, log
+    assert "exited with code" not in log, log
+    assert "graceful timeout" not in log.lower(), log
+
+
+def _polls_seen(redis_url: str, pid: str) -> int:
+    """How many polls of ``pid`` the server has started (its poll generation counter)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return int(client.get("cobrowse:" + keys.poll_generation(pid)) or 0)
+    finally:
+        client.close()
 
 
 def test_the_embedded_broker_refuses_several_workers():

@@ -124,7 +124,9 @@ def test_a_mode_switch_is_seen_at_once_by_the_cached_context(pair):
     agent.send({"k": "session.mode", "mode": "view"})
     refused = agent.send({"k": "control.click", "i": 8}, expect=403)
     assert refused["error"] == "view_only"
-    agent.send({"k": "session.mode", "mode": "shared"})
+    rid = agent.send({"k": "session.mode", "mode": "shared"})["results"][0]["request"]
+    agent.send({"k": "control.click", "i": 8}, expect=403)  # asked, not yet accepted
+    visitor.send({"k": "mode.accept", "request": rid})
     agent.send({"k": "control.click", "i": 8})
     assert "control.click" in [e["k"] for e in visitor.poll()]
 

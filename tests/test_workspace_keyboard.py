@@ -150,6 +150,9 @@ def test_keyboard_only_sign_in_take_invite_and_end(server, page):
     page.locator("[data-testid=cobrowse-status][data-state=active]").wait_for()
     focus_on(page, "cobrowse-switch-mode")
     page.keyboard.press("Space")
+    # Control needs the visitor's consent (issue 10): the visitor is asked, and accepts.
+    request = wait_for(visitor, lambda e: e["k"] == "mode.request")
+    visitor.send({"k": "mode.accept", "request": request["request"]})
     page.locator("[data-testid=cobrowse-mode][data-mode=shared]").wait_for()
     focus_on(page, "cobrowse-end")
     page.keyboard.press("Enter")

@@ -27,7 +27,7 @@ SITE = "http://brand.test"
 WORKSPACE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                  "connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'")
 REPLICA_CSP = (f"default-src 'none'; script-src 'none'; img-src {SITE} data:; "
-               f"style-src {SITE} 'unsafe-inline'; font-src {SITE} data:; media-src 'none'; "
+               f"style-src {SITE} 'unsafe-inline'; font-src {SITE} data:; media-src {SITE}; "
                "frame-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'; "
                "object-src 'none'; frame-ancestors 'self'")
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"

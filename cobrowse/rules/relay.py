@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from cobrowse import concurrency, logs, metrics
 from cobrowse.assets.links import asset_policy
-from cobrowse.errors import BadRequest, Refused
+from cobrowse.errors import BadRequest, CobrowseError, Refused
 from cobrowse.node_ids import expand_event
-from cobrowse.protocol import CONTROL_KINDS, PAGE_KINDS, origin_of
+from cobrowse.protocol import CONTROL_KINDS, MODE_ANSWER_KINDS, PAGE_KINDS, origin_of
 from cobrowse.rules.audit import page_path
+from cobrowse.rules.clicks import ClickGuard
 from cobrowse.rules.page_index import PageIndex
+from cobrowse.rules.refusals import RefusalLog
 from cobrowse.sanitize import (
     SanitizeError,
     SitePolicy,
@@ -35,6 +37,8 @@ class Relay:
         self.config = config
         self.directory = directory
         self.lifecycle = lifecycle
+        self.clicks = ClickGuard(broker, config)
+        self.refusals = RefusalLog()
 
     def policy(self, site_id: str) -> SitePolicy:
         site = self.directory.site(site_id)
@@ -53,6 +57,10 @@ class Relay:
         caller deals with the visitor's presence itself (the hot path learns it from the
         session record only when it appends)."""
         kind = event["k"]
+        if kind in MODE_ANSWER_KINDS:
+            # Not relayed: the visitor's answer about control changes the session's mode
+            # (a lifecycle send, its answer stored; sess may be None).
+            return self.lifecycle.answer_mode(sess, event, out)
         sid = sess["id"]
         logs.bind(session=sid)
         if kind in ("session.pause", "session.resume"):
@@ -96,7 +104,8 @@ class Relay:
                 clean, index = concurrency.run_blocking(sanitize_snapshot, event,
                                                         self.policy(sess["site"]))
         except SanitizeError as err:
-            raise BadRequest(f"snapshot refused: {err}", code="bad_snapshot") from err
+            raise self._refused(sess["visitor"], BadRequest(f"snapshot refused: {err}",
+                                                            code="bad_snapshot")) from err
         idx = keys.session_index(sess["id"])
         self.broker.delete(idx)
         items = list(index.items())
@@ -105,16 +114,8 @@ class Relay:
             self.broker.hset(idx, chunk, ttl=self.config.session_ttl)
         self.broker.set(keys.session_page_url(sess["id"]), clean.get("url") or "",
                         ttl=self.config.session_ttl)
+        self.clicks.page_loaded(sess["id"], event.get("doc"), index, clean.get("url") or "")
         return clean
-
-    def _lookup(self, sid: str):
-        idx = keys.session_index(sid)
-
-        def lookup(ids: list[int]) -> dict[int, str | None]:
-            ids = list(dict.fromkeys(ids))
-            values = self.broker.hget_many(idx, [str(i) for i in ids]) if ids else []
-            return dict(zip(ids, values, strict=True))
-        return lookup
 
     def _mutation(self, sess: dict, event: dict, index: PageIndex | None) -> dict:
         own = index is None
@@ -124,8 +125,10 @@ class Relay:
                 clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
                                                    index.lookup, index.page_url())
         except SanitizeError as err:
-            raise BadRequest(f"mutation refused: {err}", code="bad_mutation") from err
+            raise self._refused(sess["visitor"], BadRequest(f"mutation refused: {err}",
+                                                            code="bad_mutation")) from err
         index.record(changes)
+        self.clicks.page_changed(sess["id"], event.get("m"), changes, index.lookup)
         if own:
             index.flush(self.config.session_ttl)
         return clean
@@ -138,16 +141,22 @@ class Relay:
             return False
         return is_no_control(index.lookup([event["i"]]).get(event["i"]))
 
+    def _refused(self, participant: str, err: CobrowseError) -> CobrowseError:
+        """One log line for a refusal (rate-limited), then the error to raise."""
+        self.refusals.note(participant, err.code, err.message)
+        return err
+
     def from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None) -> dict:
         """An agent's session event, checked; refusals are audited (control actions are
-        counted at the session's end, from its stream: no extra write on the hot path)."""
+        counted at the session's end, from its stream: no extra write on the hot path) and
+        logged once (rate-limited)."""
         try:
             return self._from_agent(sess, event, out, index)
         except Refused as err:
             if event["k"] in CONTROL_KINDS:
                 self.lifecycle.audit.step(sess.get("invitation"), "refused", kind=event["k"],
                                           reason=err.code)
-            raise
+            raise self._refused(f"agent {sess['agent']}", err) from None
 
     def _from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None) -> dict:
         kind = event["k"]
@@ -166,6 +175,15 @@ class Relay:
             if is_masked(entry):
                 raise Refused("this field is masked: only the visitor can fill it in",
                               code="masked_field")
+        elif kind == "control.click":
+            entry = index.lookup([event["i"]]).get(event["i"])
+            if is_masked(entry):
+                # A click on a masked checkbox, radio or option would change what only the
+                # visitor may fill in (issue 10, malicious agent).
+                raise Refused("this field is masked: only the visitor can change it",
+                              code="masked_field")
+            self.clicks.check(sess["id"], event["i"], self.policy(sess["site"]).origins,
+                              index.lookup)
         elif kind == "control.navigate":
             site = self.policy(sess["site"])
             if origin_of(event["url"]) not in site.origins:

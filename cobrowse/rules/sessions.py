@@ -15,6 +15,7 @@ import time
 from cobrowse.errors import CobrowseError, Refused
 from cobrowse.protocol import MODES
 from cobrowse.rules.audit import Audit
+from cobrowse.rules.consent import ControlConsent
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
 from cobrowse.storage import keys, records
@@ -42,6 +43,8 @@ class Lifecycle:
         #: Called as ``observer(kind, record)`` after each change ("invitation.accepted",
         #: "session.started", ...): the webhooks of issue 13 listen here.
         self.observers: list = []
+        self.consent = ControlConsent(broker, config, conversations, INVITE_TEXT["shared"])
+        self.consent.on_mode = self._mode_changed
 
     def _notify(self, kind: str, record: dict) -> None:
         for observer in self.observers:
@@ -235,14 +238,18 @@ class Lifecycle:
         sess = self._own_session(agent)
         if mode not in MODES:
             raise Refused("unknown mode", code="bad_mode")
-        records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "mode": mode},
-                       self.config.session_ttl)
-        self.audit.step(sess.get("invitation"), "mode", mode=mode, by="agent")
-        event = {"k": "session.mode", "session": sess["id"], "mode": mode}
-        self.conversations.to_visitor(out, sess["visitor"], dict(event))
-        self.conversations.to_agent(out, sess["agent"], event)
+        # Control is a permission of its own: switching up asks the visitor (issue 10).
+        return self.consent.agent_switch(sess, mode, out)
+
+    def answer_mode(self, sess: dict | None, event: dict, out: Outbox) -> dict:
+        """The visitor accepts or declines the agent's request for control, or drops it."""
+        return self.consent.visitor_answer(sess, event, out)
+
+    def _mode_changed(self, sess: dict, mode: str, by: str) -> None:
+        """The mode did change (the agent switched down, the visitor accepted or dropped
+        control): audited, and the platform's observers told (issue 13, 14)."""
+        self.audit.step(sess.get("invitation"), "mode", mode=mode, by=by)
         self._notify("session.mode", {**sess, "mode": mode})
-        return {}
 
     def _own_session(self, agent: dict) -> dict:
         sess = self.agent_session(agent["agent"])

@@ -40,7 +40,8 @@ def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
         "invitation": {"id": inv["id"], "mode": inv["mode"], "agent": inv["agent_display"],
                        "conversation": inv["conversation"], "expires": inv["expires"]} if inv else None,
         "session": {"id": sess["id"], "mode": sess["mode"], "agent": sess["agent_display"],
-                    "conversation": sess["conversation"], "visitor": public_presence(sess.get("presence"))}
+                    "conversation": sess["conversation"], "visitor": public_presence(sess.get("presence")),
+                    "request": sess.get("request")}
         if sess else None,
     }
     return state, sess

@@ -296,6 +296,10 @@ class Broker(abc.ABC):
     def close(self) -> None:
         """Stop background work and wake every waiter for good (shutdown)."""
 
+    def wake_all(self) -> int:
+        """Wake every parked waiter of this process once (a draining worker); no I/O."""
+        return self._waiters.wake_all()
+
     @property
     def closed(self) -> bool:
         return self._waiters.closed

@@ -85,6 +85,11 @@ def session_index(sid: str) -> str:
     return f"s:{{{sid}}}:idx"
 
 
+def session_targets(sid: str) -> str:
+    """Where a click on each link, form control or label of the page would go (issue 10)."""
+    return f"s:{{{sid}}}:tgt"
+
+
 def session_page_url(sid: str) -> str:
     """The URL of the visitor's current page (for resolving a mutation's relative URLs)."""
     return f"s:{{{sid}}}:url"
@@ -93,7 +98,7 @@ def session_page_url(sid: str) -> str:
 def session_keys(sid: str) -> tuple[str, ...]:
     """Everything a session stores: deleted when it ends (sessions are never recorded)."""
     return (session(sid), session_stream(sid, "agent"), session_stream(sid, "visitor"),
-            session_index(sid), session_page_url(sid))
+            session_index(sid), session_page_url(sid), session_targets(sid))
 
 
 def signin(digest: str) -> str:

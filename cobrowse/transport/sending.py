@@ -70,7 +70,8 @@ class Sender:
         token, seq, events = protocol.parse_send(body, max_events=self.config.max_events)
         pid = self.core.participants.pid_for(token)
         role = role_of(pid)
-        session_only = all(type(e) is dict and e.get("k") in SESSION_KINDS for e in events)
+        session_only = all(type(e) is dict and type(e.get("k")) is str and e["k"] in SESSION_KINDS
+                           for e in events)
         cached = self.contexts.peek(pid)
         sid = cached.session_id if cached and session_only else None
         ids = node_ids(events) if sid else []

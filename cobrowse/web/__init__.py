@@ -45,6 +45,16 @@ def register(app: Flask) -> None:
         if token is not None:
             logs.end(token)
 
+    @app.after_request
+    def _close_while_draining(response):
+        # A worker that is stopping closes each keep-alive connection after its next answer,
+        # so the client's next request lands on a live worker and this one can exit at once
+        # instead of waiting out gunicorn's graceful timeout for idle connections.
+        core = app.extensions.get("cobrowse")
+        if core is not None and core.poller.draining.is_set():
+            response.headers["Connection"] = "close"
+        return response
+
     @app.errorhandler(CobrowseError)
     def _refusal(err: CobrowseError):
         if isinstance(err, BrokerUnavailable):

@@ -101,7 +101,8 @@ class FastLane:
                 status, retry, allow = 503, answer["retry_after"], origin.lower() if origin else None
                 refused(status, answer, "POST", path)
                 text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
-        return respond(start_response, environ, status, text.encode(), allow, retry)
+        return respond(start_response, environ, status, text.encode(), allow, retry,
+                       close=self.core.poller.draining.is_set())
 
 
 def log_crash(path: str) -> None:
@@ -184,9 +185,13 @@ def read_body(environ, max_body: int, max_inflated: int) -> object:
         raise BadRequest(f"the body is not valid JSON: {err}", code="bad_json") from err
 
 
-def respond(start_response, environ, status: int, body: bytes, origin: str | None, retry):
-    """A complete answer with the headers of ``cobrowse.web.http.json_response``."""
+def respond(start_response, environ, status: int, body: bytes, origin: str | None, retry,
+            close: bool = False):
+    """A complete answer with the headers of ``cobrowse.web.http.json_response``. ``close``:
+    the worker is stopping, so the client's next request goes to another one (issue 10)."""
     headers = list(_BASE_HEADERS)
+    if close:
+        headers.append(("Connection", "close"))
     if len(body) > GZIP_ABOVE and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
         if len(body) > LARGE_BODY:
             body = concurrency.run_blocking(gzip.compress, body, 1)

@@ -120,7 +120,7 @@ def replica_csp(site_id: str | None) -> str:
     # own origin is ours; nothing there runs in it (script-src 'none').
     own = "'self' " if core().config.assets_proxy else ""
     return (f"default-src 'none'; script-src 'none'; img-src {own}{src} data:; "
-            f"style-src {own}{src} 'unsafe-inline'; font-src {own}{src} data:; media-src 'none'; "
+            f"style-src {own}{src} 'unsafe-inline'; font-src {own}{src} data:; media-src {src}; "
             "frame-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'; "
             "object-src 'none'; frame-ancestors 'self'")
 

@@ -9,6 +9,7 @@ export const VISITOR_KINDS = Object.freeze([
   "chat", "invite.accept", "invite.decline", "session.end",
   "snapshot", "mutation", "scroll", "pointer", "click", "selection",
   "resize", "visibility", "page", "session.pause", "session.resume", "annotate.clear",
+  "mode.accept", "mode.decline", "mode.drop",
 ]);
 
 /** Kinds an agent may send (the tag receives the session ones in its session stream). */

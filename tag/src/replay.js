@@ -90,9 +90,106 @@ export function replayControl(ev, mode, ctx) {
   const el = /** @type {HTMLElement} */ (node);
   if (ctx.isBlocked && ctx.isBlocked(el)) return "the site does not let agents operate this element";
   if (ctx.isMasked(el)) return "masked";
-  if (ev.k === "control.click") return click(el);
+  if (ev.k === "control.click") {
+    if (clickLeavesSite(el, ctx.origins)) return "the click would leave the site";
+    const control = labelledControl(el);
+    if (control && ctx.isMasked(control)) return "masked";
+    return click(el);
+  }
   if (ev.k === "control.input") return input(el, ev);
   return "unknown control";
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const LABELABLE = "button,input,meter,output,progress,select,textarea";
+
+/**
+ * A URL attribute of `el` (relative to its base URL): does following it leave the site?
+ * @param {Element} el @param {string} value @param {string[]} origins
+ */
+function offSite(el, value, origins) {
+  let url;
+  try {
+    url = new URL(value, dom.baseURI(el)).href;
+  } catch (e) {
+    return true;
+  }
+  return !navigable(url, origins);
+}
+
+/** @param {Element} el */
+function isSubmit(el) {
+  if (!dom.isHTML(el)) return false;
+  const name = dom.localName(el);
+  const type = (dom.getAttr(el, "type") || "").trim().toLowerCase();
+  if (name === "button") return type !== "reset" && type !== "button";
+  return name === "input" && (type === "submit" || type === "image");
+}
+
+/**
+ * The element with `id` in the tree of `el` (document or shadow root); page scripts cannot
+ * clobber the lookup (`getElementById` could be overridden on the document).
+ * @param {Element} el @param {string} id
+ */
+function byId(el, id) {
+  const root = dom.rootNode(el);
+  const found = dom.queryAll(root, `[id="${id.replace(/["\\]/g, "\\$&")}"]`);
+  return found.length ? found[0] : null;
+}
+
+/** Where a submit control's activation would go, or null when it submits nothing. @param {Element} el */
+function submitTarget(el) {
+  const own = dom.getAttr(el, "formaction");
+  if (own !== null) return { el, url: own };
+  const ref = dom.getAttr(el, "form");
+  const form = ref !== null ? byId(el, ref) : dom.closest(el, "form");
+  if (!form || dom.localName(form) !== "form") return null;
+  return { el: form, url: dom.getAttr(form, "action") || "" };
+}
+
+/**
+ * Would a click on `el` navigate off the site's origins (issue 10, item 4)? Walks `el` and
+ * its ancestors (across shadow roots): a link, a submit control (its `formaction` or its
+ * form's `action`), a label (its control). The server makes the same decision from the
+ * page index; each wall holds alone.
+ * @param {Element} el @param {string[]} origins @param {number} [depth]
+ * @returns {boolean}
+ */
+export function clickLeavesSite(el, origins, depth = 0) {
+  /** @type {Element|null} */
+  let n = el;
+  for (let guard = 0; n && guard < 4096; guard++) {
+    const name = dom.localName(n);
+    const html = dom.isHTML(n);
+    const svgLink = dom.namespaceURI(n) === SVG_NS && name === "a";
+    if ((html && (name === "a" || name === "area")) || svgLink) {
+      let href = dom.getAttr(n, "href");
+      if (href === null && svgLink) href = dom.getAttr(n, "xlink:href");
+      if (href !== null && offSite(n, href, origins)) return true;
+    } else if (isSubmit(n)) {
+      const target = submitTarget(n);
+      if (target && offSite(target.el, target.url, origins)) return true;
+    } else if (html && name === "label" && depth === 0) {
+      const ref = dom.getAttr(n, "for");
+      const control = ref !== null ? byId(n, ref) : dom.queryAll(n, LABELABLE)[0] || null;
+      if (control && clickLeavesSite(control, origins, 1)) return true;
+    }
+    n = dom.parentElement(n) || dom.hostOf(dom.rootNode(n));
+  }
+  return false;
+}
+
+/**
+ * The control a click on `el` would be passed on to by a label around it, if any: a click
+ * on the label of a masked checkbox must not toggle it.
+ * @param {Element} el
+ * @returns {Element|null}
+ */
+function labelledControl(el) {
+  const label = dom.closest(el, "label");
+  if (!label) return null;
+  const ref = dom.getAttr(label, "for");
+  return ref !== null ? byId(label, ref) : dom.queryAll(label, LABELABLE)[0] || null;
 }
 
 /** @param {HTMLElement} el */

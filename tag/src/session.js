@@ -60,6 +60,8 @@ export function createSession(o) {
       awaken(); // a support code: an agent may invite from it, so poll from now on
       return bridge.api.supportCode();
     },
+    onControlAccept: (id) => transport.send({ k: "mode.accept", request: id }),
+    onControlDecline: (id) => transport.send({ k: "mode.decline", request: id }),
   });
   // The site's --no-ui as last seen in this tab: the next page does not flash our window.
   if (store.get("ui") === false) chat.setUi(false);
@@ -75,6 +77,7 @@ export function createSession(o) {
     natives,
     onClose: () => end(),
     onClear: () => clearDrawings(),
+    onDrop: () => dropControl(),
     onPause: () => {
       if (active) store.set("paused", active.id);
       restart();
@@ -225,6 +228,14 @@ export function createSession(o) {
     transport.send({ k: "session.end" });
   }
 
+  /** The visitor takes control back: view only at once here, and on the server. */
+  function dropControl() {
+    if (!active || active.mode !== "shared") return;
+    active.mode = "view";
+    overlay.showFrame(active.mode, active.agent);
+    transport.send({ k: "mode.drop" });
+  }
+
   /** @param {any} s STATE */
   function onState(s) {
     if (!s || typeof s !== "object") return;
@@ -237,6 +248,8 @@ export function createSession(o) {
       overlay.showFrame(active.mode, active.agent);
       bridge.emit("session.mode", { session: active.id, mode: active.mode });
     }
+    if (sess && sess.request && sess.mode === "view") chat.showControlRequest({ request: sess.request, agent: agentName(sess.agent) });
+    else chat.hideControlRequest();
     if (s.invitation && !sess) chat.showInvite({ invitation: s.invitation.id, mode: s.invitation.mode, agent: agentName(s.invitation.agent) });
     else chat.hideInvite();
     bridge.state(s);
@@ -269,6 +282,13 @@ export function createSession(o) {
         return;
       case "session.ended":
         if (active && (!ev.session || ev.session === active.id)) finish(ev.reason);
+        chat.hideControlRequest();
+        return;
+      case "mode.request":
+        if (active && ev.session === active.id) chat.showControlRequest({ request: ev.request, agent: agentName(ev.agent) });
+        return;
+      case "mode.state":
+        chat.hideControlRequest(ev.request);
         return;
     }
     if (active && recorder) agentEvent(ev, active, recorder);

@@ -1,6 +1,7 @@
 """Control of the visitor's page from the replica: co-form filling and co-navigation in
 shared mode, both ways; refused in view-only mode, with the reason shown to the agent;
-switching mode mid-session, the visitor told."""
+switching mode mid-session, the visitor asked before the agent gets control back and able to
+drop it at any time."""
 
 from __future__ import annotations
 
@@ -134,8 +135,49 @@ def test_switching_mode_mid_session(visitor, agent, agent_display):
     expect(agent.get_by_test_id("cobrowse-note")).to_have_text(VIEW_NOTE)
     expect(visitor.locator("#cover-winter")).not_to_be_checked()
 
+    # Back up to shared: the visitor is asked first, in the words of an invitation, and the
+    # session stays view only until the visitor accepts (issue 10, item 5).
     agent.get_by_test_id("cobrowse-switch-mode").click()
+    expect(agent.get_by_test_id("cobrowse-note")).to_have_text(re.compile("Asked the visitor for control"))
+    card = visitor.get_by_test_id("cobrowse-control-request")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text(f"{agent_display} asks to control this page with you")
+    expect(card).to_contain_text("the agent will be able to see this tab, click and fill in forms with you")
+    expect(agent.get_by_test_id("cobrowse-mode")).to_have_text("View only")
+    expect(frame).to_have_attribute("data-mode", "view")
+    visitor.get_by_test_id("cobrowse-control-accept").click()
+    expect(card).to_be_hidden()
     expect(agent.get_by_test_id("cobrowse-mode")).to_have_text("Shared")
     expect(frame).to_have_attribute("data-mode", "shared")
     rep.locator("#cover-winter").check()
     expect(visitor.locator("#cover-winter")).to_be_checked()
+
+
+def test_the_visitor_drops_control_and_declines_it(visitor, agent):
+    """Shared mode: the visitor stops the agent's control from the frame bar (view only at
+    once, the agent told); the agent asks again and the visitor declines: the session stays
+    view only, the agent is told, and the agent's clicks do nothing."""
+    on_page(visitor, "insurance.html")
+    rep = flows.start_cobrowse(visitor, agent, mode="shared")
+    frame = flows.visitor_frame(visitor)
+    drop = frame.get_by_test_id("cobrowse-drop-control")
+    expect(drop).to_be_visible()
+    drop.click()
+    expect(frame).to_have_attribute("data-mode", "view")
+    expect(drop).to_be_hidden()
+    expect(agent.get_by_test_id("cobrowse-mode")).to_have_text("View only")
+    expect(agent.get_by_test_id("cobrowse-note")).to_have_text(re.compile("took back control"))
+    rep.locator("#cover-winter").click()
+    expect(visitor.locator("#cover-winter")).not_to_be_checked()
+
+    agent.get_by_test_id("cobrowse-switch-mode").click()
+    expect(agent.get_by_test_id("cobrowse-switch-mode")).to_be_disabled()
+    visitor.get_by_test_id("cobrowse-control-decline").click()
+    expect(visitor.get_by_test_id("cobrowse-control-request")).to_be_hidden()
+    expect(agent.get_by_test_id("cobrowse-note")).to_have_text(re.compile("declined control"))
+    expect(agent.get_by_test_id("cobrowse-switch-mode")).to_be_enabled()
+    expect(agent.get_by_test_id("cobrowse-mode")).to_have_text("View only")
+    expect(frame).to_have_attribute("data-mode", "view")
+    rep.locator("#cover-winter").click()
+    expect(agent.get_by_test_id("cobrowse-note")).to_have_text(VIEW_NOTE)
+    expect(visitor.locator("#cover-winter")).not_to_be_checked()

@@ -6,6 +6,8 @@ import { attrOf, closestOf, nameOf, on, parentOf, typeOf } from './safe-dom.js';
 
 const TYPING_MS = 150;
 const BUTTON_TYPES = new Set(['button', 'submit', 'reset', 'image']);
+/** Elements whose activation follows a link (an SVG `a` too: CSS type selectors match it). */
+const LINKS = 'a, area';
 const INTERACTIVE = 'a[href], area[href], button, input, select, textarea, label, summary, option, [role=button], [role=link], [tabindex], [contenteditable]';
 
 export const NOTES = Object.freeze({
@@ -19,6 +21,31 @@ export const NOTES = Object.freeze({
  *   note: (text: string) => void, ring: (p: {i: number, x: number, y: number}, who: 'agent'|'wiggle') => void,
  *   mode: () => string}} ControlHooks
  */
+
+/**
+ * The link around `el` (itself, an ancestor, or around the shadow host it lives in), if any.
+ * @param {Element|null} el
+ * @returns {Element|null}
+ */
+function linkAround(el) {
+  for (let n = el, guard = 0; n && guard < 64; guard++) {
+    const link = closestOf(n, LINKS);
+    if (link) return link;
+    const root = /** @type {any} */ (n.getRootNode());
+    n = root && root.host ? root.host : null;
+  }
+  return null;
+}
+
+/**
+ * A field the agent fills in the replica itself (then sent as control.input).
+ * @param {Element} el
+ */
+function typable(el) {
+  const name = nameOf(el);
+  if (name === 'select' || name === 'textarea') return true;
+  return name === 'input' && !BUTTON_TYPES.has(/** @type {HTMLInputElement} */ (el).type);
+}
 
 /** Interprets the agent's input in the replica documents. */
 export class Control {
@@ -41,9 +68,15 @@ export class Control {
    */
   hook(doc) {
     on(doc, 'click', (e) => this.click(/** @type {MouseEvent} */ (e)), true);
+    // The replica never navigates, submits or opens anything, whatever is clicked, dragged
+    // or dropped (issue 10, item 3): every default action that could is prevented here,
+    // and the agent's intent travels as an event to the visitor's page instead.
     on(doc, 'auxclick', (e) => e.preventDefault(), true);
     on(doc, 'submit', (e) => e.preventDefault(), true);
     on(doc, 'dragstart', (e) => e.preventDefault(), true);
+    on(doc, 'dragover', (e) => e.preventDefault(), true);
+    on(doc, 'drop', (e) => e.preventDefault(), true);
+    on(doc, 'contextmenu', (e) => { if (linkAround(this.targetOf(e))) e.preventDefault(); }, true);
     on(doc, 'beforeinput', (e) => this.beforeInput(/** @type {InputEvent} */ (e)), true);
     on(doc, 'keydown', (e) => this.keydown(/** @type {KeyboardEvent} */ (e)), true);
     on(doc, 'mousedown', (e) => this.mousedown(/** @type {MouseEvent} */ (e)), true);
@@ -75,7 +108,13 @@ export class Control {
    */
   click(e) {
     const el = this.targetOf(e);
-    if (el && el === this.forwarded) return; // a label passed its click on: already shown and sent
+    const around = linkAround(el);
+    if (el && el === this.forwarded) {
+      // A label passed its click on: already shown and sent. Inside a link, the control's
+      // own click would follow the link.
+      if (around) e.preventDefault();
+      return;
+    }
     const p = pointOf(this.replica, e);
     if (!el || !p) {
       e.preventDefault();
@@ -90,7 +129,7 @@ export class Control {
     this.hooks.ring(p, 'agent');
     this.hooks.send([{ k: 'highlight', ...p }], { merge: true });
     const field = /** @type {HTMLInputElement|null} */ (closestOf(el, 'input, select, textarea, label, option'));
-    const link = closestOf(el, 'a[href], area[href]');
+    const link = around;
     if (!this.shared) {
       e.preventDefault();
       if (closestOf(el, INTERACTIVE)) this.hooks.note(NOTES.view);
@@ -106,10 +145,26 @@ export class Control {
       this.hooks.note(NOTES.masked);
       return;
     }
+    if (field && around) {
+      // A field, label or option inside a link: its default action would follow the link
+      // in the replica. The visitor's page does the click (the tag checks where it goes).
+      e.preventDefault();
+      const target = identified(this.replica, field);
+      if (target) this.hooks.send([{ k: 'control.click', i: target.id }]);
+      return;
+    }
     if (field && !(nameOf(field) === 'input' && BUTTON_TYPES.has(field.type))) {
       // Typed and changed: see changed(). A label's click goes on to its control at once
       // (in the same task): that second click is not a second highlight.
       const control = nameOf(field) === 'label' ? /** @type {HTMLLabelElement} */ (field).control : null;
+      if (control && (linkAround(control) || !typable(control))) {
+        // The label would pass its click to a control inside a link, or to a button: the
+        // visitor's page does that click instead.
+        e.preventDefault();
+        const target = identified(this.replica, field);
+        if (target) this.hooks.send([{ k: 'control.click', i: target.id }]);
+        return;
+      }
       if (control) {
         this.forwarded = control;
         window.setTimeout(() => { this.forwarded = null; }, 0);
@@ -117,6 +172,16 @@ export class Control {
       return;
     }
     e.preventDefault();
+    this.activate(el, link);
+  }
+
+  /**
+   * Send what a click on `el` (inside `link`, if any) means on the visitor's page.
+   * @private
+   * @param {Element} el
+   * @param {Element|null} link
+   */
+  activate(el, link) {
     const href = link && (attrOf(link, 'href') || attrOf(link, 'xlink:href') || '');
     if (link && href && !href.startsWith('#') && /^https?:/i.test(href.trim())) {
       this.hooks.send([{ k: 'control.navigate', url: new URL(href.trim()).href }]);
@@ -153,6 +218,13 @@ export class Control {
    */
   keydown(e) {
     const el = this.targetOf(e);
+    if (el && e.key === 'Enter' && closestOf(el, LINKS) === el) {
+      // Enter on a focused link would follow it in the replica: do what a click does.
+      e.preventDefault();
+      if (this.shared) this.activate(el, el);
+      else this.hooks.note(NOTES.view);
+      return;
+    }
     if (!el || this.shared && !this.replica.isMasked(el) && !this.replica.isNoControl(el)) return;
     const changesValue = nameOf(el) === 'select' ? /^(Arrow|Home|End|Page|[ a-zA-Z0-9]$)/.test(e.key)
       : nameOf(el) === 'input' && /^(checkbox|radio)$/.test(/** @type {HTMLInputElement} */ (el).type) ? e.key === ' ' || e.key.startsWith('Arrow')

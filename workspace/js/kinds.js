@@ -41,6 +41,9 @@ export const VISITOR_KINDS = Object.freeze([
   'session.pause',
   'session.resume',
   'annotate.clear',
+  'mode.accept',
+  'mode.decline',
+  'mode.drop',
 ]);
 
 /** Kinds the server itself delivers (protocol.md "Delivered by the server"). */
@@ -53,6 +56,8 @@ export const SERVER_KINDS = Object.freeze([
   'session.mode',
   'session.ended',
   'presence',
+  'mode.request',
+  'mode.state',
 ]);
 
 /** Agent kinds that act on the visitor's page: refused by the server in view-only mode. */

@@ -4,7 +4,7 @@
 // The walk is iterative and a generator, so a large page is built in slices.
 
 import {
-  MATHML_NS, REPLICA_CSS, SVG_NS, allowedTag, safeImageData, setSafeAttribute,
+  MATHML_NS, REPLICA_CSS, SVG_NS, allowedTag, hardenElement, safeImageData, setSafeAttribute,
 } from './replica-policy.js';
 import {
   adopt, append, childrenOf, docOf, make, modeOf, nameOf, rootOf, scrollNow, shadowOf, typeOf, viewOf,
@@ -74,8 +74,12 @@ export class Registry {
 export function applyProps(el, p) {
   const field = /** @type {any} */ (el);
   try {
-    if ('value' in p && 'value' in field && field.type !== 'file' && field.value !== String(p.value ?? '')) {
-      field.value = String(p.value ?? '');
+    if ('value' in p && 'value' in field && field.type !== 'file') {
+      const next = String(p.value ?? '');
+      // The visitor's page echoing what the agent typed a moment ago is a prefix of what the
+      // agent's focused field holds by now: applying it would eat the keys typed since.
+      const stale = field.ownerDocument?.activeElement === field && String(field.value).startsWith(next);
+      if (field.value !== next && !stale) field.value = next;
     }
     if ('checked' in p && 'checked' in field) field.checked = !!p.checked;
     if (Array.isArray(p.selected) && field.options) {
@@ -224,6 +228,7 @@ export class TreeBuilder {
       if (inlineSheet && (key === 'href' || key === 'rel')) continue;
       setSafeAttribute(el, key, value);
     }
+    hardenElement(el);
     if (canvasPicture && safeImageData(n.img)) el.setAttribute('src', /** @type {string} */ (n.img));
     if (n.m) this.registry.masked.add(el);
     if (n.nc) this.registry.noControl.add(el);

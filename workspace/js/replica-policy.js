@@ -24,6 +24,9 @@ const SKIPPED_TAGS = new Set([
 const BLOCKED_ATTRS = new Set([
   'srcdoc', 'action', 'formaction', 'ping', 'http-equiv', 'autofocus', 'autoplay', 'nonce',
   'popovertarget', 'popovertargetaction', 'xml:base',
+  // The replica decides these itself (issue 10, items 6 and 10): no referrer, no credentials,
+  // media that never plays or loads more than its first frame.
+  'referrerpolicy', 'credentialless', 'attributionsrc', 'controls', 'loop', 'preload',
 ]);
 
 //: Attributes holding a URL; their value must pass safeUrl.
@@ -108,6 +111,8 @@ export function setSafeAttribute(el, name, value) {
   } else if (URL_ATTRS.has(lower) && !safeUrl(value, lower)) {
     return false;
   }
+  // A credentialed CORS fetch would carry the agent's cookies: anonymous at most.
+  if (lower === 'crossorigin') value = 'anonymous';
   if (tag === 'use' && (lower === 'href' || lower === 'xlink:href') && !String(value).startsWith('#')) return false;
   try {
     if (lower.startsWith('xlink:')) setAttributeNS.call(el, XLINK_NS, name, String(value));
@@ -124,11 +129,38 @@ export function setSafeAttribute(el, name, value) {
  * @param {string} name
  */
 export function removeAttribute(el, name) {
+  if (FORCED_ATTRS.has(String(name).toLowerCase())) return; // set by the replica, not the page
   try {
     if (String(name).toLowerCase().startsWith('xlink:')) removeAttrNS.call(el, XLINK_NS, name.slice(6));
     else removeAttr.call(el, name);
   } catch {
     /* an invalid name was never set */
+  }
+}
+
+//: Elements that fetch and take a referrerpolicy attribute.
+const REFERRING = new Set(['img', 'link', 'iframe', 'a', 'area']);
+//: Attributes the replica sets itself: a mutation from the page cannot remove them.
+const FORCED_ATTRS = new Set(['referrerpolicy', 'preload', 'sandbox', 'credentialless']);
+
+/**
+ * What the replica adds to an element it built (issue 10, items 6 and 10): no referrer on
+ * anything that fetches; iframes without credentials; video and audio show their poster or
+ * first frame only (preload=metadata, muted, no controls to start a download).
+ * @param {Element} el
+ */
+export function hardenElement(el) {
+  const tag = nameOf(el);
+  try {
+    if (REFERRING.has(tag)) setAttribute.call(el, 'referrerpolicy', 'no-referrer');
+    if (tag === 'iframe') setAttribute.call(el, 'credentialless', '');
+    if (tag === 'video' || tag === 'audio') {
+      setAttribute.call(el, 'preload', 'metadata');
+      setAttribute.call(el, 'muted', '');
+      /** @type {HTMLMediaElement} */ (el).muted = true;
+    }
+  } catch {
+    /* not an HTML element of that name (SVG a, MathML): nothing to add */
   }
 }
 

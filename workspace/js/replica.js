@@ -37,6 +37,9 @@ export function createReplicaFrame(site) {
   frame.setAttribute('sandbox', 'allow-same-origin');
   frame.setAttribute('title', "Visitor's page (live copy)");
   frame.setAttribute('referrerpolicy', 'no-referrer');
+  // The replica's requests carry none of the agent's cookies for the brand's origins
+  // (issue 10, item 6): a credentialless iframe fetches everything without credentials.
+  frame.setAttribute('credentialless', '');
   frame.dataset.testid = 'cobrowse-replica';
   frame.className = 'replica-frame';
   frame.src = site ? `/workspace/replica.html?site=${encodeURIComponent(site)}` : '/workspace/replica.html';

@@ -110,6 +110,23 @@ export class WidgetChrome {
     this.switchBtn.textContent = `Switch to ${MODES[other].label}`;
     this.switchBtn.title = MODES[other].line;
     this.root.dataset.mode = mode;
+    this.asking(false);
+  }
+
+  /**
+   * While the visitor is asked for control: the switch button waits (issue 10, item 5).
+   * @param {boolean} open
+   */
+  asking(open) {
+    this.switchBtn.disabled = open;
+    if (open) {
+      this.switchBtn.textContent = 'Waiting for the visitor…';
+      this.root.dataset.request = 'open';
+    } else {
+      delete this.root.dataset.request;
+      const other = this.root.dataset.mode === 'shared' ? 'view' : 'shared';
+      this.switchBtn.textContent = `Switch to ${MODES[other].label}`;
+    }
   }
 
   /**

@@ -82,6 +82,7 @@ export class CobrowseWidget {
     });
     this.root.hidden = false;
     this.chrome.setMode(session.mode);
+    if (/** @type {any} */ (session).request) this.chrome.asking(true);
     // Until the first bytes of the page arrive (a big page takes seconds on a slow uplink).
     this.chrome.progress(-1, 1, "Waiting for the visitor's page…");
     this.render();
@@ -229,6 +230,22 @@ export class CobrowseWidget {
     if (!this.session) return;
     this.session.mode = mode;
     this.chrome.setMode(mode);
+  }
+
+  /**
+   * The visitor's answer to a request for control (mode.state), or the visitor taking
+   * control back (session.mode by the visitor): the agent is told in the widget.
+   * @param {string} state open | accepted | declined | cancelled | dropped
+   */
+  controlState(state) {
+    if (!this.session) return;
+    this.chrome.asking(state === 'open');
+    const words = {
+      open: 'Asked the visitor for control: the session stays view only until they accept.',
+      declined: 'The visitor declined control: the session stays view only.',
+      dropped: 'The visitor took back control: the session is view only.',
+    }[state];
+    if (words) this.chrome.note(words);
   }
 
   /** @param {boolean} here */

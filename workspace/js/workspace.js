@@ -230,6 +230,10 @@ export class Workspace {
         case 'session.mode':
           if (this.session && this.session.id === ev.session) this.session.mode = ev.mode;
           this.widget.setMode(ev.mode);
+          if (ev.by === 'visitor' && ev.mode === 'view') this.widget.controlState('dropped');
+          break;
+        case 'mode.state':
+          if (this.session && this.session.id === ev.session) this.widget.controlState(ev.state);
           break;
         case 'session.ended':
           this.sessionEnded(ev.reason);

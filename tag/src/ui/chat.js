@@ -44,6 +44,8 @@ function bubbleIcon() {
  * @property {(invitation: string) => void} onAccept
  * @property {(invitation: string) => void} onDecline
  * @property {() => Promise<string>} onCode  ask the server for a support code (issue 13)
+ * @property {(request: string) => void} onControlAccept
+ * @property {(request: string) => void} onControlDecline
  */
 
 /**
@@ -83,6 +85,9 @@ export function createChatWindow(o) {
   let cardId = "";
   /** The site's --no-ui: the brand drives everything through window.cobrowse. */
   let off = false;
+  /** @type {HTMLElement|null} the agent's request for control (issue 10, item 5) */
+  let askCard = null;
+  let askId = "";
 
   const isOpen = () => !panel.hasAttribute("hidden");
   const showUnread = () => {
@@ -95,7 +100,8 @@ export function createChatWindow(o) {
     const div = ui.el("div", { class: "msg " + (m.from === "agent" ? "agent" : "visitor"), "data-testid": "cobrowse-chat-message", "data-from": m.from });
     if (m.from === "agent") div.appendChild(ui.el("span", { class: "who" }, m.agent || "Agent"));
     div.appendChild(dom.createTextNode(m.text));
-    list.insertBefore(div, card && card.parentNode === list ? card : null);
+    const first = [card, askCard].find((c) => c && c.parentNode === list) || null;
+    list.insertBefore(div, first);
     list.scrollTop = list.scrollHeight;
   };
   const setOpen = (/** @type {boolean} */ open) => {
@@ -109,6 +115,27 @@ export function createChatWindow(o) {
       if (o.onOpen) o.onOpen();
     } else panel.setAttribute("hidden", "");
     store.set("open", open);
+  };
+
+  /**
+   * A card asking for consent, with Accept and Decline.
+   * @param {{testid: string, mode: string, accept: string, decline: string, lead: string, onAccept: () => void, onDecline: () => void}} c
+   */
+  const consentCard = (c) => {
+    const what = MODE_WORDS[/** @type {"view"|"shared"} */ (c.mode)] || MODE_WORDS.view;
+    const el = ui.el("div", { class: "invite", "data-testid": c.testid, "data-mode": c.mode, role: "alertdialog" });
+    el.appendChild(ui.el("p", {}, c.lead));
+    el.appendChild(ui.el("p", {}, `If you accept, the agent will be able to ${what}. Passwords and hidden fields are never shown.`));
+    const row = ui.el("div", { class: "row" });
+    const accept = ui.el("button", { "data-testid": c.accept, type: "button" }, "Accept");
+    const decline = ui.el("button", { class: "secondary", "data-testid": c.decline, type: "button" }, "Decline");
+    natives.listen(accept, "click", c.onAccept);
+    natives.listen(decline, "click", c.onDecline);
+    row.append(accept, decline);
+    el.appendChild(row);
+    list.appendChild(el);
+    setOpen(true);
+    return el;
   };
 
   natives.listen(launcher, "click", () => setOpen(!isOpen()));
@@ -150,26 +177,37 @@ export function createChatWindow(o) {
       if (cardId === inv.invitation) return;
       this.hideInvite();
       cardId = inv.invitation;
-      const what = MODE_WORDS[/** @type {"view"|"shared"} */ (inv.mode)] || MODE_WORDS.view;
-      card = ui.el("div", { class: "invite", "data-testid": "cobrowse-invite", "data-mode": inv.mode, role: "alertdialog" });
-      card.appendChild(ui.el("p", {}, `${inv.agent || "The agent"} invites you to browse this page together.`));
-      card.appendChild(ui.el("p", {}, `If you accept, the agent will be able to ${what}. Passwords and hidden fields are never shown.`));
-      const row = ui.el("div", { class: "row" });
-      const accept = ui.el("button", { "data-testid": "cobrowse-accept", type: "button" }, "Accept");
-      const decline = ui.el("button", { class: "secondary", "data-testid": "cobrowse-decline", type: "button" }, "Decline");
       const id = inv.invitation;
-      natives.listen(accept, "click", () => {
-        this.hideInvite();
-        o.onAccept(id);
+      card = consentCard({
+        testid: "cobrowse-invite", mode: inv.mode, accept: "cobrowse-accept", decline: "cobrowse-decline",
+        lead: `${inv.agent || "The agent"} invites you to browse this page together.`,
+        onAccept: () => { this.hideInvite(); o.onAccept(id); },
+        onDecline: () => { this.hideInvite(); o.onDecline(id); },
       });
-      natives.listen(decline, "click", () => {
-        this.hideInvite();
-        o.onDecline(id);
+    },
+    /**
+     * Ask the visitor again before the agent may click and type: the same words as a
+     * shared invitation. @param {{request: string, agent?: string}} req
+     */
+    showControlRequest(req) {
+      if (askId === req.request) return;
+      this.hideControlRequest();
+      askId = req.request;
+      const id = req.request;
+      askCard = consentCard({
+        testid: "cobrowse-control-request", mode: "shared", accept: "cobrowse-control-accept",
+        decline: "cobrowse-control-decline",
+        lead: `${req.agent || "The agent"} asks to control this page with you.`,
+        onAccept: () => { this.hideControlRequest(); o.onControlAccept(id); },
+        onDecline: () => { this.hideControlRequest(); o.onControlDecline(id); },
       });
-      row.append(accept, decline);
-      card.appendChild(row);
-      list.appendChild(card);
-      setOpen(true);
+    },
+    /** Remove the request card (answered, cancelled). @param {string} [id] */
+    hideControlRequest(id) {
+      if (!askCard || (id && id !== askId)) return;
+      askCard.remove();
+      askCard = null;
+      askId = "";
     },
     /** Remove the invitation card (answered, cancelled, expired). @param {string} [id] */
     hideInvite(id) {

@@ -63,8 +63,8 @@ export function clientPoint(el, fx, fy) {
 
 /**
  * @param {{ui: import("./host.js").UiHost, natives: import("../natives.js").Natives, onClose: () => void,
- *   onClear: () => void, onPause?: () => void, onResume?: () => void}} o onClear: the visitor's
- *   button that clears the agent's drawings
+ *   onClear: () => void, onDrop: () => void, onPause?: () => void, onResume?: () => void}} o
+ *   onClear: the visitor's button that clears the agent's drawings; onDrop: take control back
  */
 export function createOverlay(o) {
   const { ui, natives } = o;
@@ -75,9 +75,11 @@ export function createOverlay(o) {
   const clearBtn = ui.el("button", { class: "clear", "data-testid": "cobrowse-annotations-clear", type: "button", hidden: "",
     "aria-label": "Clear the agent's drawings", title: "Clear the agent's drawings" }, "\u232b");
   const close = ui.el("button", { class: "x", "data-testid": "cobrowse-close", type: "button", "aria-label": "End co-browsing", title: "End co-browsing" }, "\u2715");
+  // In shared mode: take control back (view only) without ending the session (issue 10).
+  const drop = ui.el("button", { class: "drop", "data-testid": "cobrowse-drop-control", type: "button", "aria-label": "Stop the agent's control (view only)", title: "Stop control", hidden: "" }, "Stop control");
   const pause = ui.el("button", { class: "pause", "data-testid": "cobrowse-pause", type: "button", "aria-label": "Pause sharing", title: "Pause sharing" }, "\u275a\u275a");
   const resume = ui.el("button", { class: "resume", "data-testid": "cobrowse-resume", type: "button", "aria-label": "Resume sharing", title: "Resume sharing", hidden: "" }, "\u25b6");
-  bar.append(toggle, label, pause, resume, clearBtn, close);
+  bar.append(toggle, label, drop, pause, resume, clearBtn, close);
   natives.listen(pause, "click", () => o.onPause && o.onPause());
   natives.listen(resume, "click", () => o.onResume && o.onResume());
   /** What the label says when not paused (set by showFrame). */
@@ -93,6 +95,7 @@ export function createOverlay(o) {
   ui.root.append(frame, selLayer, cursor);
   natives.listen(close, "click", () => o.onClose());
   natives.listen(clearBtn, "click", () => o.onClear());
+  natives.listen(drop, "click", () => o.onDrop());
   let foldTimer = 0;
   /** Show the full label (or only the pill). @param {boolean} open */
   const expand = (open) => {
@@ -146,6 +149,8 @@ export function createOverlay(o) {
       sharing = `${agent || "The agent"} can ${what}`;
       label.textContent = pausedBy ? pausedWords(pausedBy) : sharing;
       frame.setAttribute("data-mode", mode);
+      if (mode === "shared") drop.removeAttribute("hidden");
+      else drop.setAttribute("hidden", "");
       frame.removeAttribute("hidden");
       name.textContent = agent || "Agent";
       expand(true); // new or changed: say it, then fold away

@@ -52,6 +52,7 @@ input{flex:1;padding:8px;border:1px solid #dadce0;border-radius:8px}
 .annotations .stroke{stroke-width:4;stroke-linecap:round;stroke-linejoin:round;opacity:.9;transition:opacity .7s ease-out}
 .annotations .stroke[data-fading]{opacity:0}
 .frame .bar button.toggle{background:transparent;color:#000;font-size:14px}
+.frame .bar button.drop{width:auto;padding:0 8px;white-space:nowrap}
 .frame .bar button[hidden]{display:none}
 .frame[data-paused] {border-color:#5f6368}
 .frame[data-paused] .bar{background:#dadce0}
