@@ -114,7 +114,8 @@ def test_the_audit_trail_of_a_whole_session_has_every_step_and_no_content(core, 
     visitor.send(secret_snapshot())
     agent.poll()
     agent.send({"k": "control.click", "i": 5}, expect=403)  # view only
-    agent.send({"k": "session.mode", "mode": "shared"})
+    asked = agent.send({"k": "session.mode", "mode": "shared"})  # asks the visitor (issue 10)
+    visitor.send({"k": "mode.accept", "request": asked["results"][0]["request"]})
     agent.send({"k": "control.click", "i": 5})
     agent.send({"k": "control.click", "i": 5})
     agent.send({"k": "control.input", "i": 7, "value": "SECRETTYPED6"}, expect=403)  # no-control
