@@ -254,7 +254,9 @@ _RASTER = re.compile(r"data:image/(png|jpeg|gif|webp|avif);base64,[A-Za-z0-9+/]*
 
 
 def _decoded_css(text: str) -> str:
-    text = re.sub(r"/\*.*?(\*/|\Z)", "", text, flags=re.S)
+    # Comments go (glued, the worst reading); an escaped "/" cannot start one.
+    text = re.sub(r"\\.|/\*.*?(?:\*/|\Z)",
+                  lambda m: m.group(0) if m.group(0)[0] == "\\" else "", text, flags=re.S)
 
     def unescape(m):
         if m.group(1):
