@@ -18,7 +18,7 @@ from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
 from .run import Run
 from .site import SitePolicy, compile_site
 from .snapshot import mask_matches
-from .tree import IN_DOCUMENT, IN_ELEMENT, form_state, walk
+from .tree import children_allowed, form_state, walk
 
 Lookup = Callable[[list[int]], dict[int, str | None]]
 
@@ -127,7 +127,7 @@ def _add(op, run: Run, known: Known, base: str):
     if before_entry is None or before_entry.parent != parent_id:
         before = None
     run.seen, run.records, run.nodes, run.index = set(), [], {}, {}
-    allowed = IN_DOCUMENT if parent.kind == "#document" else IN_ELEMENT
+    allowed = children_allowed(parent.kind)  # text added to a <style> is CSS
     clean = walk(
         node,
         run,

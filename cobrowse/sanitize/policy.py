@@ -61,6 +61,15 @@ mspace msqrt mstyle msub msubsup msup mtable mtd mtext mtr munder munderover non
 """.split()
 )
 
+#: Elements that can host a shadow root (the HTML standard's list for ``attachShadow``),
+#: beside autonomous custom elements. A snapshot or an ``add`` op that gives any other
+#: element one is refused: a replica could not attach it and would show its content
+#: inline, where the text of a ``<style>``'s "shadow root" is a style sheet (issue 10).
+SHADOW_HOSTS = frozenset(
+    "article aside blockquote body div footer h1 h2 h3 h4 h5 h6 header main nav p section "
+    "span".split()
+)
+
 #: Lower-case name -> canonical SVG name (a tag may send lower-cased SVG names).
 SVG_CASE = {name.lower(): name for name in SVG_ELEMENTS}
 
