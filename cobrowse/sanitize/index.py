@@ -1,10 +1,15 @@
 """Index entries: what the server remembers of each node to sanitize later mutations.
 
 One short string per node id (the caller keeps them in a Redis hash per session):
-``"<parent id>|<masked 0/1>|<kind>"`` and, when the node has attributes the mask selectors
-or later ops need, ``"|" + compact JSON`` of them. Kinds: an HTML tag (``"div"``),
+``"<parent id>|<masked 0/1>|<kind>"``, then, when the node has children or attributes,
+``"|" + <child ids, comma-separated>`` and, when it has attributes the mask selectors or
+later ops need, ``"|" + compact JSON`` of them. Kinds: an HTML tag (``"div"``),
 ``"svg:rect"``, ``"math:mi"``, ``"#text"``, ``"#css"`` (text of a ``<style>``),
 ``"#document"``, ``"#shadow"``, ``"#doctype"``, ``"#ph"`` (a placeholder).
+
+The child ids let a removal drop the whole subtree from the index, so that later ops on a
+removed descendant are refused like ops on any unknown node (issue 10, item 9). Entries
+written before child lists existed (``"p|m|kind|{json}"``) still decode, without children.
 """
 
 import json
@@ -18,14 +23,32 @@ class Entry(NamedTuple):
     masked: bool
     kind: str
     attrs: dict
+    children: tuple = ()
 
 
-def encode(parent: int, masked: bool, kind: str, attrs: dict | None = None) -> str:
+def encode(
+    parent: int, masked: bool, kind: str, attrs: dict | None = None, children=()
+) -> str:
     """The index string of one node."""
     head = f"{parent}|{1 if masked else 0}|{kind}"
     if attrs:
-        return head + "|" + json.dumps(attrs, separators=(",", ":"), ensure_ascii=False)
+        data = json.dumps(attrs, separators=(",", ":"), ensure_ascii=False)
+        return f"{head}|{','.join(map(str, children))}|{data}"
+    if children:
+        return f"{head}|{','.join(map(str, children))}"
     return head
+
+
+def with_children(entry: str, children) -> str:
+    """``entry`` with these child ids in place of the ones it had."""
+    parts = entry.split("|", 3)
+    kids = ",".join(map(str, children))
+    head = "|".join(parts[:3])
+    rest = parts[3] if len(parts) == 4 else ""
+    attrs = rest if rest.startswith("{") else rest.partition("|")[2]
+    if attrs:
+        return f"{head}|{kids}|{attrs}"
+    return f"{head}|{kids}" if kids else head
 
 
 def decode(entry: str | None) -> Entry | None:
@@ -35,15 +58,35 @@ def decode(entry: str | None) -> Entry | None:
     parts = entry.split("|", 3)
     if len(parts) < 3 or not parts[0].isdigit() or parts[1] not in ("0", "1"):
         return None
-    attrs = {}
+    attrs, children = {}, ()
     if len(parts) == 4:
-        try:
-            attrs = json.loads(parts[3])
-        except ValueError:
-            return None
-        if type(attrs) is not dict:
-            return None
-    return Entry(int(parts[0]), parts[1] == "1", parts[2], attrs)
+        rest = parts[3]
+        if not rest.startswith("{"):
+            kids, _, rest = rest.partition("|")
+            if kids:
+                if not kids.replace(",", "").isdigit():
+                    return None
+                children = tuple(int(k) for k in kids.split(",") if k)
+        if rest:
+            try:
+                attrs = json.loads(rest)
+            except ValueError:
+                return None
+            if type(attrs) is not dict:
+                return None
+    return Entry(int(parts[0]), parts[1] == "1", parts[2], attrs, children)
+
+
+def add_children(index: dict, records) -> None:
+    """Write into ``index`` the child ids of every node of ``records`` (id, parent, ...)
+    whose parent is in it, in document order."""
+    kids: dict = {}
+    for record in records:
+        parent = record[1]
+        if parent in index:
+            kids.setdefault(parent, []).append(record[0])
+    for parent, ids in kids.items():
+        index[parent] = with_children(index[parent], ids)
 
 
 def is_masked(entry: str | None) -> bool:

@@ -4,6 +4,8 @@ Each op is cleaned with the same rules as a snapshot, using the index entries st
 the nodes were first seen (tag, namespace, masked flag, attributes the mask selectors
 read). Ops on unknown ids, on dropped nodes (scripts...), on placeholders, or malformed
 ops are dropped; a node subtree that is malformed or over a limit raises SanitizeError.
+A removal drops the node's whole subtree from the index (the entries list their
+children), so ops on the removed descendants are dropped like any unknown id.
 """
 
 import re
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from . import urls
 from .attrs import CLEANERS
 from .errors import MAX_ATTRIBUTE, MAX_DEPTH, SanitizeError
-from .index import Entry, decode, encode, split_kind
+from .index import Entry, add_children, decode, encode, split_kind, with_children
 from .mask import matching_ids, self_masked
 from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
 from .run import Run
@@ -56,6 +58,12 @@ class Known:
         self._cache[i] = entry
         self.changes[i] = entry
 
+    def set_children(self, i: int, children) -> None:
+        """Give the known node ``i`` these child ids."""
+        raw = self._cache.get(i)
+        if raw is not None:
+            self.put(i, with_children(raw, children))
+
     def chain(self, i: int) -> list[tuple]:
         """Records of ``i`` and its ancestors, root first (for the mask selectors)."""
         out = []
@@ -97,7 +105,7 @@ def sanitize_mutation(
         [
             e.parent
             for op in ops
-            if op.get("o") in ("text", "prop")
+            if op.get("o") in ("text", "prop", "rm")
             if (e := known.get(op.get("i"))) is not None
         ]
     )
@@ -145,17 +153,46 @@ def _add(op, run: Run, known: Known, base: str):
         found = matching_ids(rules, known.chain(parent_id) + run.records)
         if found:
             mask_matches(run, found, set())
+    add_children(run.index, run.records)
     for rid, entry in run.index.items():
         known.put(rid, entry)
+    parent = known.get(parent_id)  # again: the subtree may reuse the parent's id
+    if parent is not None and clean["i"] not in parent.children:
+        known.set_children(parent_id, parent.children + (clean["i"],))
     return {"o": "add", "p": parent_id, "b": before, "n": clean}
 
 
 def _remove(op, run: Run, known: Known, base: str):
     i = op.get("i")
-    if known.get(i) is None:
+    entry = known.get(i)
+    if entry is None:
         return None
-    known.put(i, None)
+    parent = known.get(entry.parent)
+    if parent is not None and i in parent.children:
+        known.set_children(entry.parent, tuple(c for c in parent.children if c != i))
+    _drop_subtree(known, i, entry)
     return {"o": "rm", "i": i}
+
+
+def _drop_subtree(known: Known, i: int, entry: Entry) -> None:
+    """Delete ``i`` and every descendant from the index, one batched lookup per level.
+
+    A listed child counts only while its own entry still names this parent: an id the
+    page moved elsewhere, or reused, keeps its new place.
+    """
+    known.put(i, None)
+    level = [(i, entry)]
+    for _ in range(MAX_DEPTH + 2):
+        kids = [(child, pid) for pid, e in level for child in e.children]
+        if not kids:
+            return
+        known.fetch([child for child, _ in kids])
+        level = []
+        for child, pid in kids:
+            found = known.get(child)
+            if found is not None and found.parent == pid:
+                known.put(child, None)
+                level.append((child, found))
 
 
 def _element(op, known: Known) -> tuple[Entry, str | None, str] | None:
@@ -210,7 +247,7 @@ def _remask(entry: Entry, ns, tag, key, value, i, run: Run, known: Known) -> lis
     if not masked and rules.active:
         chain = known.chain(entry.parent) + [(i, entry.parent, entry.kind, False, attrs)]
         masked = i in matching_ids(rules, chain)
-    known.put(i, encode(entry.parent, masked, entry.kind, attrs))
+    known.put(i, encode(entry.parent, masked, entry.kind, attrs, entry.children))
     if masked and not entry.masked and ns is None and tag in FORM_ELEMENTS:
         return [{"o": "prop", "i": i, "p": {"value": MASK_PLACEHOLDER}}]
     return []

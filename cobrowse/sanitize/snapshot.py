@@ -6,7 +6,7 @@ from collections.abc import Callable
 from . import urls
 from .errors import MAX_ATTRIBUTE, SanitizeError
 from .fidelity import sentences
-from .index import encode
+from .index import add_children, encode
 from .mask import mask_subtree, matching_ids
 from .run import YIELD_EVERY_NODES, Run
 from .site import SitePolicy, compile_site
@@ -78,6 +78,7 @@ def _finish(run: Run) -> dict[int, str]:
     found = matching_ids(rules, run.records, hook) if rules.active else ()
     if found:
         mask_matches(run, found, set())
+    add_children(run.index, run.records)
     return run.index
 
 
