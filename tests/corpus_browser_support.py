@@ -176,8 +176,8 @@ INSPECT_JS = """() => {
   // CSS: comments dropped (glued: the worst reading) and invisible characters, but not
   // spaces, which end a CSS identifier ("expr ession(" is no expression). A URL already
   // made absolute (http/https) may hold any word in its path.
-  const cssStrip = (v) => v.replace(/\/\*[\s\S]*?(\*\/|$)/g, '')
-    .replace(/[\u0000-\u0008\u007f-\u009f\u200b-\u200f\ufeff]/g, '').toLowerCase();
+  const cssStrip = (v) => v.replace(/\\/\\*[\\s\\S]*?(\\*\\/|$)/g, '')
+    .replace(/[\\u0000-\\u0008\\u007f-\\u009f\\u200b-\\u200f\\ufeff]/g, '').toLowerCase();
   const css = (v) => cssStrip(v).replace(/url\\(\\s*("https?:\\/\\/[^"]*"|'https?:\\/\\/[^']*'|https?:\\/\\/[^'"()\\s]*)\\s*\\)/g, 'url()');
   const roots = [[top, G.win.call(frame), 'replica']];
   while (roots.length) {
