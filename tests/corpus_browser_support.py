@@ -49,6 +49,15 @@ PRISTINE_JS = r"""
     local: (el) => get(E, 'localName').call(el),
     setNS: (el, ns, name, value) => E.setAttributeNS.call(el, ns, name, value),
     content: (t) => get(HTMLTemplateElement.prototype, 'content').call(t),
+    // A <meta http-equiv=refresh> payload would navigate the visitor's own page away (to
+    // about:blank#blocked for a javascript: URL) before the tag captured it: renamed in the
+    // detached container, so the element and its content still reach the tag and server.
+    defuse: (box) => {
+      for (const el of Array.from(Element.prototype.querySelectorAll.call(box, 'meta'))) {
+        const how = E.getAttribute.call(el, 'http-equiv');
+        if (how && /refresh/i.test(how)) E.setAttribute.call(el, 'http-equiv', 'x-cbx-' + how);
+      }
+    },
   };
 """
 
@@ -65,6 +74,7 @@ LOADER_JS = """(() => {""" + PRISTINE_JS + """
       box.className = 'cbx-payload';
       P.attr(box, 'data-cbx', String(k));
       try { P.html(box, html); } catch (e) { /* the payload's own problem */ }
+      P.defuse(box);
       P.append(refs.snap, box);
     }
     P.text(refs.end, refs.end.dataset.marker);
@@ -100,6 +110,7 @@ ADD_LATE_JS = """(marker) => {
     box.className = 'cbx-late';
     P.attr(box, 'data-cbx', String(k));
     try { P.html(box, html); } catch (e) { /* ignored */ }
+    P.defuse(box);
     P.append(refs.late, box);
     const t = P.create('template');
     try { P.html(t, html); } catch (e) { continue; }
@@ -125,7 +136,9 @@ SET_ATTRIBUTES_JS = """(marker) => {
   let count = 0;
   for (const [shell, attrs] of shells) {
     for (const [ns, name, value] of attrs) {
-      try { P.setNS(shell, ns, name, value); count++; } catch (e) { /* bad name */ }
+      // The same defusing as P.defuse: a connected meta acts on an attribute change too.
+      const v = (name.toLowerCase() === 'http-equiv' && /refresh/i.test(value)) ? 'x-cbx-' + value : value;
+      try { P.setNS(shell, ns, name, v); count++; } catch (e) { /* bad name */ }
     }
   }
   P.text(refs.done, marker);

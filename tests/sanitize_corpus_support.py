@@ -300,8 +300,8 @@ def _url_problem(url: str, allowed: set, fetch: bool) -> str | None:
     probe = re.sub(r"[\x00-\x20\x7f-\xa0\u200b-\u200f\ufeff]", "", html_lib.unescape(url)).lower()
     if fetch and _RASTER.match(url):
         return None
-    if url.startswith("#") and fetch:
-        return None
+    if url.startswith("#"):
+        return None  # a fragment of the same document: fetches and runs nothing
     if not probe.startswith(("http://", "https://")):
         return f"non-http URL {url[:80]!r}"
     if "\\" in url or re.search(r"[\x00-\x20]", url):
