@@ -78,15 +78,22 @@ def decode(entry: str | None) -> Entry | None:
 
 
 def add_children(index: dict, records) -> None:
-    """Write into ``index`` the child ids of every node of ``records`` (id, parent, ...)
-    whose parent is in it, in document order."""
+    """Write into ``index`` (entries fresh from :func:`encode`, without children) the child
+    ids of every node of ``records`` (id, parent, ...) whose parent is in it."""
     kids: dict = {}
     for record in records:
         parent = record[1]
         if parent in index:
-            kids.setdefault(parent, []).append(record[0])
+            if parent in kids:
+                kids[parent].append(record[0])
+            else:
+                kids[parent] = [record[0]]
     for parent, ids in kids.items():
-        index[parent] = with_children(index[parent], ids)
+        entry = index[parent]
+        # Fresh entries are "p|m|kind" or "p|m|kind||{json}": the first "||" is ours.
+        head, sep, attrs = entry.partition("||")
+        text = ",".join(map(str, ids))
+        index[parent] = f"{head}|{text}|{attrs}" if sep else f"{entry}|{text}"
 
 
 def is_masked(entry: str | None) -> bool:
