@@ -38,6 +38,8 @@ class Config:
     max_events: int = 500
     max_chat: int = 4000
     poll_batch: int = 500
+    #: Seconds a woken poll waits for more events before it answers (bursts in one answer).
+    poll_coalesce: float = 0.002
     login_max_failures: int = 5
     login_lockout: int = 300
     reaper_interval: float = 5.0
@@ -54,6 +56,12 @@ class Config:
             )
         if self.poll_hold <= 0 or self.poll_hold > 120:
             raise ConfigError("poll_hold must be between 0 and 120 seconds")
+        if not 0 <= self.poll_coalesce <= 0.1:
+            raise ConfigError("poll_coalesce must be between 0 and 0.1 seconds")
+        if self.away_after <= self.poll_hold:
+            # A parked poll marks its participant seen only when it arrives (issue 9).
+            raise ConfigError("away_after must be longer than poll_hold: a visitor whose poll "
+                              "is parked is present")
         return self
 
 

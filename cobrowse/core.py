@@ -11,10 +11,12 @@ from cobrowse.rules.participants import Participants
 from cobrowse.rules.reaper import Reaper
 from cobrowse.rules.relay import Relay
 from cobrowse.rules.sessions import Lifecycle
+from cobrowse.rules.views import agent_or_visitor_state
 from cobrowse.rules.visitors import Visitors
 from cobrowse.storage import create_broker
 from cobrowse.storage.directory import BrokerStore, Directory, FileStore
-from cobrowse.transport.polling import Poller, agent_or_visitor_state
+from cobrowse.transport.context import Contexts
+from cobrowse.transport.polling import Poller
 from cobrowse.transport.sending import Sender
 
 
@@ -36,6 +38,7 @@ class Core:
         self.conversations = Conversations(self.broker, self.config, self.participants)
         self.lifecycle = Lifecycle(self.broker, self.config, self.conversations)
         self.relay = Relay(self.broker, self.config, self.directory, self.lifecycle)
+        self.contexts = Contexts(self)
         self.sender = Sender(self)
         self.poller = Poller(self)
         self.auth = AgentAuth(self)

@@ -76,8 +76,7 @@ class AgentAuth:
         """The signed-in agent, with a fresh participant token for the workspace."""
         who = self._signin(cookie)
         token = self.core.participants.issue_token(who)
-        raw = self.broker.get(keys.last_send(who["id"]))
-        seq = json.loads(raw)["seq"] if raw else 0
+        seq = self.core.participants.last_seq(who["id"])
         self.broker.expire(keys.signin(digest(cookie)), self.config.agent_signin_ttl)
         return {"ok": True, "agent": {"name": who["agent"], "display": who["display"]},
                 "token": token, "seq": seq, "participant": who["id"]}

@@ -126,11 +126,14 @@ class Conversations:
         return {}
 
     def close(self, agent: dict, cid: str, out: Outbox) -> dict:
-        self.of_agent(agent, cid)
+        conv = self.of_agent(agent, cid)
         self.update(cid, lambda c: {**c, "status": "closed"})
         self.broker.srem(keys.OPEN, cid)
         self.broker.srem(keys.agent_conversations(agent["agent"]), cid)
         self.to_agent(out, agent["agent"], {"k": "queue"})
+        # Every change a client shows is announced in its inbox: the inbox is the version of
+        # the participant's cached context (cobrowse/transport/context.py).
+        self.to_visitor(out, conv["visitor"], {"k": "conversation.closed", "conversation": cid})
         return {}
 
     def listing(self, agent: dict) -> list[dict]:

@@ -31,8 +31,17 @@ def digest(token: str) -> str:
 
 #: Entries kept in the per-process caches below before they are cleared.
 CACHE_LIMIT = 100_000
-#: Refresh "last seen" and TTLs at most this often per participant (seconds).
+#: Refresh "last seen" and TTLs at most this often per participant (seconds), where a
+#: request does not do it in its own first step (hello, sign-in).
 TOUCH_EVERY = 5.0
+#: Refresh a token's TTL at most this often per process (seconds): it lives as long as its
+#: participant (a day by default); sends and polls refresh everything else themselves.
+TOKEN_REFRESH_EVERY = 3600.0
+
+
+def role_of(pid: str) -> str:
+    """A participant's role, from its id's prefix (``v_`` visitor, ``a_`` agent)."""
+    return "agent" if pid.startswith("a_") else "visitor"
 
 
 class Participants:
@@ -46,7 +55,7 @@ class Participants:
     def __init__(self, broker, config):
         self.broker = broker
         self.ttl = config.participant_ttl
-        self._pids: dict[str, str] = {}
+        self._pids: dict[str, tuple[str, float]] = {}
         self._touched: dict[str, float] = {}
 
     def create(self, role: str, **fields) -> tuple[str, dict]:
@@ -58,18 +67,40 @@ class Participants:
         self.broker.set(keys.token(record["token"]), pid, ttl=self.ttl)
         return token, record
 
-    def by_token(self, token: object) -> dict:
-        """The participant of ``token``, or UnknownToken (401)."""
+    def pid_for(self, token: object) -> str:
+        """The participant id of ``token`` (a per-process cache: it never changes), or
+        UnknownToken (401). Whether the participant still exists is for the caller's first
+        step to find out (``send_begin``/``poll_begin`` read its record)."""
         if not isinstance(token, str) or not 10 < len(token) < 200:
             raise UnknownToken("missing or malformed token")
         hashed = digest(token)
-        pid = self._pids.get(hashed)
-        if pid is None:
+        cached = self._pids.get(hashed)
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < TOKEN_REFRESH_EVERY:
+            return cached[0]
+        if cached is not None:
+            self.broker.expire(keys.token(hashed), self.ttl)
+            pid = cached[0]
+        else:
             pid = self.broker.get(keys.token(hashed))
-            if pid:
-                if len(self._pids) > CACHE_LIMIT:
-                    self._pids.clear()
-                self._pids[hashed] = pid
+            if not pid:
+                raise UnknownToken("this token is unknown or has expired: start again")
+        if len(self._pids) > CACHE_LIMIT:
+            self._pids.clear()
+        self._pids[hashed] = (pid, now)
+        return pid
+
+    def last_seq(self, pid: str) -> int:
+        """The seq of the participant's last send (0 before the first)."""
+        raw = self.broker.hget_many(keys.last_send(pid), ["seq"])[0]
+        return int(raw) if raw else 0
+
+    def by_token(self, token: object) -> dict:
+        """The participant of ``token``, or UnknownToken (401)."""
+        try:
+            pid = self.pid_for(token)
+        except UnknownToken:
+            pid = None
         record = records.load(self.broker, keys.participant(pid)) if pid else None
         if not record:
             raise UnknownToken("this token is unknown or has expired: start again")

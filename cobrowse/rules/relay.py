@@ -11,6 +11,7 @@ from cobrowse import concurrency
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.node_ids import expand_event
 from cobrowse.protocol import origin_of
+from cobrowse.rules.page_index import PageIndex
 from cobrowse.sanitize import (
     SanitizeError,
     SitePolicy,
@@ -38,23 +39,35 @@ class Relay:
         return SitePolicy(origins=tuple(site.origins), resource_origins=tuple(site.resource_origins),
                           mask_selectors=tuple(site.mask))
 
-    def from_visitor(self, sess: dict, event: dict, out: Outbox) -> dict:
+    def from_visitor(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None,
+                     presence: bool = True) -> dict:
+        """Sanitize one visitor event and queue it for the agent. ``index``: the page index as
+        this send sees it (the caller writes its pending changes); ``presence=False``: the
+        caller deals with the visitor's presence itself (the hot path learns it from the
+        session record only when it appends)."""
         kind = event["k"]
         sid = sess["id"]
         expand_event(event)
         if kind == "snapshot":
             event = self._snapshot(sess, event)
+            if index is not None:
+                index.reset(event.get("url") or "")
         elif kind == "mutation":
-            event = self._mutation(sess, event)
-        elif kind == "page":
-            self.lifecycle.set_presence(sess, "left", out)
-        # Back after silence: any event. Back after leaving the page: only the next page's
-        # snapshot; events the old page sent before it left may still arrive after its leave.
-        presence = sess.get("presence")
-        if (presence == "away" and kind != "page") or (presence == "left" and kind == "snapshot"):
-            self.lifecycle.set_presence(sess, "here", out)
+            event = self._mutation(sess, event, index)
+        if presence:
+            self.track_presence(sess, kind, out)
         out.push(keys.session_stream(sid, "agent"), event, self.config.session_ttl)
         return {}
+
+    def track_presence(self, sess: dict, kind: str, out: Outbox) -> None:
+        """The visitor's presence after an event of ``kind``: a ``page`` leave means it left;
+        back after silence with any event; back after leaving only with the next page's
+        snapshot (events the old page sent before it left may still arrive after its leave)."""
+        presence = sess.get("presence")
+        if kind == "page":
+            self.lifecycle.set_presence(sess, "left", out)
+        elif (presence == "away") or (presence == "left" and kind == "snapshot"):
+            self.lifecycle.set_presence(sess, "here", out)
 
     def _snapshot(self, sess: dict, event: dict) -> dict:
         try:
@@ -83,26 +96,24 @@ class Relay:
             return dict(zip(ids, values, strict=True))
         return lookup
 
-    def _mutation(self, sess: dict, event: dict) -> dict:
-        page_url = self.broker.get(keys.session_page_url(sess["id"])) or ""
+    def _mutation(self, sess: dict, event: dict, index: PageIndex | None) -> dict:
+        own = index is None
+        index = index or PageIndex(self.broker, sess["id"])
         try:
             clean, changes = sanitize_mutation(event, self.policy(sess["site"]),
-                                               self._lookup(sess["id"]), page_url)
+                                               index.lookup, index.page_url())
         except SanitizeError as err:
             raise BadRequest(f"mutation refused: {err}", code="bad_mutation") from err
-        idx = keys.session_index(sess["id"])
-        gone = [str(k) for k, v in changes.items() if v is None]
-        kept = {str(k): v for k, v in changes.items() if v is not None}
-        if gone:
-            self.broker.hdel(idx, gone)
-        if kept:
-            self.broker.hset(idx, kept, ttl=self.config.session_ttl)
+        index.record(changes)
+        if own:
+            index.flush(self.config.session_ttl)
         return clean
 
-    def from_agent(self, sess: dict, event: dict, out: Outbox) -> dict:
+    def from_agent(self, sess: dict, event: dict, out: Outbox, index: PageIndex | None = None) -> dict:
         kind = event["k"]
+        index = index or PageIndex(self.broker, sess["id"])
         if kind == "control.input":
-            entry = self._lookup(sess["id"])([event["i"]]).get(event["i"])
+            entry = index.lookup([event["i"]]).get(event["i"])
             if entry is None:
                 raise Refused("that field is no longer on the visitor's page", code="unknown_node")
             if is_masked(entry):

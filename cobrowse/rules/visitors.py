@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from cobrowse.errors import BadRequest, CobrowseError, Refused
 from cobrowse.protocol import origin_of
 from cobrowse.rules.participants import UnknownToken
-from cobrowse.storage import keys
 
 
 class Visitors:
@@ -49,9 +46,8 @@ class Visitors:
             who = self.core.participants.update(who["id"], lambda r: {**r, "url": url, "title": title}) or who
         self.core.participants.touch(who, force=True)
         state, _ = self.core.state(who)
-        seq = self.core.broker.get(keys.last_send(who["id"]))
         return {"ok": True, "token": token, "participant": who["id"],
-                "seq": json.loads(seq)["seq"] if seq else 0,
+                "seq": self.core.participants.last_seq(who["id"]),
                 "config": {"mask": site.mask, "hold": self.core.config.poll_hold,
                            "origins": site.origins, "implicit_ids": True},
                 "state": state}

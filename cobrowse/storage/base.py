@@ -15,8 +15,10 @@ from __future__ import annotations
 import abc
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from cobrowse.errors import CobrowseError
+from cobrowse.storage import waiters
 from cobrowse.storage.waiters import Waiter, WaiterRegistry
 
 
@@ -31,6 +33,50 @@ class BrokerUnavailable(BrokerError):
 
     status = 503
     code = "unavailable"
+
+
+@dataclass(frozen=True)
+class SendStart:
+    """What ``send_begin`` found and did for one send of one participant."""
+
+    #: "go" (apply it), "again" (the last seq, never answered: apply again; its appends
+    #: dedupe), "replay" (answered before: ``answer``), "seq" (``expected`` is the next seq),
+    #: "busy" (another copy of it holds the claim), "unknown" (no such participant).
+    status: str
+    record: str | None = None  #: the participant record (JSON)
+    version: int = 0  #: last id of the participant's inbox
+    expected: int = 0
+    answer: tuple[int, str] | None = None  #: (HTTP status, body JSON) of a replay
+    fetched: dict = field(default_factory=dict)  #: page index entries asked for (id -> entry)
+    values: list = field(default_factory=list)  #: the plain values asked for, in order
+
+
+@dataclass(frozen=True)
+class PollStart:
+    """What ``poll_begin`` found for one poll."""
+
+    record: str | None  #: the participant record (JSON); None: no such participant
+    generation: int = 0  #: this poll's generation (a newer poll releases older ones)
+    version: int = 0  #: last id of the inbox
+    inbox: list = field(default_factory=list)  #: [(id, event JSON)] after the inbox cursor
+    streams: dict = field(default_factory=dict)  #: other streams read: name -> [(id, JSON)]
+
+
+@dataclass(frozen=True)
+class SessionAppend:
+    """The outcome of ``session_append``."""
+
+    #: "ok", "dup" (this sender's seq was appended before), "mode" (not in shared mode),
+    #: "gone" (no such session, or the sender is not in it).
+    status: str
+    mode: str = ""
+    presence: str = "here"
+    ids: list = field(default_factory=list)
+
+
+#: Wake-up messages that start with this release older polls of one participant:
+#: ``release:<owner>:<generation>`` (see waiters.py).
+RELEASE_PREFIX = waiters.RELEASE_PREFIX
 
 
 def encode_event(event: dict) -> str:
@@ -91,13 +137,77 @@ class Broker(abc.ABC):
     def wake(self, stream: str) -> None:
         """Wake the waiters of ``stream`` in every process without appending."""
 
-    def waiter(self, streams: Iterable[str]) -> Waiter:
-        """A context manager parking a reader of ``streams``; enter it BEFORE reading."""
-        return Waiter(self._waiters, streams)
+    def waiter(self, streams: Iterable[str], release: tuple[str, int] | None = None) -> Waiter:
+        """A context manager parking a reader of ``streams``; enter it BEFORE reading.
+
+        With ``release=(owner, generation)`` a newer poll of ``owner`` (a higher generation,
+        see ``poll_begin``) releases it: ``wait`` returns and ``released`` is set."""
+        return Waiter(self._waiters, streams, release)
 
     @abc.abstractmethod
     def delete(self, *keys: str) -> None:
         """Delete streams (with their ids and dedupe records) or plain keys alike."""
+
+    def read_raw(self, cursors: dict[str, int], limit: int) -> dict[str, list[tuple[int, str]]]:
+        """``read_many`` without decoding: events as the JSON text they are stored as."""
+        return {stream: [(i, encode_event(e)) for i, e in self.read(stream, after, limit)]
+                for stream, after in cursors.items()}
+
+    # --- the hot path (issue 9): one round trip per step ----------------------------------
+    # Product-shaped operations, each one atomic step over the keys of one hash tag: the
+    # participant's for ``send_begin``/``send_finish``/``poll_begin``, the session's for
+    # ``session_append``/``index_fetch``.
+
+    @abc.abstractmethod
+    def send_begin(
+        self, *, record: str, last: str, seen: str, inbox: str, seq: int, now: float, ttl: int,
+        claim_ms: int, beacon: bool, index: str | None = None, index_ids: list[int] = (),
+        depth: int = 0, values: list[str] = (),
+    ) -> SendStart:
+        """Check ``seq`` against the ``last`` send of the participant whose record is at
+        ``record`` (the hash ``last`` holds seq, status, body, claim) and start it:
+        ``seq == last + 1`` (or ahead, for a ``beacon``) becomes the last seq ("go");
+        ``seq == last`` replays its stored answer or, if it has none, is applied again
+        ("again"); anything else answers "seq". With ``claim_ms`` > 0 the send holds a claim
+        that long, and a copy of it arriving meanwhile gets "busy". Marks the participant
+        seen at ``now`` and refreshes the TTLs of its record, ``last`` and ``inbox``.
+
+        In the same round trip it reads, from other hash tags, the ``index`` entries of
+        ``index_ids`` with their ancestors up to ``depth`` levels, and the strings at
+        ``values``.
+        """
+
+    @abc.abstractmethod
+    def send_finish(self, *, last: str, seq: int, status: int, body: str, ttl: int) -> None:
+        """Store the answer of ``seq`` (if it is still the last send) and drop its claim;
+        ``status=0`` only drops the claim (a 5xx: the client retries the same seq)."""
+
+    @abc.abstractmethod
+    def poll_begin(
+        self, *, record: str, generation: str, seen: str, inbox: str, after: int, limit: int,
+        now: float, ttl: int, owner: str, streams: dict[str, int] | None = None,
+    ) -> PollStart:
+        """Start a poll: bump the participant's poll ``generation`` and release its older
+        polls in every process (a wake-up ``release:<owner>:<generation>``), mark it seen,
+        refresh its TTLs, and read its ``inbox`` after ``after`` (at most ``limit``). In the
+        same round trip it reads ``streams`` (name -> cursor) of other hash tags."""
+
+    @abc.abstractmethod
+    def session_append(
+        self, *, session: str, stream: str, events: list[str], ttl: int,
+        dedupe: tuple[str, int], member: tuple[str, str], need_shared: bool,
+        index: str | None = None, index_set: dict[str, str] | None = None,
+        index_del: list[str] = (),
+    ) -> SessionAppend:
+        """Append ``events`` (JSON) to a session's ``stream`` and wake its readers, only
+        while the JSON record at ``session`` exists, has ``member[0] == member[1]`` and, with
+        ``need_shared``, mode "shared". Dedupes by ``(sender, seq)`` like ``append``; applies
+        the page ``index`` changes with the events (not on a duplicate)."""
+
+    @abc.abstractmethod
+    def index_fetch(self, index: str, ids: list[int], depth: int) -> dict[int, str]:
+        """The entries of ``ids`` in the page ``index`` and of their ancestors up to ``depth``
+        levels (an entry starts with ``"<parent id>|"``)."""
 
     # --- strings -------------------------------------------------------------------------
 

@@ -17,13 +17,9 @@ def inbox(pid: str) -> str:
 
 
 def last_send(pid: str) -> str:
-    """The last applied send of a participant: its seq and the stored answer."""
+    """The last send of a participant, a hash: its ``seq``, the stored answer (``status``,
+    ``body``) once it has one, and the ``claim`` expiry (ms) while it is being applied."""
     return f"p:{{{pid}}}:seq"
-
-
-def send_claim(pid: str, seq: int) -> str:
-    """Short lock so two copies of one send (a proxy's duplicate) are applied once."""
-    return f"p:{{{pid}}}:claim:{seq}"
 
 
 def poll_generation(pid: str) -> str:

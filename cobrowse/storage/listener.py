@@ -128,7 +128,7 @@ class WakeListener:
             if message["channel"] == self._control:
                 return
             self.messages += 1
-            self._registry.wake(message["data"])
+            self._registry.dispatch(message["data"])
 
 
 def _close_quietly(pubsub) -> None:

@@ -10,13 +10,18 @@ behaves the same on the other.
 from __future__ import annotations
 
 import bisect
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from cobrowse import concurrency
 from cobrowse.storage.base import (
+    RELEASE_PREFIX,
     Broker,
     BrokerError,
+    PollStart,
+    SendStart,
+    SessionAppend,
     check_ttl,
     decode_event,
     encode_event,
@@ -140,6 +145,155 @@ class MemoryBroker(Broker):
 
     def wake(self, stream):
         self._waiters.wake(stream)
+
+    def read_raw(self, cursors, limit):
+        with self._lock:
+            return {stream: self._raw(stream, after, limit) for stream, after in cursors.items()}
+
+    def _raw(self, stream: str, after: int, limit: int) -> list[tuple[int, str]]:
+        log = self._value(stream, _Stream)
+        if log is None or limit <= 0:
+            return []
+        start = bisect.bisect_right(log.ids, after)
+        return list(zip(log.ids[start:start + limit], log.events[start:start + limit],
+                        strict=True))
+
+    # --- the hot path (one step under the lock, like a script on Redis) --------------------
+
+    def _touch(self, ttl: int, *keys: str) -> None:
+        for key in keys:
+            entry = self._entry(key)
+            if entry is not None:
+                self._set_ttl(entry, ttl)
+
+    def send_begin(self, *, record, last, seen, inbox, seq, now, ttl, claim_ms, beacon,
+                   index=None, index_ids=(), depth=0, values=()):
+        check_ttl(ttl, required=True)
+        with self._lock:
+            self._sweep()
+            fetched = self._index_fetch(index, index_ids, depth) if index else {}
+            plain = [self._value(key, str) for key in values]
+            rec = self._value(record, str)
+            if rec is None:
+                return SendStart("unknown")
+            self._data[seen] = _Entry(repr(float(now)))
+            self._touch(ttl, seen, record, inbox)
+            log = self._value(inbox, _Stream)
+            common = {"record": rec, "version": log.last_id if log else 0, "fetched": fetched,
+                      "values": plain}
+            state = self._value(last, dict) or {}
+            lseq = int(state.get("seq", 0))
+            now_ms = int(now * 1000)
+            if seq == lseq:
+                self._touch(ttl, last)
+                if "status" in state:
+                    return SendStart("replay", answer=(int(state["status"]), state["body"]),
+                                     **common)
+                if claim_ms > 0:
+                    if int(state.get("claim", 0)) > now_ms:
+                        return SendStart("busy", **common)
+                    state["claim"] = str(now_ms + claim_ms)
+                return SendStart("again", **common)
+            if seq != lseq + 1 and not (beacon and seq > lseq + 1):
+                return SendStart("seq", expected=lseq + 1, **common)
+            fresh = {"seq": str(seq)}
+            if claim_ms > 0:
+                fresh["claim"] = str(now_ms + claim_ms)
+            self._data[last] = _Entry(fresh)
+            self._touch(ttl, last)
+            return SendStart("go", **common)
+
+    def send_finish(self, *, last, seq, status, body, ttl):
+        check_ttl(ttl, required=True)
+        with self._lock:
+            state = self._value(last, dict)
+            if state is None or state.get("seq") != str(seq):
+                return
+            if status:
+                state.update(status=str(status), body=body)
+            state.pop("claim", None)
+            self._touch(ttl, last)
+
+    def poll_begin(self, *, record, generation, seen, inbox, after, limit, now, ttl, owner,
+                   streams=None):
+        check_ttl(ttl, required=True)
+        with self._lock:
+            self._sweep()
+            others = {name: self._raw(name, cursor, limit) for name, cursor in (streams or {}).items()}
+            rec = self._value(record, str)
+            if rec is None:
+                return PollStart(None)
+            entry = self._create(generation, str)
+            gen = int(entry.value or 0) + 1
+            entry.value = str(gen)
+            self._data[seen] = _Entry(repr(float(now)))
+            self._touch(ttl, generation, seen, record, inbox)
+            log = self._value(inbox, _Stream)
+            result = PollStart(rec, gen, log.last_id if log else 0, self._raw(inbox, after, limit),
+                               others)
+        self._waiters.dispatch(f"{RELEASE_PREFIX}{owner}:{gen}")
+        return result
+
+    def session_append(self, *, session, stream, events, ttl, dedupe, member, need_shared,
+                       index=None, index_set=None, index_del=()):
+        check_ttl(ttl, required=True)
+        with self._lock:
+            raw = self._value(session, str)
+            rec = json.loads(raw) if raw else None
+            if not isinstance(rec, dict) or rec.get(member[0]) != member[1]:
+                return SessionAppend("gone")
+            mode = rec.get("mode") or ""
+            presence = rec.get("presence") if isinstance(rec.get("presence"), str) else "here"
+            if need_shared and mode != "shared":
+                return SessionAppend("mode", mode, presence)
+            entry = self._create(stream, _Stream)
+            log: _Stream = entry.value
+            sender, seq = str(dedupe[0]), int(dedupe[1])
+            if log.dedupe.get(sender, -1) >= seq:
+                return SessionAppend("dup", mode, presence)
+            log.dedupe[sender] = seq
+            if index and (index_set or index_del):
+                hashed = self._create(index, dict)
+                hashed.value.update(index_set or {})
+                for name in index_del:
+                    hashed.value.pop(name, None)
+                self._set_ttl(hashed, ttl)
+            first = log.last_id + 1
+            ids = list(range(first, first + len(events)))
+            log.ids.extend(ids)
+            log.events.extend(events)
+            log.last_id += len(events)
+            self._set_ttl(entry, ttl)
+        if ids:
+            self._waiters.wake(stream)
+        return SessionAppend("ok", mode, presence, ids)
+
+    def index_fetch(self, index, ids, depth):
+        with self._lock:
+            return self._index_fetch(index, ids, depth)
+
+    def _index_fetch(self, index, ids, depth) -> dict[int, str]:
+        hashed = self._value(index, dict) if index else None
+        out: dict[int, str] = {}
+        if not hashed:
+            return out
+        wanted, seen = [str(int(i)) for i in ids], set()
+        for _ in range(depth + 1):
+            upper = []
+            for node in wanted:
+                if node in seen:
+                    continue
+                seen.add(node)
+                entry = hashed.get(node)
+                if entry is not None:
+                    out[int(node)] = entry
+                    parent = entry.split("|", 1)[0]
+                    if parent.isdigit() and parent != "0":
+                        upper.append(parent)
+            if not upper:
+                break
+            wanted = upper
+        return out
 
     def delete(self, *keys):
         with self._lock:

@@ -21,6 +21,11 @@ class Outbox:
         entry = self._streams.setdefault(stream, (ttl, []))
         entry[1].append(event)
 
+    def take(self, stream: str) -> list[dict]:
+        """Remove and return the events queued for ``stream`` (the caller appends them)."""
+        entry = self._streams.pop(stream, None)
+        return entry[1] if entry else []
+
     def flush(self, broker, dedupe: tuple[str, int] | None = None) -> None:
         for stream, (ttl, events) in self._streams.items():
             broker.append(stream, events, ttl=ttl, dedupe=dedupe)

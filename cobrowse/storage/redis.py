@@ -22,15 +22,33 @@ import redis
 from cobrowse import concurrency
 from cobrowse.storage import scripts
 from cobrowse.storage.base import (
+    RELEASE_PREFIX,
     Broker,
     BrokerError,
     BrokerUnavailable,
+    PollStart,
+    SendStart,
+    SessionAppend,
     check_ttl,
     decode_event,
     encode_event,
 )
 from cobrowse.storage.listener import WakeListener
 from cobrowse.storage.waiters import WaiterRegistry
+
+
+def _entries(found) -> list[tuple[int, str]]:
+    """XRANGE replies (from a command or a script) as [(id, event JSON)]."""
+    out = []
+    for eid, fields in found or ():
+        if isinstance(fields, dict):
+            raw = fields.get("e")
+        else:  # a script's reply: a flat field/value list
+            raw = fields[fields.index("e") + 1] if "e" in fields else None
+        if raw is not None:
+            out.append((int(eid.split("-", 1)[0]), raw))
+    return out
+
 
 ID_SUFFIX = "#id"
 DEDUPE_SUFFIX = "#dd"
@@ -62,7 +80,8 @@ def _translate_errors(cls):
 
         return translated
 
-    for name in (Broker.__abstractmethods__ | {"get_many", "read_many"}) - {"close", "stats", "ping"}:
+    for name in (Broker.__abstractmethods__ | {"get_many", "read_many", "read_raw"}) - {
+            "close", "stats", "ping"}:
         setattr(cls, name, wrap(getattr(cls, name)))
     return cls
 
@@ -104,6 +123,11 @@ class RedisBroker(Broker):
         self._append = self._redis.register_script(scripts.APPEND)
         self._cas = self._redis.register_script(scripts.CAS)
         self._expire = self._redis.register_script(scripts.EXPIRE_GROUP)
+        self._send_begin = self._redis.register_script(scripts.SEND_BEGIN)
+        self._send_finish = self._redis.register_script(scripts.SEND_FINISH)
+        self._poll_begin = self._redis.register_script(scripts.POLL_BEGIN)
+        self._session_append = self._redis.register_script(scripts.SESSION_APPEND)
+        self._index_fetch = self._redis.register_script(scripts.INDEX_FETCH)
         self.channel = f"{prefix}wake"
         self._health_interval = health_interval
         self._ready_timeout = ready_timeout
@@ -113,7 +137,7 @@ class RedisBroker(Broker):
         self._listener_pid: int | None = None
         self._claim = concurrency.Lock()  # held for a few assignments, never across I/O
 
-    def waiter(self, streams):
+    def waiter(self, streams, release=None):
         if self._listener_pid != os.getpid():
             self._start_listener()
         # Until the first subscription, a wake-up published now would be lost: hold the
@@ -121,7 +145,7 @@ class RedisBroker(Broker):
         # the listener keeps retrying and wakes every waiter once subscribed.
         if self._listener is not None:  # None only when closed before any waiter
             self._listener.first_subscription.wait(self._ready_timeout)
-        return super().waiter(streams)
+        return super().waiter(streams, release)
 
     def _start_listener(self) -> None:
         with self._claim:
@@ -177,6 +201,104 @@ class RedisBroker(Broker):
             stream: [(int(eid.split("-", 1)[0]), decode_event(f["e"])) for eid, f in entries]
             for stream, entries in zip(cursors, pipe.execute(), strict=True)
         }
+
+    def read_raw(self, cursors, limit):
+        if limit <= 0:
+            return {stream: [] for stream in cursors}
+        pipe = self._redis.pipeline(transaction=False)
+        for stream, after in cursors.items():
+            pipe.xrange(self._k(stream), min=f"{int(after) + 1}-0", count=limit)
+        return {stream: _entries(found)
+                for stream, found in zip(cursors, pipe.execute(), strict=True)}
+
+    # --- the hot path --------------------------------------------------------------------
+
+    def _pipelined(self, build) -> list:
+        """Run ``build(pipe)`` as one round trip. Scripts go as plain EVALSHA (redis-py's
+        Script objects would first ask SCRIPT EXISTS: a round trip more every time); if Redis
+        lost them (a restart, a failover) they are loaded and the pipeline runs once more
+        (a script that answered NOSCRIPT did not run)."""
+        for attempt in (1, 2):
+            pipe = self._redis.pipeline(transaction=False)
+            build(pipe)
+            found = pipe.execute(raise_on_error=False)
+            missing = [r for r in found if isinstance(r, redis.exceptions.NoScriptError)]
+            if not missing or attempt == 2:
+                break
+            for script in (self._send_begin, self._poll_begin, self._index_fetch):
+                script.sha = self._redis.script_load(script.script)
+        for result in found:
+            if isinstance(result, Exception):
+                raise result
+        return found
+
+    def send_begin(self, *, record, last, seen, inbox, seq, now, ttl, claim_ms, beacon,
+                   index=None, index_ids=(), depth=0, values=()):
+        def build(pipe):
+            pipe.evalsha(self._send_begin.sha, 6, self._k(record), self._k(last), self._k(seen),
+                         *self._group(inbox), int(seq), repr(float(now)), int(ttl),
+                         int(claim_ms), "1" if beacon else "0", int(now * 1000))
+            if index and index_ids:
+                pipe.evalsha(self._index_fetch.sha, 1, self._k(index), int(depth),
+                             *map(int, index_ids))
+            for key in values:
+                pipe.get(self._k(key))
+        found = self._pipelined(build)
+        head = found[0]
+        fetched = {}
+        if index and index_ids:
+            flat = found[1]
+            fetched = {int(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}
+        plain = found[2 if index and index_ids else 1:]
+        status = head[0]
+        if status == "unknown":
+            return SendStart("unknown")
+        common = {"record": head[1], "version": int(head[2]), "fetched": fetched,
+                  "values": plain}
+        if status == "replay":
+            return SendStart(status, answer=(int(head[3]), head[4]), **common)
+        if status == "seq":
+            return SendStart(status, expected=int(head[3]), **common)
+        return SendStart(status, **common)
+
+    def send_finish(self, *, last, seq, status, body, ttl):
+        self._send_finish(keys=[self._k(last)], args=[int(seq), int(status), body, int(ttl)])
+
+    def poll_begin(self, *, record, generation, seen, inbox, after, limit, now, ttl, owner,
+                   streams=None):
+        names = list(streams or ())
+
+        def build(pipe):
+            pipe.evalsha(self._poll_begin.sha, 6, self._k(record), self._k(generation),
+                         self._k(seen), *self._group(inbox), repr(float(now)), int(ttl),
+                         int(after), int(limit), self.channel, f"{RELEASE_PREFIX}{owner}:")
+            for name in names:
+                pipe.xrange(self._k(name), min=f"{int(streams[name]) + 1}-0", count=limit)
+        found = self._pipelined(build)
+        head = found[0]
+        if head[0] == "unknown":
+            return PollStart(None)
+        return PollStart(head[1], int(head[2]), int(head[3]), _entries(head[4]),
+                         {name: _entries(got) for name, got in zip(names, found[1:], strict=True)})
+
+    def session_append(self, *, session, stream, events, ttl, dedupe, member, need_shared,
+                       index=None, index_set=None, index_del=()):
+        index_set = index_set or {}
+        flat = [x for pair in index_set.items() for x in pair]
+        keys_ = [self._k(session), *self._group(stream), self._k(index or session + ":idx")]
+        args = [int(ttl), self.channel, stream, str(dedupe[0]), int(dedupe[1]), member[0],
+                member[1], "1" if need_shared else "0", len(index_set), len(index_del),
+                *flat, *index_del, *events]
+        got = self._session_append(keys=keys_, args=args)
+        if got[0] == "gone":
+            return SessionAppend("gone")
+        return SessionAppend(got[0], got[1], got[2], [int(i) for i in got[3:]])
+
+    def index_fetch(self, index, ids, depth):
+        if not ids:
+            return {}
+        flat = self._index_fetch(keys=[self._k(index)], args=[int(depth), *map(int, ids)])
+        return {int(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}
 
     def last_id(self, stream):
         return int(self._redis.get(self._k(stream) + ID_SUFFIX) or 0)

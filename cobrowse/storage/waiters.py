@@ -15,6 +15,9 @@ from collections.abc import Iterable
 
 from cobrowse import concurrency
 
+#: Same as cobrowse.storage.base.RELEASE_PREFIX (kept here to avoid an import cycle).
+RELEASE_PREFIX = "release:"
+
 
 class Waiter:
     """One parked reader of one or more streams; a context manager.
@@ -30,10 +33,14 @@ class Waiter:
     woken because wake-ups may have been lost): callers always re-read.
     """
 
-    __slots__ = ("streams", "_registry", "_event", "_registered")
+    __slots__ = ("streams", "owner", "generation", "released", "_registry", "_event",
+                 "_registered")
 
-    def __init__(self, registry: WaiterRegistry, streams: Iterable[str]):
+    def __init__(self, registry: WaiterRegistry, streams: Iterable[str],
+                 release: tuple[str, int] | None = None):
         self.streams = tuple(dict.fromkeys(streams))  # unique, order kept
+        self.owner, self.generation = release or (None, 0)
+        self.released = False  # set when a newer poll of the same owner released this one
         self._registry = registry
         self._event = concurrency.Event()
         self._registered = False
@@ -66,9 +73,12 @@ class Waiter:
     def wake(self) -> None:
         self._event.set()
 
+    def _names(self) -> tuple[str, ...]:
+        return self.streams + ((RELEASE_PREFIX + self.owner,) if self.owner else ())
+
 
 class WaiterRegistry:
-    """Waiters of this process, indexed by stream name."""
+    """Waiters of this process, indexed by stream name (and by release owner)."""
 
     def __init__(self):
         self._lock = concurrency.Lock()
@@ -78,7 +88,7 @@ class WaiterRegistry:
 
     def register(self, waiter: Waiter) -> None:
         with self._lock:
-            for stream in waiter.streams:
+            for stream in waiter._names():
                 self._by_stream.setdefault(stream, set()).add(waiter)
             self._count += 1
         if self.closed:
@@ -86,13 +96,32 @@ class WaiterRegistry:
 
     def unregister(self, waiter: Waiter) -> None:
         with self._lock:
-            for stream in waiter.streams:
+            for stream in waiter._names():
                 parked = self._by_stream.get(stream)
                 if parked is not None:
                     parked.discard(waiter)
                     if not parked:
                         del self._by_stream[stream]
             self._count -= 1
+
+    def dispatch(self, message: str) -> int:
+        """Act on one wake-up message: a stream name, or ``release:<owner>:<generation>``."""
+        if message.startswith(RELEASE_PREFIX):
+            owner, _, generation = message[len(RELEASE_PREFIX):].rpartition(":")
+            if not generation.isdigit():
+                return 0
+            return self.release(owner, int(generation))
+        return self.wake(message)
+
+    def release(self, owner: str, generation: int) -> int:
+        """Release the waiters of ``owner`` older than ``generation`` (a newer poll came)."""
+        with self._lock:
+            parked = [w for w in self._by_stream.get(RELEASE_PREFIX + owner, ())
+                      if w.generation < generation]
+        for waiter in parked:
+            waiter.released = True
+            waiter.wake()
+        return len(parked)
 
     def wake(self, stream: str) -> int:
         """Wake every waiter of ``stream``; returns how many."""

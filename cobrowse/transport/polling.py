@@ -3,18 +3,54 @@
 A participant reads its ``inbox`` and, during a co-browse session, its side of the session
 stream. The cursor it sends is its acknowledgement; a retried poll gets the same events again
 (DESIGN.md principle 4). A newer poll releases an older one (principle 7).
+
+One Redis round trip parks a poll (issue 9): ``poll_begin`` bumps the poll generation (which
+releases an older poll of the participant, in whichever worker it is parked), marks the
+participant seen, reads its record, the version of its context (transport/context.py) and its
+inbox, and, pipelined with it, the session stream the cached context names. A wake-up costs
+one more (the two streams again). A parked poll costs no CPU while it waits: there is no
+timer per poll; the poll's arrival is the participant's "seen" mark, and the reaper reads
+who is overdue. Holds get a little jitter so a crowd that parked together does not come back
+together. Events are never decoded here: the answer is spliced from their stored JSON.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import time
 
 from cobrowse import concurrency
 from cobrowse.errors import BadRequest
-from cobrowse.protocol import AGENT, parse_cursors
-from cobrowse.rules.sessions import public_presence
+from cobrowse.protocol import parse_cursors
+from cobrowse.rules.participants import UnknownToken, role_of
 from cobrowse.storage import keys
+
+#: At most this share of a hold (and at most JITTER_MAX seconds) is cut at random.
+JITTER_SHARE = 0.1
+JITTER_MAX = 2.0
+#: The generation of a waiter before ``poll_begin`` says which it is: older polls' release
+#: messages that arrive in the meantime never release it.
+UNBORN = 2**62
+
+
+class Answer:
+    """A poll answer as JSON text (events spliced in as stored), for the web layer."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def splice(stream: str, entries: list[tuple[int, str]]) -> list[str]:
+    """Stored events as answer items: ``{"s": stream, "id": n, ...the event}``."""
+    head = json.dumps(stream)
+    out = []
+    for eid, raw in entries:
+        rest = raw[1:].lstrip()
+        out.append(f'{{"s":{head},"id":{eid}' + ("}" if rest == "}" else "," + rest))
+    return out
 
 
 class Poller:
@@ -24,98 +60,101 @@ class Poller:
         self.core = core
         self.broker = core.broker
         self.config = core.config
+        self.contexts = core.contexts
         self.draining = concurrency.Event()
 
-    def streams(self, who: dict, sess: dict | None) -> dict[str, str]:
-        """Client stream name -> broker key, for what this participant may read now."""
-        names = {"inbox": keys.inbox(who["id"])}
-        if sess:
-            names[f"s_{sess['id']}"] = keys.session_stream(sess["id"], who["role"])
-        return names
-
-    def poll(self, body: object, who: dict | None = None) -> dict:
+    def poll(self, body: object, check_origin=None) -> Answer:
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
-        who = who or self.core.participants.by_token(body.get("token"))
+        pid = self.core.participants.pid_for(body.get("token"))
+        role = role_of(pid)
         cursors = parse_cursors(body.get("cursors"))
         hold = body.get("hold", self.config.poll_hold)
         if not isinstance(hold, (int, float)) or isinstance(hold, bool):
             raise BadRequest("'hold' must be a number of seconds")
         hold = max(0.0, min(float(hold), self.config.poll_hold))
-        pid = who["id"]
-        generation = str(self.broker.incr(keys.poll_generation(pid), ttl=self.config.participant_ttl))
-        self.broker.wake(keys.inbox(pid))  # releases an older poll of this participant
-        self.core.participants.touch(who)
+        hold -= random.uniform(0, min(JITTER_MAX, hold * JITTER_SHARE))
         deadline = time.monotonic() + hold
-        state, sess = self.core.state(who)
-        streams = self.streams(who, sess)
-        woken = False
-        while True:
-            with self.broker.waiter(list(streams.values())) as waiter:
-                events = self._read(streams, cursors)
-                if events:
-                    if any(e["s"] == "inbox" for e in events):
-                        state, _ = self.core.state(who)  # a lifecycle change may have come
-                    return self._answer(events, streams, cursors, state)
-                if self.draining.is_set():
-                    return self._answer([], streams, cursors, state)
-                # A wake-up with nothing to read may be a newer poll releasing this one.
-                if woken and self.broker.get(keys.poll_generation(pid)) != generation:
-                    return {"ok": True, "events": [], "released": True, "cursors": cursors,
-                            "state": state}
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return self._answer([], streams, cursors, state)
-                woken = waiter.wait(min(left, 5.0)) or woken
-            if self.draining.is_set():  # the broker is closing: answer before touching it
-                return self._answer([], streams, cursors, state)
-            self.core.participants.touch(who)
+        cached = self.contexts.peek(pid)
+        sid = cached.session_id if cached else None
+        streams = self._streams(pid, role, sid)
+        with self.broker.waiter(streams.values(), release=(pid, UNBORN)) as waiter:
+            start = self.broker.poll_begin(
+                record=keys.participant(pid), generation=keys.poll_generation(pid),
+                seen=keys.seen(pid), inbox=keys.inbox(pid), after=cursors.get("inbox", 0),
+                limit=self.config.poll_batch, now=time.time(), ttl=self.config.participant_ttl,
+                owner=pid, streams=self._after(streams, cursors, skip="inbox"))
+            if start.record is None:
+                raise UnknownToken("this token is unknown or has expired: start again")
+            waiter.generation = start.generation
+            who = json.loads(start.record)
+            if check_origin is not None:
+                check_origin(who)
+            context = self.contexts.get(who, start.version)
+            found = {"inbox": start.inbox, **{name: start.streams.get(key, [])
+                                              for name, key in streams.items() if name != "inbox"}}
+            if context.session_id != sid:
+                return self._moved(who, role, cursors, context, deadline, waiter.generation)
+            return self._park(who, waiter, streams, cursors, context, found, deadline)
 
-    def _read(self, streams: dict[str, str], cursors: dict[str, int]) -> list[dict]:
-        got = self.broker.read_many({key: cursors.get(name, 0) for name, key in streams.items()},
-                                    self.config.poll_batch)
-        events: list[dict] = []
-        for name, key in streams.items():
-            events.extend({"s": name, "id": eid, **event} for eid, event in got[key])
-        return events[: max(1, self.config.poll_batch)]
+    def _moved(self, who, role, cursors, context, deadline, generation) -> Answer:
+        """The session is not the one the cache guessed: park on the right streams."""
+        streams = self._streams(who["id"], role, context.session_id)
+        with self.broker.waiter(streams.values(), release=(who["id"], generation)) as waiter:
+            found = self.broker.read_raw(self._after(streams, cursors), self.config.poll_batch)
+            found = {name: found[key] for name, key in streams.items()}
+            return self._park(who, waiter, streams, cursors, context, found, deadline)
+
+    def _park(self, who, waiter, streams, cursors, context, found, deadline) -> Answer:
+        while True:
+            if any(found.values()):
+                if found.get("inbox") and found["inbox"][-1][0] > context.version:
+                    # A lifecycle change came after the context's version: read it again.
+                    context = self.contexts.compute(who, found["inbox"][-1][0])
+                return self._answer(found, streams, cursors, context.state)
+            if self.draining.is_set():
+                return self._answer({}, streams, cursors, context.state)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return self._answer({}, streams, cursors, context.state)
+            woken = waiter.wait(left)
+            if waiter.released:
+                return Answer(json.dumps({"ok": True, "events": [], "released": True,
+                                          "cursors": cursors, "state": context.state},
+                                         separators=(",", ":"), ensure_ascii=False))
+            if self.draining.is_set():  # the broker is closing: answer before touching it
+                return self._answer({}, streams, cursors, context.state)
+            if not woken:
+                continue
+            if self.config.poll_coalesce > 0:
+                # A burst (a page's mutations, a typed word) goes out in one answer.
+                concurrency.sleep(self.config.poll_coalesce)
+            got = self.broker.read_raw(self._after(streams, cursors), self.config.poll_batch)
+            found = {name: got[key] for name, key in streams.items()}
 
     @staticmethod
-    def _answer(events: list[dict], streams: dict, cursors: dict, state: dict) -> dict:
+    def _streams(pid: str, role: str, sid: str | None) -> dict[str, str]:
+        """Client stream name -> broker key, for what this participant may read now."""
+        names = {"inbox": keys.inbox(pid)}
+        if sid:
+            names[f"s_{sid}"] = keys.session_stream(sid, role)
+        return names
+
+    @staticmethod
+    def _after(streams: dict[str, str], cursors: dict[str, int], skip: str = "") -> dict[str, int]:
+        return {key: cursors.get(name, 0) for name, key in streams.items() if name != skip}
+
+    def _answer(self, found: dict, streams: dict, cursors: dict, state: dict) -> Answer:
+        limit = max(1, self.config.poll_batch)
+        items: list[str] = []
         new = {name: cursors.get(name, 0) for name in streams}
-        for event in events:
-            new[event["s"]] = max(new[event["s"]], event["id"])
-        return {"ok": True, "events": events, "cursors": new, "state": state}
-
-
-def _load(raw: str | None) -> dict | None:
-    return json.loads(raw) if raw else None
-
-
-def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
-    """What the client should show now; also returns the active session record.
-
-    Two batched round trips: the ids, then the records they name.
-    """
-    broker = core.broker
-    if who["role"] == AGENT:
-        conv = None
-        sid, iid = broker.get_many([keys.agent_session(who["agent"]),
-                                    keys.agent_invitation(who["agent"])])
-    else:
-        conv = core.conversations.get(who.get("conversation") or "")
-        sid, iid = (conv.get("session"), conv.get("invitation")) if conv else (None, None)
-    wanted = [keys.session(sid) if sid else None, keys.invitation(iid) if iid else None]
-    found = broker.get_many([k for k in wanted if k])
-    records = iter(found)
-    sess = _load(next(records)) if sid else None
-    inv = _load(next(records)) if iid else None
-    inv = inv if inv and inv["state"] == "open" else None
-    state = {
-        "conversation": {"id": conv["id"], "status": conv["status"]} if conv else None,
-        "invitation": {"id": inv["id"], "mode": inv["mode"], "agent": inv["agent_display"],
-                       "conversation": inv["conversation"], "expires": inv["expires"]} if inv else None,
-        "session": {"id": sess["id"], "mode": sess["mode"], "agent": sess["agent_display"],
-                    "conversation": sess["conversation"], "visitor": public_presence(sess.get("presence"))}
-        if sess else None,
-    }
-    return state, sess
+        for name in streams:
+            entries = found.get(name) or []
+            entries = entries[: max(0, limit - len(items))]
+            if entries:
+                new[name] = max(new[name], entries[-1][0])
+                items.extend(splice(name, entries))
+        text = ('{"ok":true,"events":[' + ",".join(items) + '],"cursors":'
+                + json.dumps(new, separators=(",", ":")) + ',"state":'
+                + json.dumps(state, separators=(",", ":"), ensure_ascii=False) + "}")
+        return Answer(text)

@@ -3,28 +3,50 @@
 One send in flight per participant; ``seq == last`` replays the stored answer, ``last + 1``
 is applied, anything else is a 409 (DESIGN.md principle 5). The batch is checked as a whole
 (shape and permission) before anything is applied.
+
+Two paths (issue 9):
+
+- **Session events only** (pointer, scroll, mutation, input, control...): the hot path, two
+  Redis round trips. ``send_begin`` (the participant's keys) checks and takes the seq, marks
+  the participant seen and reads its record, the version of its context and, in the same
+  round trip, the page index entries the events name; the permission matrix and the
+  sanitizer run here in the process; ``session_append`` (the session's keys) appends to the
+  other side's stream with the dedupe key, writes the page index changes and publishes the
+  wake-up, after checking on the session record itself that the session still exists, the
+  sender is in it, and control events find it in shared mode. No answer is stored: a retry
+  of the same seq is applied again and its append is deduplicated, so it lands once.
+- **Everything else** (chat, invitations, lifecycle): the same first step with a short claim,
+  so two copies of one send apply once, then the rules, then the answer is stored.
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 from cobrowse import protocol
 from cobrowse.errors import BadRequest, CobrowseError
-from cobrowse.protocol import AGENT, LIFECYCLE_KINDS, VISITOR
+from cobrowse.protocol import AGENT, CONTROL_KINDS, LIFECYCLE_KINDS, SESSION_KINDS, VISITOR
 from cobrowse.rules.conversations import Conflict
+from cobrowse.rules.page_index import PREFETCH_DEPTH, PageIndex, node_ids
+from cobrowse.rules.participants import UnknownToken, role_of
 from cobrowse.storage import keys
+from cobrowse.storage.base import encode_event
 from cobrowse.storage.outbox import Outbox
 
+#: How long a lifecycle send's claim holds off a second copy (ms). Applying one takes
+#: milliseconds; a claim left by a worker that died is taken over after this.
+CLAIM_MS = 5000
 
-def _leave_beacon(who: dict, seq: int, last: int, events: list) -> bool:
+
+def _leave_beacon(role: str, events: list) -> bool:
     """A visitor's last batch, sent with sendBeacon on pagehide, ending with a ``page`` leave,
     may skip ahead: the send that was in flight when the page went away is often cancelled
     by the browser before it reaches us (or reaches us after the beacon). Its events are lost
     with the page; the leave must not be, or the agent never learns the visitor left. A
     skipped send arriving later gets 409 like any stale one."""
-    return (who["role"] == VISITOR and seq > last + 1 and bool(events)
-            and isinstance(events[-1], dict) and events[-1].get("k") == "page")
+    return (role == VISITOR and bool(events) and isinstance(events[-1], dict)
+            and events[-1].get("k") == "page")
 
 
 class Busy(CobrowseError):
@@ -39,69 +61,177 @@ class Sender:
         self.core = core
         self.broker = core.broker
         self.config = core.config
+        self.contexts = core.contexts
 
-    def send(self, body: object, who: dict | None = None) -> tuple[int, dict]:
-        """Apply a send body; returns (HTTP status, JSON answer). ``who``: the participant
-        of the body's token, when the caller has already looked it up."""
+    def send(self, body: object, check_origin=None) -> tuple[int, dict]:
+        """Apply a send body; returns (HTTP status, JSON answer). ``check_origin(who)``
+        refuses a participant whose page may not use this origin (the web layer's)."""
         token, seq, events = protocol.parse_send(body, max_events=self.config.max_events)
-        who = who or self.core.participants.by_token(token)
-        self.core.participants.touch(who)
-        pid = who["id"]
-        raw = self.broker.get(keys.last_send(pid))
-        last = json.loads(raw) if raw else {"seq": 0}
-        if seq == last["seq"] and "status" in last:
-            return last["status"], last["body"]
-        if seq != last["seq"] + 1 and not _leave_beacon(who, seq, last["seq"], events):
-            raise Conflict(f"expected seq {last['seq'] + 1}, got {seq}", code="seq",
-                           expected=last["seq"] + 1)
-        if not self.broker.set(keys.send_claim(pid, seq), "1", ttl=30, nx=True):
+        pid = self.core.participants.pid_for(token)
+        role = role_of(pid)
+        session_only = all(type(e) is dict and e.get("k") in SESSION_KINDS for e in events)
+        cached = self.contexts.peek(pid)
+        sid = cached.session_id if cached and session_only else None
+        ids = node_ids(events) if sid else []
+        wants_url = bool(sid) and any(e.get("k") == "mutation" for e in events)
+        ttl = self.config.participant_ttl
+        start = self.broker.send_begin(
+            record=keys.participant(pid), last=keys.last_send(pid), seen=keys.seen(pid),
+            inbox=keys.inbox(pid), seq=seq, now=time.time(), ttl=ttl,
+            claim_ms=0 if session_only else CLAIM_MS, beacon=_leave_beacon(role, events),
+            index=keys.session_index(sid) if ids else None, index_ids=ids, depth=PREFETCH_DEPTH,
+            values=[keys.session_page_url(sid)] if wants_url else [])
+        if start.status == "unknown":
+            raise UnknownToken("this token is unknown or has expired: start again")
+        who = json.loads(start.record)
+        if check_origin is not None:
+            check_origin(who)
+        if start.status == "replay":
+            return start.answer[0], json.loads(start.answer[1])
+        if start.status == "seq":
+            raise Conflict(f"expected seq {start.expected}, got {seq}", code="seq",
+                           expected=start.expected)
+        if start.status == "busy":
             raise Busy("the same send is being applied; retry in a moment", retry_after=1)
-        try:
-            status, answer = self._apply(who, seq, events)
-        except CobrowseError as err:
-            if err.status >= 500:
-                self.broker.delete(keys.send_claim(pid, seq))
-                raise
-            status, answer = err.status, err.to_json()
-        self.broker.set(keys.last_send(pid), json.dumps({"seq": seq, "status": status, "body": answer}),
-                        ttl=self.config.participant_ttl)
-        return status, answer
+        context = self.contexts.get(who, start.version)
+        if session_only:
+            index = None
+            if context.session and context.session_id == sid:
+                index = PageIndex(self.broker, sid, start.fetched,
+                                  start.values[0] if wants_url else None, url_known=wants_url)
+            return self._session_send(who, seq, events, context, index)
+        return self._lifecycle_send(who, seq, events, context)
 
-    def _apply(self, who: dict, seq: int, events: list) -> tuple[int, dict]:
-        role = who["role"]
-        sess = (self.core.lifecycle.agent_session(who["agent"]) if role == AGENT
-                else self.core.lifecycle.visitor_session(who))
+    # --- the hot path -------------------------------------------------------------------
+
+    def _session_send(self, who: dict, seq: int, events: list, context,
+                      index: PageIndex | None, retried: bool = False) -> tuple[int, dict]:
+        """Session events only: answers are not stored (see the module docstring)."""
+        sess = context.session
+        try:
+            clean = self._check(who, sess, events)
+        except CobrowseError as err:
+            if err.code in ("no_session", "view_only") and not retried:
+                # The cached context may lag behind a session that started or switched to
+                # shared a moment ago: decide again on fresh records before refusing.
+                return self._session_send(who, seq, events, self._fresh(who), None, True)
+            return err.status, err.to_json()
+        index = index or PageIndex(self.broker, sess["id"])
+        out = Outbox()
+        route = self.core.relay.from_visitor if who["role"] == VISITOR else self.core.relay.from_agent
+        failure = None
+        for position, event in enumerate(clean):
+            try:
+                if who["role"] == VISITOR:
+                    route(sess, event, out, index, presence=False)
+                else:
+                    route(sess, event, out, index)
+            except CobrowseError as err:
+                err.extra.update(index=position, applied=position)
+                failure = err
+                clean = clean[:position]
+                break
+        target = keys.session_stream(sess["id"], "agent" if who["role"] == VISITOR else "visitor")
+        queued = out.take(target)
+        kept, gone = index.split()
+        member = ("visitor", who["id"]) if who["role"] == VISITOR else ("agent", who["agent"])
+        result = self.broker.session_append(
+            session=keys.session(sess["id"]), stream=target,
+            events=[encode_event(e) for e in queued], ttl=self.config.session_ttl,
+            dedupe=(who["id"], seq), member=member,
+            need_shared=any(e["k"] in CONTROL_KINDS for e in clean),
+            index=index.key, index_set=kept, index_del=gone)
+        if result.status in ("gone", "mode") and not retried:
+            # The cached context lagged behind the session (ended, or its mode changed):
+            # decide again on fresh records.
+            return self._session_send(who, seq, events, self._fresh(who), None, True)
+        if result.status == "gone":
+            return 409, Conflict("the co-browse session has ended", code="no_session").to_json()
+        if result.status == "mode":
+            err = protocol.refusal(who["role"], result.mode, "control.click")
+            return err.status, err.to_json()
+        if who["role"] == VISITOR and result.status == "ok":
+            self._presence(sess, result.presence, [e["k"] for e in clean], out)
+        out.flush(self.broker, dedupe=(who["id"], seq))
+        if failure is not None:
+            return failure.status, failure.to_json()
+        return 200, {"ok": True, "seq": seq, "results": [{} for _ in clean]}
+
+    def _presence(self, sess: dict, presence: str, kinds: list[str], out: Outbox) -> None:
+        """The visitor's presence, as the session record has it at the append (the cached
+        context may predate the reaper marking the visitor away)."""
+        if presence == "here" and "page" not in kinds:
+            return
+        sess = {**sess, "presence": presence}
+        for kind in kinds:
+            self.core.relay.track_presence(sess, kind, out)
+            sess = self.core.lifecycle.session(sess["id"]) or sess
+
+    def _fresh(self, who: dict):
+        """The context recomputed from the records (the version is the inbox's now)."""
+        return self.contexts.compute(who, self.broker.last_id(keys.inbox(who["id"])))
+
+    def _check(self, who: dict, sess: dict | None, events: list) -> list[dict]:
+        """Shape and permission of every event, before anything is applied."""
         mode = sess["mode"] if sess else None
         clean = []
-        for index, raw in enumerate(events):
+        for position, raw in enumerate(events):
             try:
                 event = protocol.normalize(raw, max_chat=self.config.max_chat)
             except BadRequest as err:
-                err.extra["index"] = index
+                err.extra["index"] = position
                 raise
-            if not protocol.allowed(role, mode, event["k"]):
-                err = protocol.refusal(role, mode, event["k"])
-                err.extra["index"] = index
+            if not protocol.allowed(who["role"], mode, event["k"]):
+                err = protocol.refusal(who["role"], mode, event["k"])
+                err.extra["index"] = position
                 raise err
             clean.append(event)
+        return clean
+
+    # --- the lifecycle path -------------------------------------------------------------
+
+    def _lifecycle_send(self, who: dict, seq: int, events: list, context) -> tuple[int, dict]:
+        last = keys.last_send(who["id"])
+        try:
+            status, answer = self._apply(who, seq, events, context.session)
+        except CobrowseError as err:
+            if err.status >= 500:
+                self.broker.send_finish(last=last, seq=seq, status=0, body="",
+                                        ttl=self.config.participant_ttl)
+                raise
+            status, answer = err.status, err.to_json()
+        self.broker.send_finish(last=last, seq=seq, status=status, body=json.dumps(answer),
+                                ttl=self.config.participant_ttl)
+        return status, answer
+
+    def _apply(self, who: dict, seq: int, events: list, sess: dict | None) -> tuple[int, dict]:
+        role = who["role"]
+        clean = self._check(who, sess, events)
         out = Outbox()
+        index = PageIndex(self.broker, sess["id"]) if sess else None
         results = []
         try:
-            for index, event in enumerate(clean):
+            for position, event in enumerate(clean):
                 try:
-                    results.append(self._route(who, sess, event, out))
+                    results.append(self._route(who, sess, event, out, index))
                 except CobrowseError as err:
-                    err.extra.update(index=index, applied=index)
+                    err.extra.update(index=position, applied=position)
                     raise
                 if event["k"] in LIFECYCLE_KINDS:
                     # A lifecycle change may start or end the session the next events need.
                     sess = (self.core.lifecycle.agent_session(who["agent"]) if role == AGENT
                             else self.core.lifecycle.visitor_session(who))
+                    if index is not None:
+                        index.flush(self.config.session_ttl)
+                    index = PageIndex(self.broker, sess["id"]) if sess else None
         finally:
+            if index is not None:
+                index.flush(self.config.session_ttl)
             out.flush(self.broker, dedupe=(who["id"], seq))
         return 200, {"ok": True, "seq": seq, "results": results}
 
-    def _route(self, who: dict, sess: dict | None, event: dict, out: Outbox) -> dict:
+    def _route(self, who: dict, sess: dict | None, event: dict, out: Outbox,
+               index: PageIndex | None) -> dict:
         kind = event["k"]
         conv, life = self.core.conversations, self.core.lifecycle
         if who["role"] == VISITOR:
@@ -113,7 +243,7 @@ class Sender:
                 return life.decline(who, event["invitation"], out)
             if kind == "session.end":
                 return life.end_by_visitor(who, out)
-            return self.core.relay.from_visitor(sess, event, out)
+            return self.core.relay.from_visitor(sess, event, out, index)
         if kind == "chat":
             if "conversation" not in event:
                 raise BadRequest("an agent's chat message needs 'conversation'")
@@ -130,4 +260,4 @@ class Sender:
             return life.end_by_agent(who, out)
         if kind == "session.mode":
             return life.switch_mode(who, event["mode"], out)
-        return self.core.relay.from_agent(sess, event, out)
+        return self.core.relay.from_agent(sess, event, out, index)

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, request
 
 from cobrowse.errors import BadRequest, Refused
 from cobrowse.protocol import AGENT, VISITOR
-from cobrowse.web.http import allow_origin, json_response, read_json
+from cobrowse.web.http import allow_origin, json_response, json_text_response, read_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -72,19 +72,33 @@ def _participant(body) -> tuple[dict, str | None]:
     return who, check_origin(who)
 
 
+class _OriginCheck:
+    """Checks the participant's origin once the first round trip has read its record."""
+
+    origin: str | None = None
+
+    def __call__(self, who: dict) -> None:
+        self.origin = check_origin(who)
+
+
 @api.post("/send")
 def send():
     body = _body()
-    who, origin = _participant(body)
-    status, answer = core().sender.send(body, who)
-    return allow_origin(json_response(answer, status), origin)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    check = _OriginCheck()
+    status, answer = core().sender.send(body, check)
+    return allow_origin(json_response(answer, status), check.origin)
 
 
 @api.post("/poll")
 def poll():
     body = _body()
-    who, origin = _participant(body)
-    return allow_origin(json_response(core().poller.poll(body, who)), origin)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    check = _OriginCheck()
+    answer = core().poller.poll(body, check)
+    return allow_origin(json_text_response(answer.text), check.origin)
 
 
 def _agent(body) -> dict:

@@ -62,6 +62,16 @@ def read_json(max_body: int, max_inflated: int) -> object:
 def json_response(payload: dict, status: int = 200) -> Response:
     """A complete JSON response with the no-cache, no-buffer headers; gzip when it pays."""
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    retry = payload.get("retry_after") if isinstance(payload, dict) else None
+    return _complete(body, status, retry)
+
+
+def json_text_response(text: str, status: int = 200) -> Response:
+    """The same for a body that is JSON text already (a poll answer spliced from events)."""
+    return _complete(text.encode(), status, None)
+
+
+def _complete(body: bytes, status: int, retry) -> Response:
     headers = {"Cache-Control": NO_STORE, "Pragma": "no-cache", "X-Accel-Buffering": "no",
                "Vary": "Accept-Encoding, Origin", "X-Content-Type-Options": "nosniff"}
     if len(body) > GZIP_ABOVE and "gzip" in request.headers.get("Accept-Encoding", ""):
@@ -72,7 +82,6 @@ def json_response(payload: dict, status: int = 200) -> Response:
         else:
             body = gzip.compress(body, compresslevel=5)
         headers["Content-Encoding"] = "gzip"
-    retry = payload.get("retry_after") if isinstance(payload, dict) else None
     if retry:
         headers["Retry-After"] = str(int(retry))
     response = Response(body, status=status, mimetype="application/json", headers=headers)

@@ -1,0 +1,43 @@
+"""What a participant's client should show now (the ``STATE`` of every poll answer)."""
+
+from __future__ import annotations
+
+import json
+
+from cobrowse.protocol import AGENT
+from cobrowse.rules.sessions import public_presence
+from cobrowse.storage import keys
+
+
+def _load(raw: str | None) -> dict | None:
+    return json.loads(raw) if raw else None
+
+
+def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
+    """What the client should show now; also returns the active session record.
+
+    Two batched round trips: the ids, then the records they name.
+    """
+    broker = core.broker
+    if who["role"] == AGENT:
+        conv = None
+        sid, iid = broker.get_many([keys.agent_session(who["agent"]),
+                                    keys.agent_invitation(who["agent"])])
+    else:
+        conv = core.conversations.get(who.get("conversation") or "")
+        sid, iid = (conv.get("session"), conv.get("invitation")) if conv else (None, None)
+    wanted = [keys.session(sid) if sid else None, keys.invitation(iid) if iid else None]
+    found = broker.get_many([k for k in wanted if k])
+    records = iter(found)
+    sess = _load(next(records)) if sid else None
+    inv = _load(next(records)) if iid else None
+    inv = inv if inv and inv["state"] == "open" else None
+    state = {
+        "conversation": {"id": conv["id"], "status": conv["status"]} if conv else None,
+        "invitation": {"id": inv["id"], "mode": inv["mode"], "agent": inv["agent_display"],
+                       "conversation": inv["conversation"], "expires": inv["expires"]} if inv else None,
+        "session": {"id": sess["id"], "mode": sess["mode"], "agent": sess["agent_display"],
+                    "conversation": sess["conversation"], "visitor": public_presence(sess.get("presence"))}
+        if sess else None,
+    }
+    return state, sess

@@ -1,0 +1,68 @@
+"""A participant's context (its STATE and active session), cached per process and checked
+against the participant's inbox at every use.
+
+Every change of a conversation, invitation or session that a participant's client shows is
+announced in that participant's inbox (rules/conversations.py, rules/sessions.py). So the
+last id of the inbox is a version of the context: ``send_begin`` and ``poll_begin`` return it
+in their one round trip, and a cached context is used only while its version is still the
+inbox's. Nothing a later request depends on can go stale (DESIGN.md principle 6): a context
+is never used past the next inbox event, and the one decision that must not lag behind a mode
+change (control in shared mode only) is checked again by ``session_append`` on the session
+record itself.
+
+The version is read BEFORE the records the context is computed from, so a change that lands
+in between makes the cached version older than the inbox: the next request recomputes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cobrowse.rules.views import agent_or_visitor_state
+
+#: Contexts kept per process before the cache is cleared (one per live participant).
+CACHE_LIMIT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a request needs to know about its participant beyond the participant record."""
+
+    version: int  #: last id of the participant's inbox when this was computed
+    state: dict  #: the STATE of docs/protocol.md
+    session: dict | None  #: the active session's record, or None
+
+    @property
+    def session_id(self) -> str | None:
+        return self.session["id"] if self.session else None
+
+
+class Contexts:
+    """The per-process cache of contexts, by participant id."""
+
+    def __init__(self, core):
+        self.core = core
+        self._by_pid: dict[str, Context] = {}
+
+    def peek(self, pid: str) -> Context | None:
+        """The cached context, whatever its version (to guess which streams to read)."""
+        return self._by_pid.get(pid)
+
+    def get(self, who: dict, version: int) -> Context:
+        """The context of ``who`` as of inbox ``version``: cached, or computed now."""
+        cached = self._by_pid.get(who["id"])
+        if cached is not None and cached.version == version:
+            return cached
+        return self.compute(who, version)
+
+    def compute(self, who: dict, version: int) -> Context:
+        """Read the records (a few round trips: a lifecycle change happened) and cache."""
+        state, sess = agent_or_visitor_state(self.core, who)
+        context = Context(version, state, sess)
+        if len(self._by_pid) > CACHE_LIMIT:
+            self._by_pid.clear()
+        self._by_pid[who["id"]] = context
+        return context
+
+    def forget(self, pid: str) -> None:
+        self._by_pid.pop(pid, None)
