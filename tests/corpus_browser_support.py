@@ -40,6 +40,7 @@ PRISTINE_JS = r"""
     createNS: (ns, name) => D.createElementNS.call(document, ns, name),
     byId: (id) => D.getElementById.call(document, id),
     append: (parent, child) => N.appendChild.call(parent, child),
+    attr: (el, name, value) => E.setAttribute.call(el, name, value),
     html: (el, text) => Object.getOwnPropertyDescriptor(E, 'innerHTML').set.call(el, text),
     text: (el, text) => Object.getOwnPropertyDescriptor(N, 'textContent').set.call(el, text),
     all: (root) => Array.from(DocumentFragment.prototype.querySelectorAll.call(root, '*')),
@@ -48,6 +49,15 @@ PRISTINE_JS = r"""
     local: (el) => get(E, 'localName').call(el),
     setNS: (el, ns, name, value) => E.setAttributeNS.call(el, ns, name, value),
     content: (t) => get(HTMLTemplateElement.prototype, 'content').call(t),
+    // A <meta http-equiv=refresh> payload would navigate the visitor's own page away (to
+    // about:blank#blocked for a javascript: URL) before the tag captured it: renamed in the
+    // detached container, so the element and its content still reach the tag and server.
+    defuse: (box) => {
+      for (const el of Array.from(Element.prototype.querySelectorAll.call(box, 'meta'))) {
+        const how = E.getAttribute.call(el, 'http-equiv');
+        if (how && /refresh/i.test(how)) E.setAttribute.call(el, 'http-equiv', 'x-cbx-' + how);
+      }
+    },
   };
 """
 
@@ -62,7 +72,9 @@ LOADER_JS = """(() => {""" + PRISTINE_JS + """
     for (const [k, html] of items) {
       const box = P.create('div');
       box.className = 'cbx-payload';
+      P.attr(box, 'data-cbx', String(k));
       try { P.html(box, html); } catch (e) { /* the payload's own problem */ }
+      P.defuse(box);
       P.append(refs.snap, box);
     }
     P.text(refs.end, refs.end.dataset.marker);
@@ -96,16 +108,21 @@ ADD_LATE_JS = """(marker) => {
   for (const [k, html] of items) {
     const box = P.create('div');
     box.className = 'cbx-late';
+    P.attr(box, 'data-cbx', String(k));
     try { P.html(box, html); } catch (e) { /* ignored */ }
+    P.defuse(box);
     P.append(refs.late, box);
     const t = P.create('template');
     try { P.html(t, html); } catch (e) { continue; }
+    const shellBox = P.create('div');  // the payload's shells, in one add op
+    P.attr(shellBox, 'data-cbx', String(k));
     for (const el of P.all(P.content(t))) {
       let shell;
       try { shell = P.createNS(P.ns(el), P.local(el)); } catch (e) { continue; }
       shells.push([shell, P.attrs(el)]);
-      P.append(refs.shells, shell);
+      P.append(shellBox, shell);
     }
+    P.append(refs.shells, shellBox);
   }
   window.cbx.shells = shells;
   const m = P.create('p');
@@ -119,7 +136,9 @@ SET_ATTRIBUTES_JS = """(marker) => {
   let count = 0;
   for (const [shell, attrs] of shells) {
     for (const [ns, name, value] of attrs) {
-      try { P.setNS(shell, ns, name, value); count++; } catch (e) { /* bad name */ }
+      // The same defusing as P.defuse: a connected meta acts on an attribute change too.
+      const v = (name.toLowerCase() === 'http-equiv' && /refresh/i.test(value)) ? 'x-cbx-' + value : value;
+      try { P.setNS(shell, ns, name, v); count++; } catch (e) { /* bad name */ }
     }
   }
   P.text(refs.done, marker);
@@ -167,8 +186,12 @@ INSPECT_JS = """() => {
   const root = get(Document.prototype, 'documentElement').call(top);
   out.old = !!(root && root.cbxOld);
   const strip = (v) => v.replace(/[\\u0000-\\u0020\\u007f-\\u00a0\\u200b-\\u200f\\ufeff]/g, '').toLowerCase();
-  // A URL already made absolute (http/https) may hold any word in its path.
-  const css = (v) => strip(v).replace(/url\\(\\s*("https?:\\/\\/[^"]*"|'https?:\\/\\/[^']*'|https?:\\/\\/[^'"()\\s]*)\\s*\\)/g, 'url()');
+  // CSS: comments dropped (glued: the worst reading) and invisible characters, but not
+  // spaces, which end a CSS identifier ("expr ession(" is no expression). A URL already
+  // made absolute (http/https) may hold any word in its path.
+  const cssStrip = (v) => v.replace(/\\/\\*[\\s\\S]*?(\\*\\/|$)/g, '')
+    .replace(/[\\u0000-\\u0008\\u007f-\\u009f\\u200b-\\u200f\\ufeff]/g, '').toLowerCase();
+  const css = (v) => cssStrip(v).replace(/url\\(\\s*("https?:\\/\\/[^"]*"|'https?:\\/\\/[^']*'|https?:\\/\\/[^'"()\\s]*)\\s*\\)/g, 'url()');
   const roots = [[top, G.win.call(frame), 'replica']];
   while (roots.length) {
     const [root, win, where] = roots.pop();
@@ -217,8 +240,10 @@ class AgentWatch:
         self.outside: list[str] = []
         self.dialogs: list[str] = []
         self.console: list[str] = []
+        self.polls: list[bytes] = []  # poll response bodies not read yet (see read_polls)
         context.add_init_script(CANARY_JS)
         context.on("request", self._request)
+        context.route("**/api/v1/poll*", self._poll)
         context.on("page", self.watch_page)
         context.route(lambda url: not url.startswith(self.allowed), self._abort)
 
@@ -226,6 +251,28 @@ class AgentWatch:
         self.requests.append(request.url)
         if not request.url.startswith(self.allowed):
             self.outside.append(request.url)
+
+    def _poll(self, route):
+        """The agent's polls go through here: their bodies are kept as the server sent them
+        (a browser's own buffer of response bodies does not keep long polls around)."""
+        try:
+            response = route.fetch(timeout=60_000)
+            body = response.body()
+        except Exception:  # the workspace gave the poll up (a newer one replaced it)
+            return route.abort()
+        self.polls.append(body)
+        try:
+            route.fulfill(response=response, body=body)
+        except Exception:  # noqa: S110 (the page is gone or no longer waits for it)
+            pass
+
+    def read_polls(self, walls) -> int:
+        """Give every poll response answered so far to ``walls`` (what the server delivered,
+        before the replica saw it); returns how many were read."""
+        polls, self.polls = self.polls, []
+        for body in polls:
+            walls.look_at_poll(body)
+        return len(polls)
 
     def _abort(self, route):
         if route.request.url not in self.outside:
@@ -283,20 +330,23 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def crafted_snapshot(chunk, n: int, url: str, ids: Ids) -> tuple[dict, dict]:
+def crafted_snapshot(chunk, n: int, url: str, ids: Ids) -> tuple[dict, dict, dict]:
     """One snapshot holding every payload of ``chunk``: each parsed as a whole document by
     html5lib, its head's children put in the snapshot's head, the rest (body renamed to a
-    div, its attributes kept) in a container of its own. Returns the event and the ids of
-    the places mutations go to."""
+    div, its attributes kept) in a container of its own. Returns the event, the ids of the
+    places mutations go to, and the payload of every head node's id (for the wall count)."""
     doc_id, doctype_id, html_id, head_id, body_id = (ids() for _ in range(5))
-    head, boxes = [], []
-    for _k, _name, payload in chunk:
+    head, boxes, owners = [], [], {}
+    for k, _name, payload in chunk:
         tree = html5lib.parse(payload, treebuilder="etree", namespaceHTMLElements=True)
-        box = {"i": ids(), "t": 1, "n": "div", "a": {"class": "cbx-payload"}, "c": []}
+        box = {"i": ids(), "t": 1, "n": "div", "a": {"class": "cbx-payload", "data-cbx": str(k)},
+               "c": []}
         for part in tree:
             local = _local(part.tag)
             if local == "head":
+                first = ids.next
                 head += [node for node in (node_of(child, ids) for child in part) if node]
+                owners.update(dict.fromkeys(range(first, ids.next), k))
                 continue
             node = node_of(part, ids)
             if node is None:
@@ -321,21 +371,25 @@ def crafted_snapshot(chunk, n: int, url: str, ids: Ids) -> tuple[dict, dict]:
     places["doc"] = doc_id
     event = {"k": "snapshot", "doc": doc, "url": url, "title": f"Crafted {n}",
              "vw": 1000, "vh": 700, "sx": 0, "sy": 0}
-    return event, places
+    return event, places, owners
 
 
 def crafted_mutations(chunk, n: int, places: dict, ids: Ids) -> list[dict]:
     """Three mutation events for ``chunk``: (1) each payload's fragment added in a container
-    of its own, (2) an empty element of the same name for every element of every payload,
+    of its own, (2) an empty element of the same name for every element of every payload
+    (one add op per payload: a container of its shells),
     (3) the attributes of those elements set on them by attr ops, the text of their <style>s
     set by css ops, and a text op on a known node. Each ends with its marker."""
     adds, shells, later = [], [], []
-    for _k, _name, payload in chunk:
+    for k, _name, payload in chunk:
         fragment = html5lib.parseFragment(payload, treebuilder="etree",
                                           namespaceHTMLElements=True)
         wrapper = node_of(fragment, ids) or {"c": []}
+        mark = {"data-cbx": str(k)}
         adds.append({"o": "add", "p": places["late"], "b": None, "n": {
-            "i": ids(), "t": 1, "n": "div", "a": {"class": "cbx-late"}, "c": wrapper["c"]}})
+            "i": ids(), "t": 1, "n": "div", "a": {"class": "cbx-late", **mark}, "c": wrapper["c"]}})
+        box = {"i": ids(), "t": 1, "n": "div", "a": mark, "c": []}
+        shells.append({"o": "add", "p": places["shells"], "b": None, "n": box})
         stack = list(reversed(wrapper["c"]))
         while stack:
             node = stack.pop()
@@ -344,7 +398,7 @@ def crafted_mutations(chunk, n: int, places: dict, ids: Ids) -> list[dict]:
             shell = {"i": ids(), "t": 1, "n": node["n"], "a": {}, "c": []}
             if "ns" in node:
                 shell["ns"] = node["ns"]
-            shells.append({"o": "add", "p": places["shells"], "b": None, "n": shell})
+            box["c"].append(shell)
             for key, value in node.get("a", {}).items():
                 later.append({"o": "attr", "i": shell["i"], "a": key, "v": value})
             if node["n"] == "style":

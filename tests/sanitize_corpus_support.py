@@ -16,6 +16,10 @@ from pathlib import Path
 import html5lib
 
 CORPORA = Path(os.environ.get("COBROWSE_XSS_CORPORA", "/work/shared/corpora/xss"))
+MORE_CORPORA = Path(os.environ.get("COBROWSE_XSS_MORE_CORPORA",
+                                   "/work/shared/corpora/xss-more"))
+#: Placeholders of ../xss-more payloads (its README), with what the in-process tests use.
+PLACEHOLDERS = ("{{BRAND}}", "{{BRAND_HOST}}", "{{PORT}}", "{{SERVER}}")
 ORIGIN = "https://shop.example"
 PAGE_URL = ORIGIN + "/cart/index.html"
 _NS = {
@@ -42,6 +46,26 @@ def load_payloads() -> list[tuple[str, str]]:
     out += _sonar()
     out += _html5lib()
     return out
+
+
+def load_more_payloads() -> list[tuple[str, str]]:
+    """Every payload of ../xss-more as (name, html), placeholders left in (see fill)."""
+    out: list[tuple[str, str]] = []
+    for path in sorted(MORE_CORPORA.glob("*/payloads.json")):
+        for item in json.loads(path.read_text(encoding="utf-8")):
+            if isinstance(item.get("html"), str):
+                out.append((f"more:{item['n']}", item["html"]))
+    return out
+
+
+def fill(payload: str, brand: str = ORIGIN, server: str = "https://cobrowse.example") -> str:
+    """``payload`` with the xss-more placeholders filled in for a brand page and a server."""
+    if "{{" not in payload:
+        return payload
+    host_port = brand.split("://", 1)[-1]
+    host, _, port = host_port.partition(":")
+    return (payload.replace("{{BRAND_HOST}}", host).replace("{{PORT}}", port or "443")
+            .replace("{{BRAND}}", brand).replace("{{SERVER}}", server))
 
 
 def _dompurify():
@@ -200,6 +224,9 @@ _BAD_ELEMENTS = {
     "noscript",
     "template",
 }
+#: Valid shadow hosts (the HTML standard's list; custom elements are checked apart).
+_SHADOW_HOSTS = set("article aside blockquote body div footer h1 h2 h3 h4 h5 h6 header main "
+                    "nav p section span".split())
 _BAD_ATTRIBUTES = {
     "srcdoc",
     "formaction",
@@ -254,7 +281,9 @@ _RASTER = re.compile(r"data:image/(png|jpeg|gif|webp|avif);base64,[A-Za-z0-9+/]*
 
 
 def _decoded_css(text: str) -> str:
-    text = re.sub(r"/\*.*?(\*/|\Z)", "", text, flags=re.S)
+    # Comments go (glued, the worst reading); an escaped "/" cannot start one.
+    text = re.sub(r"\\.|/\*.*?(?:\*/|\Z)",
+                  lambda m: m.group(0) if m.group(0)[0] == "\\" else "", text, flags=re.S)
 
     def unescape(m):
         if m.group(1):
@@ -271,8 +300,8 @@ def _url_problem(url: str, allowed: set, fetch: bool) -> str | None:
     probe = re.sub(r"[\x00-\x20\x7f-\xa0\u200b-\u200f\ufeff]", "", html_lib.unescape(url)).lower()
     if fetch and _RASTER.match(url):
         return None
-    if url.startswith("#") and fetch:
-        return None
+    if url.startswith("#"):
+        return None  # a fragment of the same document: fetches and runs nothing
     if not probe.startswith(("http://", "https://")):
         return f"non-http URL {url[:80]!r}"
     if "\\" in url or re.search(r"[\x00-\x20]", url):
@@ -328,6 +357,11 @@ def find_dangers(event: dict, allowed_origins=(ORIGIN,)) -> list[str]:
         node, parent = stack.pop()
         name = str(node.get("n", "")).lower()
         if node.get("t") == 1:
+            if "sh" in node and (node.get("ns") or not (
+                    name in _SHADOW_HOSTS or re.fullmatch(r"[a-z][a-z0-9._]*-[a-z0-9._-]*", name))):
+                found.append(f"shadow root on <{name}>, which cannot host one")
+            if name == "style" and any(c.get("t") == 1 for c in node.get("c", [])):
+                found.append("element inside a <style>")
             if name in _BAD_ELEMENTS and not (
                 name == "iframe" and "d" in node and "src" not in node.get("a", {})
             ):

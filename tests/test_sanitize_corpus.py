@@ -1,5 +1,6 @@
-"""The XSS corpora (../shared/corpora/xss) as crafted snapshot and mutation events (issue 4,
-Tests (b)): after sanitizing, the independent checker finds nothing dangerous."""
+"""The XSS corpora (../shared/corpora/xss and, issue 10, ../shared/corpora/xss-more) as
+crafted snapshot and mutation events (issue 4, Tests (b)): after sanitizing, the independent
+checker finds nothing dangerous."""
 
 import json
 
@@ -8,7 +9,9 @@ from sanitize_corpus_support import (
     ORIGIN,
     PAGE_URL,
     Ids,
+    fill,
     find_dangers,
+    load_more_payloads,
     load_payloads,
     mutation_events,
     snapshot_event,
@@ -17,12 +20,12 @@ from sanitize_corpus_support import (
 from cobrowse.sanitize import SitePolicy, sanitize_mutation, sanitize_snapshot
 
 POLICY = SitePolicy(origins=(ORIGIN,), mask_selectors=(".secret",))
-PAYLOADS = load_payloads()
+PAYLOADS = load_payloads() + [(name, fill(html)) for name, html in load_more_payloads()]
 BASE_PAGE = '<div id="target" class="x">known text</div>'
 
 
 def test_corpora_are_all_there():
-    assert len(PAYLOADS) >= 600
+    assert len(PAYLOADS) >= 600 + 2700
 
 
 @pytest.mark.parametrize(("name", "payload"), PAYLOADS, ids=[n for n, _ in PAYLOADS])

@@ -104,7 +104,8 @@ def test_no_control_flags_the_element_its_children_and_labels():
     _, changes = sanitize_mutation({"k": "mutation", "m": ops}, NC,
                                    lambda ids: {i: index.get(i) for i in ids},
                                    "https://s.example/x")
-    assert {i for i, e in changes.items() if is_no_control(e)} == {20, 21, 23}
+    # 4 itself is in the changes too: its entry lists its new child (issue 10, item 9).
+    assert {i for i, e in changes.items() if is_no_control(e)} == {4, 20, 21, 23}
     assert not is_no_control(index[12])
 
 

@@ -104,7 +104,14 @@ def clean_html(tag: str, raw: dict, run, base: str, masked: bool) -> dict:
         if len(value) > MAX_ATTRIBUTE:
             _check_length(key, value)
         name = key.lower()
-        if name in _HTML_TEXT:
+        if name in HTML_URL_ATTRIBUTES:  # before the text list: a URL is never plain text
+            kind = HTML_URL_ATTRIBUTES[name].get(tag)
+            if kind is None or (name == "src" and tag == "input" and _type(raw) != "image"):
+                continue
+            value = _url(kind, value, run, base)
+            if value is not None:
+                out[name] = value
+        elif name in _HTML_TEXT:
             if name == "type" and tag == "input":
                 value = value.strip().lower()
                 if value not in INPUT_TYPES:
@@ -113,13 +120,6 @@ def clean_html(tag: str, raw: dict, run, base: str, masked: bool) -> dict:
         elif name == "style":
             value = run.declarations(value, base)
             if value:
-                out[name] = value
-        elif name in HTML_URL_ATTRIBUTES:
-            kind = HTML_URL_ATTRIBUTES[name].get(tag)
-            if kind is None or (name == "src" and tag == "input" and _type(raw) != "image"):
-                continue
-            value = _url(kind, value, run, base)
-            if value is not None:
                 out[name] = value
         elif DATA_OR_ARIA.match(name) or ("-" in tag and _custom_attribute(name, value)):
             out[name] = value

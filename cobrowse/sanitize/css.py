@@ -4,11 +4,18 @@ Parsed with tinycss2 (which undoes CSS escapes, so ``\\65xpression`` is seen as
 ``expression``) and re-serialized. Unlike html5lib's CSS sanitizer, ``url()`` is kept when
 it points at the site's resource origins (or is a raster ``data:`` image), so backgrounds
 and fonts still show; every other fetch is dropped with its declaration (issue 4, item 3).
+
+The output never holds a token the input did not have (issue 10, item 1): comments are
+parsed, not skipped, and each becomes whitespace, so ``u/**/rl(`` stays the two tokens
+``u`` and ``rl(``; wherever two emitted tokens would run together (tinycss2's table of
+such pairs) a space keeps them apart. The cleaner records every function and URL it lets
+through in :class:`CssContext`, so a test can re-tokenize the output and compare.
 """
 
 import re
 
 import tinycss2
+from tinycss2.serializer import BAD_PAIRS
 
 from . import urls
 
@@ -43,6 +50,8 @@ URL_STRING_FUNCTIONS = frozenset(
         "-webkit-cross-fade",
     }
 )
+
+_URL_STRING_SUFFIXES = tuple(sorted(URL_STRING_FUNCTIONS))
 
 #: Functions that substitute values and so could assemble a URL we never saw.
 SUBSTITUTION_FUNCTIONS = frozenset({"var", "env", "attr", "if", "inherit"})
@@ -91,7 +100,8 @@ class _Drop(Exception):
 class CssContext:
     """What a sheet's URLs are checked against, and what was dropped (for fidelity)."""
 
-    __slots__ = ("base", "allowed", "cache", "dropped_urls", "assets", "in_font_face")
+    __slots__ = ("base", "allowed", "cache", "dropped_urls", "assets", "in_font_face",
+                 "approved")
 
     def __init__(self, base: str, allowed: frozenset, cache: dict | None = None, assets=None):
         self.base, self.allowed, self.cache = base, allowed, cache
@@ -99,6 +109,8 @@ class CssContext:
         #: The resource proxy's rewriter (:class:`.assets.AssetLinks`) or None (issue 11).
         self.assets = assets
         self.in_font_face = False
+        #: Function names (lower case) and ``url:<target>`` entries the cleaner emitted.
+        self.approved: set[str] = set()
 
     def proxied(self, url: str, kind: str) -> str:
         """``url`` through the resource proxy when the site proxies ``kind``."""
@@ -110,7 +122,7 @@ def clean_declarations(text: str, ctx: CssContext) -> str:
     if not _WORRYING.search(text):
         return text  # no function, escape or at-rule: nothing can fetch or run
     try:
-        items = tinycss2.parse_blocks_contents(text, skip_comments=True, skip_whitespace=True)
+        items = tinycss2.parse_blocks_contents(text, skip_comments=False, skip_whitespace=True)
         return ";".join(_declarations(items, ctx, 0))
     except RecursionError:
         return ""
@@ -119,7 +131,7 @@ def clean_declarations(text: str, ctx: CssContext) -> str:
 def clean_stylesheet(text: str, ctx: CssContext) -> str:
     """A whole style sheet's text, cleaned; ``""`` when nothing safe is left."""
     try:
-        rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
+        rules = tinycss2.parse_stylesheet(text, skip_comments=False, skip_whitespace=True)
         return "".join(_rules(rules, ctx, 0, top=True))
     except RecursionError:
         return ""
@@ -143,7 +155,7 @@ def _rules(rules, ctx: CssContext, depth: int, top: bool = False):
 
 
 def _block(content, ctx: CssContext, depth: int) -> str:
-    items = tinycss2.parse_blocks_contents(content, skip_comments=True, skip_whitespace=True)
+    items = tinycss2.parse_blocks_contents(content, skip_comments=False, skip_whitespace=True)
     return ";".join(_declarations(items, ctx, depth + 1, nested=True))
 
 
@@ -159,7 +171,7 @@ def _at_rule(rule, ctx: CssContext, depth: int, top: bool) -> str | None:
     head = f"@{name} {prelude}" if prelude else f"@{name}"
     if name in RULE_BLOCK_AT_RULES:
         inner = tinycss2.parse_blocks_contents(
-            rule.content, skip_comments=True, skip_whitespace=True
+            rule.content, skip_comments=False, skip_whitespace=True
         )
         body = "".join(_rules(inner, ctx, depth + 1))
         return f"{head}{{{body}}}"
@@ -190,6 +202,7 @@ def _import(rule, ctx: CssContext) -> str | None:
         return None
     url = ctx.proxied(url, "style")
     tail = _tokens(rest, ctx, 0, local_only=True).strip()
+    ctx.approved.add("url:" + url)
     return f'@import url("{url}"){" " + tail if tail else ""};'
 
 
@@ -219,19 +232,16 @@ def _single_string(function) -> str | None:
 def _url(target: str | None, ctx: CssContext, local_only: bool) -> str:
     if target is None:
         raise _Drop
-    if local_only:
-        fragment = urls.local_fragment(target)
-        if fragment is None:
-            raise _Drop
-        return f'url("{fragment}")'
-    fragment = urls.local_fragment(target)
-    if fragment is not None:
-        return f'url("{fragment}")'
-    clean = urls.image_url(target, ctx.base, ctx.allowed, ctx.cache)
+    clean = urls.local_fragment(target)
     if clean is None:
-        ctx.dropped_urls += 1
-        raise _Drop
-    clean = ctx.proxied(clean, "font" if ctx.in_font_face else "image")
+        if local_only:
+            raise _Drop
+        clean = urls.image_url(target, ctx.base, ctx.allowed, ctx.cache)
+        if clean is None:
+            ctx.dropped_urls += 1
+            raise _Drop
+        clean = ctx.proxied(clean, "font" if ctx.in_font_face else "image")
+    ctx.approved.add("url:" + clean)
     return f'url("{clean}")'
 
 
@@ -241,42 +251,64 @@ def _tokens(
     """Serialize a token list, cleaning every URL; raise _Drop when it cannot be made safe."""
     if depth > _MAX_NESTING:
         raise _Drop
-    out = []
+    out: list[tuple[str, str]] = []  # (tinycss2 serialization type, text)
     for token in tokens:
         kind = token.type
         if kind == "url":
-            out.append(_url(token.value, ctx, local_only))
+            out.append(("url", _url(token.value, ctx, local_only)))
         elif kind == "function":
-            name = token.lower_name
-            if name in BLOCKED_FUNCTIONS:
-                raise _Drop
-            if name in URL_FUNCTIONS:
-                out.append(_url(_single_string(token), ctx, local_only))
-                continue
-            url_strings = name in URL_STRING_FUNCTIONS
-            if url_strings and any(
-                t.type == "function" and t.lower_name in SUBSTITUTION_FUNCTIONS
-                for t in token.arguments
-            ):
-                raise _Drop
-            inner = _tokens(token.arguments, ctx, depth + 1, local_only, url_strings)
-            out.append(f"{tinycss2.serialize_identifier(token.name)}({inner})")
+            out.append(("function", _function(token, ctx, depth, local_only)))
         elif kind in ("() block", "[] block", "{} block"):
             inner = _tokens(token.content, ctx, depth + 1, local_only, strings_are_urls)
-            out.append(f"{kind[0]}{inner}{kind[1]}")
+            out.append((kind, f"{kind[0]}{inner}{kind[1]}"))
         elif kind == "string":
             if strings_are_urls:
-                out.append(_url(token.value, ctx, local_only))
+                out.append(("url", _url(token.value, ctx, local_only)))
             elif _SCRIPT_WORD.search(token.value):
                 raise _Drop
             else:
-                out.append(token.serialize())
+                out.append((kind, token.serialize()))
         elif kind == "ident" and _SCRIPT_IDENT.search(token.value):
             raise _Drop
-        elif kind == "error":
-            raise _Drop
-        elif kind == "comment":
-            continue
+        elif kind == "error" or (kind == "literal" and token.value == "\\"):
+            raise _Drop  # a bad string, bad URL or stray backslash: invalid CSS anyway
+        elif kind in ("comment", "whitespace"):
+            out.append(("whitespace", " " if kind == "comment" else token.value))
         else:
-            out.append(token.serialize())
+            out.append((token.value if kind == "literal" else kind, token.serialize()))
+    return _join(out)
+
+
+def _function(token, ctx: CssContext, depth: int, local_only: bool) -> str:
+    name = token.lower_name
+    if name in BLOCKED_FUNCTIONS:
+        raise _Drop
+    if name in URL_FUNCTIONS:
+        return _url(_single_string(token), ctx, local_only)
+    # Suffixes too: "-/**/webkit-image-set(" is "-" then "webkit-image-set(", unknown to
+    # browsers today; its strings are checked as URLs all the same.
+    url_strings = name in URL_STRING_FUNCTIONS or name.endswith(_URL_STRING_SUFFIXES)
+    if url_strings and any(
+        t.type == "function" and t.lower_name in SUBSTITUTION_FUNCTIONS for t in token.arguments
+    ):
+        raise _Drop
+    inner = _tokens(token.arguments, ctx, depth + 1, local_only, url_strings)
+    ctx.approved.add(name)
+    return f"{tinycss2.serialize_identifier(token.name)}({inner})"
+
+
+def _join(pieces: list[tuple[str, str]]) -> str:
+    """The pieces' texts, with a space wherever two tokens would otherwise run together
+    (``u`` then ``rl(``, ``@`` then ``import``, ``url`` then ``(x)``): the reader must see
+    the tokens the cleaner saw, never a new one."""
+    out = []
+    previous = None
+    for kind, text in pieces:
+        if kind == "whitespace":
+            if previous == "whitespace":
+                continue
+        elif (previous, kind) in BAD_PAIRS:
+            out.append(" ")
+        out.append(text)
+        previous = kind
     return "".join(out)

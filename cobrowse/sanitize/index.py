@@ -2,10 +2,16 @@
 
 One short string per node id (the caller keeps them in a Redis hash per session):
 ``"<parent id>|<flags>|<kind>"``, flags a digit: 0 shown, 1 masked, 2 soft masked (by a
-private site's default), plus 4 when the agent may not operate the node (issue 14) and, when the node has attributes the mask selectors
-or later ops need, ``"|" + compact JSON`` of them. Kinds: an HTML tag (``"div"``),
+private site's default), plus 4 when the agent may not operate the node (issue 14); then,
+when the node has children or attributes, ``"|" + <child ids, comma-separated>`` and, when
+it has attributes the mask selectors or later ops need, ``"|" + compact JSON`` of them.
+Kinds: an HTML tag (``"div"``),
 ``"svg:rect"``, ``"math:mi"``, ``"#text"``, ``"#css"`` (text of a ``<style>``),
 ``"#document"``, ``"#shadow"``, ``"#doctype"``, ``"#ph"`` (a placeholder).
+
+The child ids let a removal drop the whole subtree from the index, so that later ops on a
+removed descendant are refused like ops on any unknown node (issue 10, item 9). Entries
+written before child lists existed (``"p|m|kind|{json}"``) still decode, without children.
 """
 
 import json
@@ -24,19 +30,35 @@ class Entry(NamedTuple):
     soft: bool = False
     #: the agent may not operate it (a ``--no-control`` match, below one, or its label).
     no_control: bool = False
+    #: the ids of its children, for removing its whole subtree later (issue 10, item 9).
+    children: tuple = ()
 
 
 _FLAGS = frozenset("0124356")
 
-
 def encode(parent: int, masked: bool, kind: str, attrs: dict | None = None,
-           soft: bool = False, no_control: bool = False) -> str:
+           soft: bool = False, no_control: bool = False, children=()) -> str:
     """The index string of one node."""
     flags = ((2 if soft else 1) if masked else 0) + (4 if no_control else 0)
     head = f"{parent}|{flags}|{kind}"
     if attrs:
-        return head + "|" + json.dumps(attrs, separators=(",", ":"), ensure_ascii=False)
+        data = json.dumps(attrs, separators=(",", ":"), ensure_ascii=False)
+        return f"{head}|{','.join(map(str, children))}|{data}"
+    if children:
+        return f"{head}|{','.join(map(str, children))}"
     return head
+
+
+def with_children(entry: str, children) -> str:
+    """``entry`` with these child ids in place of the ones it had."""
+    parts = entry.split("|", 3)
+    kids = ",".join(map(str, children))
+    head = "|".join(parts[:3])
+    rest = parts[3] if len(parts) == 4 else ""
+    attrs = rest if rest.startswith("{") else rest.partition("|")[2]
+    if attrs:
+        return f"{head}|{kids}|{attrs}"
+    return f"{head}|{kids}" if kids else head
 
 
 def decode(entry: str | None) -> Entry | None:
@@ -46,16 +68,44 @@ def decode(entry: str | None) -> Entry | None:
     parts = entry.split("|", 3)
     if len(parts) < 3 or not parts[0].isdigit() or parts[1] not in _FLAGS:
         return None
-    attrs = {}
+    attrs, children = {}, ()
     if len(parts) == 4:
-        try:
-            attrs = json.loads(parts[3])
-        except ValueError:
-            return None
-        if type(attrs) is not dict:
-            return None
+        rest = parts[3]
+        if not rest.startswith("{"):
+            kids, _, rest = rest.partition("|")
+            if kids:
+                if not kids.replace(",", "").isdigit():
+                    return None
+                children = tuple(int(k) for k in kids.split(",") if k)
+        if rest:
+            try:
+                attrs = json.loads(rest)
+            except ValueError:
+                return None
+            if type(attrs) is not dict:
+                return None
     flags = int(parts[1])
-    return Entry(int(parts[0]), bool(flags & 3), parts[2], attrs, flags & 3 == 2, bool(flags & 4))
+    return Entry(int(parts[0]), bool(flags & 3), parts[2], attrs, flags & 3 == 2, bool(flags & 4),
+                 children)
+
+
+def add_children(index: dict, records) -> None:
+    """Write into ``index`` (entries fresh from :func:`encode`, without children) the child
+    ids of every node of ``records`` (id, parent, ...) whose parent is in it."""
+    kids: dict = {}
+    for record in records:
+        parent = record[1]
+        if parent in index:
+            if parent in kids:
+                kids[parent].append(record[0])
+            else:
+                kids[parent] = [record[0]]
+    for parent, ids in kids.items():
+        entry = index[parent]
+        # Fresh entries are "p|m|kind" or "p|m|kind||{json}": the first "||" is ours.
+        head, sep, attrs = entry.partition("||")
+        text = ",".join(map(str, ids))
+        index[parent] = f"{head}|{text}|{attrs}" if sep else f"{entry}|{text}"
 
 
 def is_masked(entry: str | None) -> bool:
@@ -83,7 +133,8 @@ def with_no_control(entry: str) -> str:
     e = decode(entry)
     if e is None:
         return entry
-    return encode(e.parent, e.masked, e.kind, e.attrs, soft=e.soft, no_control=True)
+    return encode(e.parent, e.masked, e.kind, e.attrs, soft=e.soft, no_control=True,
+                  children=e.children)
 
 
 def element_kind(ns: str | None, tag: str) -> str:

@@ -4,6 +4,8 @@ Each op is cleaned with the same rules as a snapshot, using the index entries st
 the nodes were first seen (tag, namespace, masked flag, attributes the mask selectors
 read). Ops on unknown ids, on dropped nodes (scripts...), on placeholders, or malformed
 ops are dropped; a node subtree that is malformed or over a limit raises SanitizeError.
+A removal drops the node's whole subtree from the index (the entries list their
+children), so ops on the removed descendants are dropped like any unknown id.
 """
 
 import re
@@ -13,14 +15,14 @@ from . import urls
 from .attrs import CLEANERS
 from .controls import mark_no_control
 from .errors import MAX_ATTRIBUTE, MAX_DEPTH, SanitizeError
-from .index import Entry, decode, encode, split_kind
+from .index import Entry, add_children, decode, encode, split_kind, with_children
 from .mask import matching_ids, self_masked
 from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
 from .private import mask_private, soft_keep
 from .run import Run
 from .site import SitePolicy, compile_site
 from .snapshot import mask_matches
-from .tree import IN_DOCUMENT, IN_ELEMENT, form_state, walk
+from .tree import children_allowed, form_state, walk
 
 Lookup = Callable[[list[int]], dict[int, str | None]]
 
@@ -57,6 +59,12 @@ class Known:
     def put(self, i: int, entry: str | None) -> None:
         self._cache[i] = entry
         self.changes[i] = entry
+
+    def set_children(self, i: int, children) -> None:
+        """Give the known node ``i`` these child ids."""
+        raw = self._cache.get(i)
+        if raw is not None:
+            self.put(i, with_children(raw, children))
 
     def chain(self, i: int) -> list[tuple]:
         """Records of ``i`` and its ancestors, root first (for the mask selectors)."""
@@ -99,7 +107,7 @@ def sanitize_mutation(
         [
             e.parent
             for op in ops
-            if op.get("o") in ("text", "prop")
+            if op.get("o") in ("text", "prop", "rm")
             if (e := known.get(op.get("i"))) is not None
         ]
     )
@@ -129,7 +137,7 @@ def _add(op, run: Run, known: Known, base: str):
     if before_entry is None or before_entry.parent != parent_id:
         before = None
     run.seen, run.records, run.nodes, run.index = set(), [], {}, {}
-    allowed = IN_DOCUMENT if parent.kind == "#document" else IN_ELEMENT
+    allowed = children_allowed(parent.kind)  # text added to a <style> is CSS
     hard = parent.masked and not parent.soft  # soft: a private site's default, see below
     clean = walk(
         node,
@@ -154,17 +162,46 @@ def _add(op, run: Run, known: Known, base: str):
         lift = matching_ids(unmask, known.chain(parent_id) + run.records) if unmask.active else ()
         mask_private(run, set(found), set(lift))
     mark_no_control(run, known.chain(parent_id), parent_id, parent.no_control)
+    add_children(run.index, run.records)
     for rid, entry in run.index.items():
         known.put(rid, entry)
+    parent = known.get(parent_id)  # again: the subtree may reuse the parent's id
+    if parent is not None and clean["i"] not in parent.children:
+        known.set_children(parent_id, parent.children + (clean["i"],))
     return {"o": "add", "p": parent_id, "b": before, "n": clean}
 
 
 def _remove(op, run: Run, known: Known, base: str):
     i = op.get("i")
-    if known.get(i) is None:
+    entry = known.get(i)
+    if entry is None:
         return None
-    known.put(i, None)
+    parent = known.get(entry.parent)
+    if parent is not None and i in parent.children:
+        known.set_children(entry.parent, tuple(c for c in parent.children if c != i))
+    _drop_subtree(known, i, entry)
     return {"o": "rm", "i": i}
+
+
+def _drop_subtree(known: Known, i: int, entry: Entry) -> None:
+    """Delete ``i`` and every descendant from the index, one batched lookup per level.
+
+    A listed child counts only while its own entry still names this parent: an id the
+    page moved elsewhere, or reused, keeps its new place.
+    """
+    known.put(i, None)
+    level = [(i, entry)]
+    for _ in range(MAX_DEPTH + 2):
+        kids = [(child, pid) for pid, e in level for child in e.children]
+        if not kids:
+            return
+        known.fetch([child for child, _ in kids])
+        level = []
+        for child, pid in kids:
+            found = known.get(child)
+            if found is not None and found.parent == pid:
+                known.put(child, None)
+                level.append((child, found))
 
 
 def _element(op, known: Known) -> tuple[Entry, str | None, str] | None:
@@ -225,7 +262,7 @@ def _remask(entry: Entry, ns, tag, key, value, i, run: Run, known: Known) -> lis
         masked = i in matching_ids(rules, chain)
     soft = entry.soft and not (ns is None and self_masked(tag, raw, None))
     known.put(i, encode(entry.parent, masked, entry.kind, attrs, soft=soft,
-                        no_control=entry.no_control))
+                        no_control=entry.no_control, children=entry.children))
     if masked and not entry.masked and ns is None and tag in FORM_ELEMENTS:
         return [{"o": "prop", "i": i, "p": {"value": MASK_PLACEHOLDER}}]
     return []

@@ -61,6 +61,15 @@ mspace msqrt mstyle msub msubsup msup mtable mtd mtext mtr munder munderover non
 """.split()
 )
 
+#: Elements that can host a shadow root (the HTML standard's list for ``attachShadow``),
+#: beside autonomous custom elements. A snapshot or an ``add`` op that gives any other
+#: element one is refused: a replica could not attach it and would show its content
+#: inline, where the text of a ``<style>``'s "shadow root" is a style sheet (issue 10).
+SHADOW_HOSTS = frozenset(
+    "article aside blockquote body div footer h1 h2 h3 h4 h5 h6 header main nav p section "
+    "span".split()
+)
+
 #: Lower-case name -> canonical SVG name (a tag may send lower-cased SVG names).
 SVG_CASE = {name.lower(): name for name in SVG_ELEMENTS}
 
@@ -73,15 +82,16 @@ RESERVED_CUSTOM = frozenset(
 
 #: HTML attributes kept as plain text: html5lib's list without active or fetching ones
 #: (accesskey, action, autofocus, contenteditable, data*, dynsrc, lowsrc, method, ping,
-#: target, template, ...), plus :data:`PAGE_HTML_ATTRIBUTES`.
+#: target, template, ...) and without its URL-valued ones (cite, usemap: they are in
+#: :data:`HTML_URL_ATTRIBUTES`), plus :data:`PAGE_HTML_ATTRIBUTES`.
 HTML_ATTRIBUTES = frozenset(
     """
 abbr accept accept-charset align alt autocomplete axis bgcolor border cellpadding
-cellspacing char charoff checked cite class clear color cols colspan compact coords datetime
+cellspacing char charoff checked class clear color cols colspan compact coords datetime
 dir disabled face for headers height hidden high hreflang hspace id inputmode ismap
 label lang list loop low max maxlength media min multiple name nohref noshade nowrap open
 optimum pattern readonly rel required rev rows rowspan rules scope selected shape size span
-start step summary tabindex title type usemap valign value vspace width wrap
+start step summary tabindex title type valign value vspace width wrap
 """.split()
 )
 
@@ -97,6 +107,8 @@ loading decoding frameborder scrolling enterkeyhint
 #: "navigate" (any http(s) URL: only followed on a click, which the workspace intercepts),
 #: "resource" (fetched: the site's resource origins only), "image" (resource or a
 #: ``data:`` raster image), "srcset", "local" (``#fragment`` only). Unlisted pairs drop.
+#: No name here is also a plain-text attribute (a test checks it): the URL check comes
+#: first whatever the order of the tables.
 HTML_URL_ATTRIBUTES = {
     "href": {"a": "navigate", "area": "navigate"},
     "src": {

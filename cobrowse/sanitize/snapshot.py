@@ -7,7 +7,7 @@ from . import urls
 from .controls import mark_no_control
 from .errors import MAX_ATTRIBUTE, SanitizeError
 from .fidelity import sentences
-from .index import encode
+from .index import add_children, encode
 from .mask import mask_subtree, matching_ids
 from .private import mask_private, page_title
 from .run import YIELD_EVERY_NODES, Run
@@ -84,6 +84,7 @@ def _finish(run: Run) -> dict[int, str]:
         lift = matching_ids(run.site.unmask, run.records, hook) if run.site.unmask.active else ()
         mask_private(run, set(found), set(lift))
     mark_no_control(run)
+    add_children(run.index, run.records)
     return run.index
 
 

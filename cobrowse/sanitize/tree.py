@@ -24,6 +24,7 @@ from .policy import (
     PLACEHOLDER_ATTRIBUTE,
     PLACEHOLDER_HTML_ELEMENTS,
     RESERVED_CUSTOM,
+    SHADOW_HOSTS,
     SVG_CASE,
 )
 from .run import YIELD_EVERY_NODES
@@ -32,12 +33,15 @@ TEXT, ELEMENT, DOCUMENT, DOCTYPE, SHADOW = 3, 1, 9, 10, 11
 #: Node types allowed in each place of the tree.
 IN_DOCUMENT = frozenset({ELEMENT, DOCTYPE})
 IN_ELEMENT = frozenset({ELEMENT, TEXT})
+#: A ``<style>`` holds text only (its sheet); an element in it is dropped with its subtree.
+IN_STYLE = frozenset({TEXT})
 AS_SHADOW = frozenset({SHADOW})
 AS_DOCUMENT = frozenset({DOCUMENT})
 KNOWN_TYPES = frozenset({TEXT, ELEMENT, DOCUMENT, DOCTYPE, SHADOW})
 
 _HTML_KEEP = HTML_ELEMENTS | PAGE_HTML_ELEMENTS
-_STYLE_KINDS = frozenset({"style", "svg:style"})
+#: Kinds of element whose text children are a style sheet.
+STYLE_KINDS = frozenset({"style", "svg:style"})
 _SIZE = re.compile(r"\s*(\d{1,6})(?:\.\d*)?\s*(?:px)?\s*\Z")
 _YIELD_MASK = YIELD_EVERY_NODES - 1
 _MASK_ATTRIBUTE = "data-cobrowse-mask"
@@ -83,7 +87,7 @@ def walk(
         if hook is not None and not count & _YIELD_MASK:
             hook()
         t = node.get("t")
-        if t == TEXT and allowed is IN_ELEMENT and pkind not in _STYLE_KINDS:
+        if t == TEXT and allowed is IN_ELEMENT and pkind not in STYLE_KINDS:
             x = node.get("x")
             if type(x) is not str:
                 raise SanitizeError(f"Text node {i} has no text string.")
@@ -133,6 +137,21 @@ def walk(
     return holder[0] if holder else None
 
 
+def children_allowed(kind: str) -> frozenset:
+    """Node types allowed as children of a node of this kind."""
+    if kind == "#document":
+        return IN_DOCUMENT
+    return IN_STYLE if kind in STYLE_KINDS else IN_ELEMENT
+
+
+def can_host_shadow(ns: str | None, name: str) -> bool:
+    """Whether ``attachShadow`` works on this element (the name as the visitor sent it)."""
+    if ns is not None:
+        return False
+    tag = name.lower()
+    return tag in SHADOW_HOSTS or (bool(CUSTOM_ELEMENT.match(tag)) and tag not in RESERVED_CUSTOM)
+
+
 def _push_children(node, i, out, ctx, stack) -> None:
     children = node.get("c")
     if children is None:
@@ -161,6 +180,11 @@ def _element(node, i, out, ctx, run, stack, slots) -> None:
     elif type(raw) is not dict:
         raise SanitizeError(f"The attributes of element {i} are not an object.")
     ns = node.get("ns")
+    if node.get("sh") is not None and not can_host_shadow(ns, n):
+        raise SanitizeError(
+            f"Element {i} <{n[:40]}> has a shadow root, but it cannot host one; only the "
+            "HTML standard's shadow hosts and custom elements can."
+        )
     if ns is None:
         tag = n.lower()
         if tag not in _HTML_KEEP:
@@ -207,7 +231,7 @@ def _element(node, i, out, ctx, run, stack, slots) -> None:
         extra = extra or {}
         extra["type"] = attrs.get("type", "")
     run.record(i, pid, kind, masked, extra)
-    inner = (i, kind, depth + 1, masked, base, IN_ELEMENT)
+    inner = (i, kind, depth + 1, masked, base, children_allowed(kind))
     shadow = node.get("sh")
     if shadow is not None:
         box: list = []

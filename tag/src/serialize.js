@@ -67,6 +67,9 @@ export function canvasImage(c) {
  * @returns {{value?: string, checked?: boolean, selected?: number[]}|null}
  */
 export function formState(el, masked, masker) {
+  // An <input>, <textarea> or <select> in SVG or MathML has the name but no form state
+  // (a page may hold <svg><select>): reading it would throw and stop the capture.
+  if (!dom.isHTML(el)) return null;
   const name = dom.localName(el);
   if (name === "input") {
     const input = /** @type {HTMLInputElement} */ (el);

@@ -177,7 +177,8 @@ export class TreeBuilder {
   }
 
   /**
-   * Attach an open shadow root (or flatten into the host when it cannot have one).
+   * Attach an open shadow root; when the host cannot have one, its content is left out
+   * (never shown inline: the "shadow" text of a <style> would become its style sheet).
    * @private
    * @param {Element} host
    * @param {SnapNode} sh
@@ -185,13 +186,13 @@ export class TreeBuilder {
    */
   shadow(host, sh, stack) {
     /** @type {Node} */
-    let root = host;
+    let root;
     try {
       root = Element.prototype.attachShadow.call(host, { mode: 'open' });
       this.registry.add(sh.i, root);
       adoptSheets(/** @type {ShadowRoot} */ (root), sh.ss);
     } catch {
-      /* not a valid shadow host: its content is shown inline */
+      return; /* not a valid shadow host (the server refuses those too) */
     }
     const kids = Array.isArray(sh.c) ? sh.c : [];
     for (let k = kids.length - 1; k >= 0; k--) if (kids[k] && typeof kids[k] === 'object') stack.push([kids[k], root]);
