@@ -70,7 +70,12 @@ export function createSession(o) {
     accept: (id) => transport.send({ k: "invite.accept", invitation: id }),
     decline: (id) => transport.send({ k: "invite.decline", invitation: id }),
     end: () => end(),
-    request: (path) => transport.request(path),
+    // A visitor reference or a support code handed out means an invitation may come by
+    // another way than our chat: poll from now on (the idle tag holds none, issue 16).
+    request: (path) => {
+      awaken();
+      return transport.request(path);
+    },
   });
   const overlay = createOverlay({
     ui,

@@ -6,7 +6,10 @@
 // few per animation frame, in one `annotate` event.
 import { h } from './dom.js';
 import { identified } from './cursors.js';
-import { boxOf } from './safe-dom.js';
+import { boxOf, on } from './safe-dom.js';
+
+/** Read through the prototype: a replica page may name an element after a document method. */
+const elementFromPoint = Document.prototype.elementFromPoint;
 
 /** How long a finished, unpinned stroke stays (the tag uses the same time). */
 export const FADE_MS = 4000;
@@ -93,7 +96,7 @@ export class Annotations {
 
   /** Listen to scrolling in one replica document (strokes follow their elements). @param {Document} doc */
   hook(doc) {
-    doc.addEventListener('scroll', () => this.redraw(), { capture: true, passive: true });
+    on(doc, 'scroll', () => this.redraw(), { capture: true, passive: true });
   }
 
   /**
@@ -143,7 +146,7 @@ export class Annotations {
     const scale = this.view.scale() || 1;
     const x = (e.clientX - box.left) / scale;
     const y = (e.clientY - box.top) / scale;
-    const found = identified(this.replica, doc.elementFromPoint(x, y));
+    const found = identified(this.replica, elementFromPoint.call(doc, x, y));
     if (!found) return null;
     const r = boxOf(found.el);
     const frac = (/** @type {number} */ v, /** @type {number} */ size) => (size > 0 ? Math.min(1, Math.max(0, v / size)) : 0.5);
