@@ -6,6 +6,7 @@ visitor's browser context itself on the server's own origin, and a site configur
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -90,10 +91,11 @@ def index_id(redis_client, sid: str, tag: str, element_id: str) -> int:
     """The node id the server's page index gives the ``tag`` element with ``element_id``."""
     from cobrowse.storage import keys
 
-    needle = f'|{tag}|{{"id":"{element_id}"'
+    # "<parent>|<flags>|<tag>|<child ids>|{attrs}" (cobrowse/sanitize/index.py)
+    needle = re.compile(rf'\|{re.escape(tag)}\|[0-9,]*\|?\{{"id":"{re.escape(element_id)}"')
     index = redis_client.hgetall("cobrowse:" + keys.session_index(sid))  # the broker's prefix
     for field, value in index.items():
-        if needle in value.decode():
+        if needle.search(value.decode()):
             return int(field)
     raise AssertionError(f"no {tag}#{element_id} in the page index {index}")
 
