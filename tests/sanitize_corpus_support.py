@@ -296,12 +296,19 @@ def _decoded_css(text: str) -> str:
     return _CSS_ESCAPE.sub(unescape, text)
 
 
+#: A resource-proxy link exactly as the sanitizer writes it (cobrowse/sanitize/assets.py).
+_PROXY_LINK = re.compile(r"^/replica-assets/[A-Za-z0-9._-]+/(font|style|image)/[A-Za-z0-9_-]+"
+                         r"/[A-Za-z0-9_-]+$")
+
+
 def _url_problem(url: str, allowed: set, fetch: bool) -> str | None:
     probe = re.sub(r"[\x00-\x20\x7f-\xa0\u200b-\u200f\ufeff]", "", html_lib.unescape(url)).lower()
     if fetch and _RASTER.match(url):
         return None
     if url.startswith("#"):
         return None  # a fragment of the same document: fetches and runs nothing
+    if _PROXY_LINK.match(url):
+        return None  # our own resource proxy (issue 11): signed, fetches the site's origins only
     if not probe.startswith(("http://", "https://")):
         return f"non-http URL {url[:80]!r}"
     if "\\" in url or re.search(r"[\x00-\x20]", url):

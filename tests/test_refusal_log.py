@@ -32,7 +32,7 @@ def test_a_refused_snapshot_is_one_line_without_traceback(caplog, visitor, agent
     for record in lines:
         text = record.getMessage()
         assert text.startswith("refused bad_snapshot from v_") and "snapshot refused:" in text
-        assert record.exc_info is None and record.levelno == logging.WARNING
+        assert record.exc_info is None and record.levelno == logging.INFO
     assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
     # The agent's refusals are counted on their own budget.
     agent.send({"k": "control.click", "i": 424242}, expect=403)

@@ -45,6 +45,6 @@ class RefusalLog:
         window[1] += 1
         skipped, window[2] = window[2], 0
         more = f" ({skipped} more refused since, not logged)" if skipped else ""
-        log.warning("refused %s from %s: %s%s", code, participant,
-                    " ".join(str(reason).split())[:MAX_REASON], more)
+        log.info("refused %s from %s: %s%s", code, participant,
+                 " ".join(str(reason).split())[:MAX_REASON], more, extra={"code": code})
         return True

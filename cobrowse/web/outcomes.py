@@ -14,11 +14,17 @@ log = logging.getLogger("cobrowse.web")
 OUTAGE_RETRY_AFTER = 2
 
 
+#: Refusals the relay logs itself (cobrowse/rules/refusals.py): one line each, not two.
+RELAY_LOGGED = frozenset({"bad_snapshot", "bad_mutation"})
+
+
 def refused(status: int, answer: dict, method: str | None = None, path: str | None = None) -> None:
     """One log line and one count for a refusal the server answered with. ``method`` and
     ``path`` default to Flask's request (the fast lane passes its own)."""
     code = str(answer.get("error") or "error")[:40]
     metrics.REFUSALS.labels(code).inc()
+    if code in RELAY_LOGGED:
+        return  # the relay wrote its one (rate-limited) line with the participant already
     log.info("refused %s %s: %s", method or request.method, path or request.path,
              answer.get("message", ""), extra={"status": status, "code": code})
 
