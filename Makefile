@@ -7,7 +7,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
-APT_PACKAGES := redis-server chromium squid python3-doc nodejs npm nginx haproxy
 
 .PHONY: run test setup system-deps lint bench clean
 
@@ -25,12 +24,15 @@ setup: system-deps $(VENV)/.installed
 
 system-deps:
 	@missing=""; \
-	for cmd in redis-server chromium squid node npm nginx haproxy; do PATH=$$PATH:/usr/sbin command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
+	for pair in redis-server:redis-server chromium:chromium squid:squid node:nodejs npm:npm nginx:nginx haproxy:haproxy; do \
+		cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+		PATH=$$PATH:/usr/sbin command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
 	[ -f /usr/share/doc/python3/html/genindex-all.html ] || missing="$$missing python3-doc"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing system packages:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 $(VENV)/.installed: setup.cfg pyproject.toml
