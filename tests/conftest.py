@@ -117,6 +117,11 @@ def playwright_driver():
 
 @pytest.fixture(scope="session")
 def browser(playwright_driver):
+    from playwright.sync_api import expect
+
+    # Playwright's 5 s default for expect() is tight on a loaded 2-core CI machine (a Python
+    # docs page with web fonts and frames, the tag loading async): 10 s, the same everywhere.
+    expect.set_options(timeout=10_000)
     instance = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield instance
     instance.close()

@@ -17,8 +17,16 @@ def _load(raw: str | None) -> dict | None:
 def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
     """What the client should show now; also returns the active session record.
 
-    Two batched round trips: the ids, then the records they name.
+    Two batched round trips: the ids, then the records they name. A session pointer whose
+    record Redis lost ends that session cleanly first (``Lifecycle.lost``), then reads again.
     """
+    state, sess, dangling, conv = _state(core, who)
+    if dangling and core.lifecycle.lost(dangling, who, conv):
+        state, sess, _, _ = _state(core, who)
+    return state, sess
+
+
+def _state(core, who: dict) -> tuple[dict, dict | None, str | None, dict | None]:
     broker = core.broker
     if who["role"] == AGENT:
         conv = None
@@ -44,4 +52,4 @@ def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
                     "request": sess.get("request")}
         if sess else None,
     }
-    return state, sess
+    return state, sess, (sid if sid and sess is None else None), conv
