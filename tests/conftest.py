@@ -31,16 +31,22 @@ def redis_url():
 
 
 @pytest.fixture(scope="session")
-def redis_cluster_url():
-    """URL of a 3-master Redis Cluster started for this test session, on loopback."""
+def redis_cluster():
+    """A 3-master Redis Cluster started for this test session, on loopback."""
     from tests.support.redis_cluster import RedisCluster
 
     try:
         cluster = RedisCluster().start()
     except RedisServerError as exc:
         pytest.fail(str(exc), pytrace=False)
-    yield cluster.url
+    yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(redis_cluster):
+    """URL of that cluster."""
+    return redis_cluster.url
 
 
 @pytest.fixture(params=["memory", "redis", pytest.param("cluster", marks=pytest.mark.slow)])
