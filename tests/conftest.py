@@ -103,6 +103,27 @@ def transport(app):
     return flask_transport(app.test_client())
 
 
+@pytest.fixture
+def visitor(transport):
+    """A visitor of the demo site, through the in-process API (acceptance tests have their
+    own: a page in Chromium)."""
+    from tests.support.actors import Visitor
+
+    v = Visitor(transport)
+    v.hello()
+    return v
+
+
+@pytest.fixture
+def agent(transport):
+    """The demo agent alice, signed in through the in-process API."""
+    from tests.support.actors import Agent
+
+    a = Agent(transport)
+    a.login("alice", AGENT_PASSWORD)
+    return a
+
+
 # --- one real Chromium for every browser test -------------------------------------------------
 # Playwright's sync API allows one running instance per thread: every browser test shares this.
 

@@ -25,20 +25,6 @@ SNAPSHOT = {"k": "snapshot", "doc": DOC, "url": "http://shop.example/page", "tit
             "vw": 1280, "vh": 720, "sx": 0, "sy": 0}
 
 
-@pytest.fixture
-def visitor(transport):
-    v = Visitor(transport)
-    v.hello()
-    return v
-
-
-@pytest.fixture
-def agent(transport):
-    a = Agent(transport)
-    a.login("alice", AGENT_PASSWORD)
-    return a
-
-
 def open_conversation(visitor, agent):
     visitor.send({"k": "chat", "text": "Hi, I need help with my booking"})
     agent.poll()

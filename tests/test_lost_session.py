@@ -9,29 +9,11 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from cobrowse.storage import keys
 from cobrowse.transport import context as contexts
-from tests.conftest import AGENT_PASSWORD
-from tests.support.actors import Agent, Visitor
 from tests.test_api import SNAPSHOT, start_session
 
 POINTER = {"k": "pointer", "i": 5, "x": 0.5, "y": 0.5}
-
-
-@pytest.fixture
-def visitor(transport):
-    v = Visitor(transport)
-    v.hello()
-    return v
-
-
-@pytest.fixture
-def agent(transport):
-    a = Agent(transport)
-    a.login("alice", AGENT_PASSWORD)
-    return a
 
 
 def _lose(core, sid: str) -> None:
