@@ -18,6 +18,7 @@ from cobrowse.rules.audit import Audit
 from cobrowse.rules.consent import ControlConsent
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
+from cobrowse.rules.watchers import end_watches
 from cobrowse.storage import keys, records
 from cobrowse.storage.outbox import Outbox
 
@@ -49,6 +50,15 @@ class Lifecycle:
     def _notify(self, kind: str, record: dict) -> None:
         for observer in self.observers:
             observer(kind, record)
+
+    notify = _notify
+
+    def to_agents(self, out: Outbox, sess: dict, event: dict) -> None:
+        """A notice about the session to its owner and every watcher (issue 15, item 2):
+        their STATE shows it, so it must move their inboxes on."""
+        self.conversations.to_agent(out, sess["agent"], dict(event))
+        for name in sorted(sess.get("watchers") or {}):
+            self.conversations.to_agent(out, name, dict(event))
 
     def _link(self, record: dict, field: str, value: str | None, only_if: str | None = None) -> None:
         """Point the visitor's conversation (or, for an invitation without a conversation of
@@ -121,6 +131,10 @@ class Lifecycle:
             self.broker.cas(keys.agent_invitation(name), iid, None)
             raise Conflict("you are already in a co-browse session: end it first",
                            code="session_active")
+        if self.broker.get(keys.agent_watch(name)):
+            self.broker.cas(keys.agent_invitation(name), iid, None)
+            raise Conflict("you are watching a colleague's co-browse session: leave it first",
+                           code="watching")
         inv = {**target, "id": iid, "agent": name, "agent_display": agent["display"],
                "mode": mode, "state": "open",
                "created": time.time(), "expires": time.time() + self.config.invite_ttl}
@@ -287,6 +301,7 @@ class Lifecycle:
         event = {"k": "session.ended", "session": sid, "reason": reason}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
         self.conversations.to_agent(out, sess["agent"], event)
+        end_watches(self.broker, self.conversations, sess, reason, out)
         self._notify("session.ended", {**sess, "reason": reason, "ended": time.time()})
         return True
 
@@ -302,7 +317,7 @@ class Lifecycle:
                        self.config.session_ttl)
         event = {"k": "session.paused", "session": sess["id"], "by": by}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
-        self.conversations.to_agent(out, sess["agent"], event)
+        self.to_agents(out, sess, event)
 
     def set_presence(self, sess: dict, presence: str, out: Outbox) -> None:
         """Record whether the visitor is here, away (silent) or left (its page went away:
@@ -313,5 +328,5 @@ class Lifecycle:
         records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "presence": presence},
                        self.config.session_ttl)
         if public_presence(before) != public_presence(presence):
-            self.conversations.to_agent(out, sess["agent"], {
+            self.to_agents(out, sess, {
                 "k": "presence", "session": sess["id"], "visitor": public_presence(presence)})

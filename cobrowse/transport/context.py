@@ -36,6 +36,18 @@ class Context:
     def session_id(self) -> str | None:
         return self.session["id"] if self.session else None
 
+    @property
+    def watching(self) -> str | None:
+        """The colleague's session this agent watches, admitted (issue 15, item 2)."""
+        watch = self.state.get("watch")
+        return watch["session"] if watch and watch["state"] == "watching" else None
+
+    @property
+    def stream_session_id(self) -> str | None:
+        """The session whose stream to the agent this participant reads: its own, or the
+        one it watches (the same stream the owner reads: nothing is copied per watcher)."""
+        return self.session_id or self.watching
+
 
 class Contexts:
     """The per-process cache of contexts, by participant id."""
