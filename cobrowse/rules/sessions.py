@@ -245,6 +245,8 @@ class Lifecycle:
         # No snapshot.request here: the tag sends a full snapshot as soon as it sees the
         # session start, and a second one would double the upload of a 2 MB page.
         self.conversations.to_agent(out, inv["agent"], started)
+        if inv["conversation"]:  # colleagues' lists show who co-browses (issue 15, item 2)
+            self.conversations.announce_queue(out)
         self._notify("session.started", sess)
         return sess
 
@@ -302,6 +304,8 @@ class Lifecycle:
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
         self.conversations.to_agent(out, sess["agent"], event)
         end_watches(self.broker, self.conversations, sess, reason, out)
+        if sess.get("conversation"):
+            self.conversations.announce_queue(out)
         self._notify("session.ended", {**sess, "reason": reason, "ended": time.time()})
         return True
 
