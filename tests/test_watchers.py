@@ -152,6 +152,20 @@ def test_a_supervisor_skips_the_owner_but_not_the_visitor(people, core):
     assert sam.state["watch"] is None
     assert core.broker.get(keys.agent_watch("sam")) is None
     assert alice.state["session"]["watchers"] == []
+    ref = core.lifecycle.session(sid)["invitation"]
+    assert [(s["outcome"], s.get("by")) for s in core.lifecycle.audit.steps(ref)
+            if s["e"] == "join"] == [("asked", "supervisor"), ("declined", "visitor")]
+
+
+def test_watcher_webhooks_name_the_watcher():
+    from cobrowse.rules.webhooks import EVENTS, payload
+
+    assert {"session.watcher_joined", "session.watcher_left"} <= EVENTS
+    record = {"id": "s_1", "invitation": "i_1", "mode": "view", "started": 1.0,
+              "agent_display": "Pat", "watcher": "bob", "reason": "left"}
+    assert payload("session.watcher_joined", record, None)["watcher"] == "bob"
+    left = payload("session.watcher_left", record, "vr_1")
+    assert (left["watcher"], left["reason"], left["visitor"]) == ("bob", "left", "vr_1")
 
 
 def test_a_watcher_sends_nothing_into_the_session(people):
