@@ -37,9 +37,11 @@ def sweep(core, now: float | None = None) -> None:
                               + [sess.get("started", 0)])
         if visitor_age > config.gone_after:
             life.end(sid, "visitor_gone", out)
-        elif agent_age > config.gone_after:
+            continue
+        if agent_age > config.gone_after:
             life.end(sid, "agent_gone", out)
-        elif visitor_age > config.away_after:
+            continue
+        if visitor_age > config.away_after:
             life.set_presence(sess, "away", out)
         if sess.get("watchers") or sess.get("joins"):
             core.watchers.gone(sess, lambda name: _agent_age(core, name, now) > config.gone_after)

@@ -163,7 +163,9 @@ export function createOverlay(o) {
      * @param {string[]} names
      */
     setWatchers(names) {
-      watching.textContent = names.length ? `Also watching: ${names.join(", ")}` : "";
+      const text = names.length ? `Also watching: ${names.join(", ")}` : "";
+      if (text === watching.textContent) return; // every poll says it again: unfold on changes only
+      watching.textContent = text;
       watching.toggleAttribute("hidden", !names.length);
       if (!names.length) return;
       expand(true); // say who joined, then fold away again
