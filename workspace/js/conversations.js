@@ -12,8 +12,8 @@ import { clock, h } from './dom.js';
 
 /** What the Join button says while this agent's ask waits, or while it watches. */
 const WATCH_WORDS = {
-  owner: 'Waiting for the agent…',
-  visitor: 'Waiting for the visitor…',
+  owner: 'Asked',
+  visitor: 'Asked',
   watching: 'Watching',
 };
 
@@ -132,16 +132,19 @@ export class ConversationList {
         ? h('ul', { class: 'conv-list' }, items.map((c) => h('li', {
           class: 'conv', testid: 'colleague-conversation', 'data-conversation': c.conversation, 'data-session': c.session, 'data-watch': c.watch || '',
         },
-        h('span', { class: 'conv-line' },
-          h('span', { class: 'conv-name' }, `${visitorLabel({ id: c.conversation, status: 'open' })} · ${c.agent}`),
-          h('span', { class: 'live-dot', title: 'Co-browsing now' }, h('span', { class: 'visually-hidden' }, 'Co-browsing'))),
-        c.watchers.length ? h('span', { class: 'conv-line conv-preview' }, `Watching: ${c.watchers.join(', ')}`) : null,
+        h('div', { class: 'conv-colleague' },
+          h('span', { class: 'conv-line' },
+            h('span', { class: 'conv-name' }, c.agent),
+            h('span', { class: 'live-dot', title: 'Co-browsing now' }, h('span', { class: 'visually-hidden' }, 'Co-browsing'))),
+          h('span', { class: 'conv-line' }, h('span', { class: 'conv-preview' },
+            `with ${visitorLabel({ id: c.conversation, status: 'open' })}${c.watchers.length ? ` · watching: ${c.watchers.join(', ')}` : ''}`))),
         h('button', {
           type: 'button', class: 'conv-take small', testid: 'cobrowse-join',
           disabled: asked ? true : null,
           'aria-label': `Ask to watch ${c.agent}'s co-browse (view only)`,
           onclick: () => this.hooks.onJoin?.(c.session),
-        }, c.watch ? WATCH_WORDS[c.watch] : 'Join (view only)'))))
+          title: 'Watch this co-browse, view only (the agent and the visitor agree first)',
+        }, c.watch ? WATCH_WORDS[c.watch] : 'Join'))))
         : h('p', { class: 'conv-empty' }, 'No colleague is co-browsing.'));
   }
 
