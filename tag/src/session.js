@@ -311,9 +311,12 @@ export function createSession(o) {
       case "mode.state":
         chat.hideControlRequest(ev.request);
         return;
-      case "join.request":
-        if (active && ev.session === active.id) chat.showJoinRequest({ join: ev.join, agent: ev.agent, owner: ev.owner });
+      case "join.request": {
+        // One card at a time: a second ask waits until the STATE names it (after the first).
+        const shown = state && state.session && state.session.join;
+        if (active && ev.session === active.id && (!shown || shown.id === ev.join)) chat.showJoinRequest({ join: ev.join, agent: ev.agent, owner: ev.owner });
         return;
+      }
       case "join.state":
         chat.hideJoinRequest(ev.join);
         return;

@@ -181,6 +181,7 @@ export class Workspace {
     if (ev.state === 'accepted') this.startWatching(ev);
     else if (ev.state === 'owner' || ev.state === 'visitor') this.watch = { session: ev.session, join: ev.join, state: ev.state };
     else if (this.watch && this.watch.session === ev.session) this.stopWatching(ev.reason || ev.state);
+    this.renderInvite();
     this.scheduleRefresh();
   }
 
@@ -402,6 +403,7 @@ export class Workspace {
       invitation: this.invitation,
       session: this.session,
       result: this.openId ? this.results.get(this.openId) || null : null,
+      watching: !!this.watch,
     });
   }
 
