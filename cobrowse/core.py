@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from cobrowse import config as config_mod
+from cobrowse import metrics
 from cobrowse.rules.agent_links import AgentLinks
 from cobrowse.rules.auth import AgentAuth
 from cobrowse.rules.codes import SupportCodes
@@ -54,6 +55,8 @@ class Core:
         self.config = config or config_mod.load().validate()
         self.broker = broker or create_broker(self.config.redis_url or None,
                                               **pool_options(self.config))
+        if hasattr(self.broker, "observe_round_trip"):
+            self.broker.observe_round_trip = metrics.REDIS_SECONDS.observe
         self.directory = make_directory(self.config, self.broker)
         self.participants = Participants(self.broker, self.config)
         self.conversations = Conversations(self.broker, self.config, self.participants)

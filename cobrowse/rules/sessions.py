@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 
+from cobrowse import concurrency
 from cobrowse.errors import CobrowseError, Refused
 from cobrowse.protocol import MODES
 from cobrowse.rules.audit import Audit
@@ -224,9 +225,6 @@ class Lifecycle:
     def _start(self, inv: dict, out: Outbox) -> dict:
         sid = new_id("s_")
         ttl = self.config.session_ttl
-        if not self.broker.set(keys.agent_session(inv["agent"]), sid, ttl=ttl, nx=True):
-            raise Conflict("the agent is already in another co-browse session",
-                           code="session_active")
         sess = {"id": sid, "conversation": inv["conversation"], "agent": inv["agent"],
                 "agent_display": inv["agent_display"], "visitor": inv["visitor"],
                 "site": inv["site"], "mode": inv["mode"], "started": time.time(),
@@ -234,7 +232,13 @@ class Lifecycle:
         for field in ("integration", "agent_id"):  # a platform's invitation (issue 13)
             if inv.get(field):
                 sess[field] = inv[field]
+        # The record before any pointer to it (the agent's lock, the conversation's link): a
+        # pointer whose record is missing then always means the record was lost (see lost()).
         records.save(self.broker, keys.session(sid), sess, ttl)
+        if not self.broker.set(keys.agent_session(inv["agent"]), sid, ttl=ttl, nx=True):
+            self.broker.delete(keys.session(sid))
+            raise Conflict("the agent is already in another co-browse session",
+                           code="session_active")
         self.audit.linked(inv["id"], sid)
         self.audit.step(inv["id"], "session.started", session=sid, mode=inv["mode"])
         self.broker.sadd(keys.ACTIVE_SESSIONS, sid)
@@ -308,6 +312,62 @@ class Lifecycle:
             self.conversations.announce_queue(out)
         self._notify("session.ended", {**sess, "reason": reason, "ended": time.time()})
         return True
+
+    def lost(self, sid: str, who: dict, conv: dict | None) -> bool:
+        """A pointer to session ``sid`` (the agent's lock, a conversation's or a visitor's
+        link) whose record is gone: Redis lost it (a restart without persistence, a failover
+        that dropped the latest writes, eviction). End it cleanly on what is left, instead of
+        leaving an agent locked out of new sessions and two clients guessing: free the lock,
+        drop the links and tell both sides ``session.ended`` with reason ``lost``, as far as
+        the surviving records name them. Returns True if it did.
+
+        Records are saved before any pointer to them (``_start``), so a missing record is
+        never one being created; ``end()`` drops the record first and the pointers a moment
+        later, so the check waits that moment out before deciding."""
+        for delay in (0.0, 0.2, 0.8):
+            if delay:
+                concurrency.sleep(delay)  # other requests go on meanwhile
+            if self.broker.get(keys.session(sid)) is not None or not self._points_at(sid, who, conv):
+                return False
+        agent = who["agent"] if who.get("role") == "agent" else (conv or {}).get("agent")
+        visitor = who["id"] if who.get("role") == "visitor" else None
+        if conv is None and agent:
+            conv = self._conversation_of(agent, sid)
+        if conv is not None:
+            visitor = visitor or conv.get("visitor")
+            self.conversations.update(
+                conv["id"], lambda r: {**r, "session": None} if r.get("session") == sid else None)
+        if visitor:
+            self.conversations.participants.update(
+                visitor, lambda r: {**r, "session": None} if r.get("session") == sid else None)
+        self.broker.delete(*keys.session_keys(sid))  # whatever of it is left
+        self.broker.srem(keys.ACTIVE_SESSIONS, sid)
+        out = Outbox()
+        event = {"k": "session.ended", "session": sid, "reason": "lost"}
+        if agent:
+            self.broker.cas(keys.agent_session(agent), sid, None)
+            self.conversations.to_agent(out, agent, dict(event))
+        if visitor:
+            self.conversations.to_visitor(out, visitor, dict(event))
+        out.flush(self.broker)
+        self._notify("session.ended", {"id": sid, "agent": agent, "visitor": visitor,
+                                       "conversation": (conv or {}).get("id"), "reason": "lost",
+                                       "ended": time.time()})
+        return True
+
+    def _points_at(self, sid: str, who: dict, conv: dict | None) -> bool:
+        if who.get("role") == "agent":
+            return self.broker.get(keys.agent_session(who["agent"])) == sid
+        if conv is not None:
+            return (self.conversations.get(conv["id"]) or {}).get("session") == sid
+        return (self.conversations.participants.get(who["id"]) or {}).get("session") == sid
+
+    def _conversation_of(self, agent: str, sid: str) -> dict | None:
+        for cid in self.broker.smembers(keys.agent_conversations(agent)):
+            conv = self.conversations.get(cid)
+            if conv and conv.get("session") == sid:
+                return conv
+        return None
 
     def set_paused(self, sess: dict, by: str | None, out: Outbox) -> None:
         """Record that the visitor paused sharing (``by``: "visitor" from the frame bar,

@@ -18,8 +18,16 @@ def _load(raw: str | None) -> dict | None:
 def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
     """What the client should show now; also returns the active session record.
 
-    Two batched round trips: the ids, then the records they name.
+    Two batched round trips: the ids, then the records they name. A session pointer whose
+    record Redis lost ends that session cleanly first (``Lifecycle.lost``), then reads again.
     """
+    state, sess, dangling, conv = _state(core, who)
+    if dangling and core.lifecycle.lost(dangling, who, conv):
+        state, sess, _, _ = _state(core, who)
+    return state, sess
+
+
+def _state(core, who: dict) -> tuple[dict, dict | None, str | None, dict | None]:
     broker = core.broker
     wid = None
     if who["role"] == AGENT:
@@ -40,6 +48,10 @@ def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
     inv = _load(next(records)) if iid else None
     inv = inv if inv and inv["state"] == "open" else None
     watched = _load(next(records)) if wid else None
+    if wid and watched is None:
+        # The watched session is gone (ended a moment ago, or lost by Redis): free the
+        # agent's watch lock, or it could never watch or invite again (issue 15, item 2).
+        broker.cas(keys.agent_watch(who["agent"]), wid, None)
     state = {
         "conversation": {"id": conv["id"], "status": conv["status"]} if conv else None,
         "invitation": {"id": inv["id"], "mode": inv["mode"], "agent": inv["agent_display"],
@@ -51,7 +63,7 @@ def agent_or_visitor_state(core, who: dict) -> tuple[dict, dict | None]:
     }
     if who["role"] == AGENT:
         state["watch"] = watch_view(watched, who["agent"]) if watched else None
-    return state, sess
+    return state, sess, (sid if sid and sess is None else None), conv
 
 
 def _watchers(sess: dict, who: dict) -> dict:

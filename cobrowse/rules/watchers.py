@@ -144,6 +144,9 @@ class Watchers:
                         "watching a colleague's", code="session_active")
         if self._owns_or_invites(name):
             raise busy
+        held = self.broker.get(keys.agent_watch(name))
+        if held and self.lifecycle.session(held) is None:
+            self._release(name, held)  # a watch of a session that is gone (lost by Redis)
         if not self.broker.set(keys.agent_watch(name), sid, ttl=self.config.session_ttl, nx=True):
             raise Conflict("you already watch, or asked to watch, a co-browse session: leave it "
                            "first", code="watching")

@@ -131,7 +131,13 @@ class Poller:
                 return self._answer({}, streams, cursors, context.state)
             left = deadline - time.monotonic()
             if left <= 0:
-                return self._answer({}, streams, cursors, context.state)
+                checked = self.contexts.verified(who, context)
+                if checked.session_id != context.session_id:
+                    # Its session was lost and has just been ended: answer with the news.
+                    got = self.broker.read_raw(self._after(streams, cursors), self.config.poll_batch)
+                    found = {name: got[key] for name, key in streams.items()}
+                    return self._answer(found, streams, cursors, checked.state)
+                return self._answer({}, streams, cursors, checked.state)
             woken = waiter.wait(left)
             if waiter.released:
                 return Answer(json.dumps({"ok": True, "events": [], "released": True,

@@ -40,6 +40,10 @@ export function createSession(o) {
   let active = null;
   /** @type {import("./capture.js").Recorder|null} */
   let recorder = null;
+  /** The "session was lost" notice is showing (cleared by the next session). */
+  let lostNotice = false;
+  /** The id of the session that ended last. @type {string | null} */
+  let lastEnded = null;
   /** The visitor opened the chat on this page: the poll runs from then on. */
   let chatOpened = false;
   /** The transport exists (the chat window, made first, may open itself at once). */
@@ -153,6 +157,8 @@ export function createSession(o) {
   function begin(s) {
     finish();
     active = { id: s.id, mode: s.mode, agent: agentName(s.agent) };
+    if (lostNotice) chat.notice(null);
+    lostNotice = false;
     store.set("session", s.id);
     transport.follow("s_" + s.id);
     overlay.showFrame(active.mode, active.agent);
@@ -212,6 +218,7 @@ export function createSession(o) {
     unwatch = null;
     if (!active) return;
     const ended = active.id;
+    lastEnded = ended;
     active = null;
     bridge.emit("session.ended", { session: ended, reason: reason || "" });
     store.set("session", undefined);
@@ -303,6 +310,13 @@ export function createSession(o) {
         return;
       case "session.ended":
         if (active && (!ev.session || ev.session === active.id)) finish(ev.reason);
+        // The server lost the session (its storage restarted empty): say so, rather than
+        // leave the visitor wondering where the frame went. (The STATE of the same answer,
+        // read first, may have ended it already.)
+        if (ev.reason === "lost" && ev.session && ev.session === lastEnded && !active) {
+          lostNotice = true;
+          chat.notice("The co-browse session was interrupted by a server problem and has ended. You can ask the agent to start it again.");
+        }
         chat.hideControlRequest();
         return;
       case "mode.request":

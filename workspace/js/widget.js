@@ -17,6 +17,8 @@ const ENDED = {
   agent: 'You ended the co-browse.',
   visitor_gone: 'The visitor left the site.',
   signed_out: 'The co-browse ended when you signed out.',
+  agent_gone: 'The co-browse ended: this workspace was offline too long.',
+  lost: 'The co-browse ended: the server lost it (its storage restarted without its data). You can invite the visitor again.',
 };
 /** How it ended, as a watcher hears it (issue 15, item 2). */
 const WATCH_ENDED = {
