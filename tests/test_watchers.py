@@ -266,3 +266,16 @@ def test_the_session_ending_ends_every_watch(people, core):
             if k] == []
     # Free to co-browse on their own now.
     assert bob.send({"k": "join.leave"}, expect=409)["error"] == "not_watching"
+
+
+def test_a_watch_of_a_session_redis_lost_is_freed(people, core):
+    visitor, alice, bob, sam, sid = people
+    admit(people, bob)
+    core.broker.delete(keys.session(sid))  # Redis lost the record (no persistence, eviction)
+    state, _ = core.state(core.participants.get(core.participants.pid_for(bob.token)))
+    assert state["watch"] is None
+    assert core.broker.get(keys.agent_watch("bob")) is None
+    # A stale lock is freed at the agent's next request (its context is computed again).
+    core.broker.set(keys.agent_watch("sam"), "s_gone")
+    assert sam.send({"k": "join", "session": sid}, expect=404)["error"] == "unknown_session"
+    assert core.broker.get(keys.agent_watch("sam")) is None
