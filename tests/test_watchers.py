@@ -279,3 +279,17 @@ def test_a_watch_of_a_session_redis_lost_is_freed(people, core):
     core.broker.set(keys.agent_watch("sam"), "s_gone")
     assert sam.send({"k": "join", "session": sid}, expect=404)["error"] == "unknown_session"
     assert core.broker.get(keys.agent_watch("sam")) is None
+
+
+def test_an_idle_watcher_notices_a_lost_session_at_the_end_of_a_poll(people, core, monkeypatch):
+    from cobrowse.transport import context as contexts
+
+    visitor, alice, bob, sam, sid = people
+    admit(people, bob)
+    bob.poll()
+    assert bob.state["watch"]["state"] == "watching"
+    monkeypatch.setattr(contexts, "VERIFY_AFTER", 0.0)
+    core.broker.delete(keys.session(sid))
+    bob.poll(hold=0.2)  # nothing in its inbox announces it: the end of the hold checks
+    assert bob.state["watch"] is None
+    assert core.broker.get(keys.agent_watch("bob")) is None

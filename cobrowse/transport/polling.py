@@ -132,7 +132,7 @@ class Poller:
             left = deadline - time.monotonic()
             if left <= 0:
                 checked = self.contexts.verified(who, context)
-                if checked.session_id != context.session_id:
+                if checked.stream_session_id != context.stream_session_id:
                     # Its session was lost and has just been ended: answer with the news.
                     got = self.broker.read_raw(self._after(streams, cursors), self.config.poll_batch)
                     found = {name: got[key] for name, key in streams.items()}
