@@ -1,5 +1,5 @@
 """A second agent joins a co-browse session (issue 15, item 2), through the API, on the
-embedded broker and on a real Redis: the visitor's consent always, the owner's agreement for
+embedded broker, on a real Redis and (slow) on a Redis Cluster: the visitor's consent always, the owner's agreement for
 colleagues but not supervisors, the one-session rule, watchers send nothing, leaving does not
 end the session, the session ending ends every watch."""
 
@@ -19,13 +19,13 @@ from tests.test_api import SNAPSHOT, start_session
 POINTER = {"k": "pointer", "i": 5, "x": 0.5, "y": 0.5}
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", pytest.param("cluster", marks=pytest.mark.slow)])
 def app(request, tmp_path):
     options = {"demo": True, "data_dir": str(tmp_path), "poll_hold": 2.0,
                "reaper_interval": 3600, "webhook_interval": 3600}
     broker = None
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
+    if request.param != "memory":
+        url = request.getfixturevalue("redis_url" if request.param == "redis" else "redis_cluster_url")
         options["redis_url"] = url
         broker = create_broker(url, prefix=f"w{uuid.uuid4().hex[:10]}:")
     application = create_app(options, broker=broker)
