@@ -14,7 +14,7 @@ import json
 import secrets
 
 from cobrowse import concurrency
-from cobrowse.errors import CobrowseError
+from cobrowse.errors import CobrowseError, Throttled
 from cobrowse.rules.participants import digest
 from cobrowse.rules.passwords import verify_password
 from cobrowse.storage import keys
@@ -26,11 +26,6 @@ COOKIE = "cobrowse_signin"
 class SignInError(CobrowseError):
     status = 401
     code = "signin"
-
-
-class Throttled(CobrowseError):
-    status = 429
-    code = "throttled"
 
 
 class AgentAuth:
