@@ -19,6 +19,7 @@ from cobrowse.rules.sessions import Lifecycle
 from cobrowse.rules.views import agent_or_visitor_state
 from cobrowse.rules.visitor_refs import VisitorRefs
 from cobrowse.rules.visitors import Visitors
+from cobrowse.rules.watchers import Watchers
 from cobrowse.rules.webhooks import Webhooks
 from cobrowse.storage import create_broker
 from cobrowse.storage.directory import BrokerStore, Directory, FileStore
@@ -61,6 +62,8 @@ class Core:
         self.conversations = Conversations(self.broker, self.config, self.participants)
         self.lifecycle = Lifecycle(self.broker, self.config, self.conversations)
         self.relay = Relay(self.broker, self.config, self.directory, self.lifecycle)
+        self.watchers = Watchers(self.broker, self.config, self.conversations, self.lifecycle,
+                                 self.directory)
         self.contexts = Contexts(self)
         self.sender = Sender(self)
         self.parts = Parts(self)

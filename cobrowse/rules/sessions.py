@@ -19,6 +19,7 @@ from cobrowse.rules.audit import Audit
 from cobrowse.rules.consent import ControlConsent
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
+from cobrowse.rules.watchers import end_watches
 from cobrowse.storage import keys, records
 from cobrowse.storage.outbox import Outbox
 
@@ -50,6 +51,15 @@ class Lifecycle:
     def _notify(self, kind: str, record: dict) -> None:
         for observer in self.observers:
             observer(kind, record)
+
+    notify = _notify
+
+    def to_agents(self, out: Outbox, sess: dict, event: dict) -> None:
+        """A notice about the session to its owner and every watcher (issue 15, item 2):
+        their STATE shows it, so it must move their inboxes on."""
+        self.conversations.to_agent(out, sess["agent"], dict(event))
+        for name in sorted(sess.get("watchers") or {}):
+            self.conversations.to_agent(out, name, dict(event))
 
     def _link(self, record: dict, field: str, value: str | None, only_if: str | None = None) -> None:
         """Point the visitor's conversation (or, for an invitation without a conversation of
@@ -122,6 +132,10 @@ class Lifecycle:
             self.broker.cas(keys.agent_invitation(name), iid, None)
             raise Conflict("you are already in a co-browse session: end it first",
                            code="session_active")
+        if self.broker.get(keys.agent_watch(name)):
+            self.broker.cas(keys.agent_invitation(name), iid, None)
+            raise Conflict("you are watching a colleague's co-browse session: leave it first",
+                           code="watching")
         inv = {**target, "id": iid, "agent": name, "agent_display": agent["display"],
                "mode": mode, "state": "open",
                "created": time.time(), "expires": time.time() + self.config.invite_ttl}
@@ -235,6 +249,8 @@ class Lifecycle:
         # No snapshot.request here: the tag sends a full snapshot as soon as it sees the
         # session start, and a second one would double the upload of a 2 MB page.
         self.conversations.to_agent(out, inv["agent"], started)
+        if inv["conversation"]:  # colleagues' lists show who co-browses (issue 15, item 2)
+            self.conversations.announce_queue(out)
         self._notify("session.started", sess)
         return sess
 
@@ -291,6 +307,9 @@ class Lifecycle:
         event = {"k": "session.ended", "session": sid, "reason": reason}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
         self.conversations.to_agent(out, sess["agent"], event)
+        end_watches(self.broker, self.conversations, sess, reason, out)
+        if sess.get("conversation"):
+            self.conversations.announce_queue(out)
         self._notify("session.ended", {**sess, "reason": reason, "ended": time.time()})
         return True
 
@@ -362,7 +381,7 @@ class Lifecycle:
                        self.config.session_ttl)
         event = {"k": "session.paused", "session": sess["id"], "by": by}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
-        self.conversations.to_agent(out, sess["agent"], event)
+        self.to_agents(out, sess, event)
 
     def set_presence(self, sess: dict, presence: str, out: Outbox) -> None:
         """Record whether the visitor is here, away (silent) or left (its page went away:
@@ -373,5 +392,5 @@ class Lifecycle:
         records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "presence": presence},
                        self.config.session_ttl)
         if public_presence(before) != public_presence(presence):
-            self.conversations.to_agent(out, sess["agent"], {
+            self.to_agents(out, sess, {
                 "k": "presence", "session": sess["id"], "visitor": public_presence(presence)})

@@ -41,6 +41,18 @@ class Context:
     def session_id(self) -> str | None:
         return self.session["id"] if self.session else None
 
+    @property
+    def watching(self) -> str | None:
+        """The colleague's session this agent watches, admitted (issue 15, item 2)."""
+        watch = self.state.get("watch")
+        return watch["session"] if watch and watch["state"] == "watching" else None
+
+    @property
+    def stream_session_id(self) -> str | None:
+        """The session whose stream to the agent this participant reads: its own, or the
+        one it watches (the same stream the owner reads: nothing is copied per watcher)."""
+        return self.session_id or self.watching
+
 
 class Contexts:
     """The per-process cache of contexts, by participant id."""
@@ -75,9 +87,10 @@ class Contexts:
         only a read notices it (then ``Lifecycle.lost`` ends it, through compute). Called when
         a poll is answered empty at the end of its hold: one read per participant in a session
         per VERIFY_AFTER at most, never on the event path."""
-        if context.session is None or time.monotonic() - context.at < VERIFY_AFTER:
+        sid = context.stream_session_id  # its own session, or the one it watches (issue 15)
+        if sid is None or time.monotonic() - context.at < VERIFY_AFTER:
             return context
-        if self.core.broker.get(keys.session(context.session["id"])) is not None:
+        if self.core.broker.get(keys.session(sid)) is not None:
             fresh = Context(context.version, context.state, context.session)
             self._by_pid[who["id"]] = fresh
             return fresh
