@@ -112,6 +112,24 @@ def test_session_append_is_guarded_by_the_session_record(broker):
     assert broker.read_raw({"s:{s1}:a": 1}, 10) == {"s:{s1}:a": [(2, '{"k":"mutation"}')]}
 
 
+def test_session_append_records_the_id_of_a_snapshot_with_the_events(broker):
+    """Where a watcher starts reading (issue 15): the id the append gave the snapshot, written
+    in the same atomic step; a duplicate or an append without a snapshot leaves it."""
+    S = dict(session="s:{s1}", stream="s:{s1}:a", ttl=TTL, member=("visitor", "v1"),
+             need_shared=False)
+    broker.set("s:{s1}", json.dumps({"visitor": "v1", "mode": "view"}), ttl=TTL)
+    broker.session_append(**S, events=['{"k":"pointer"}'], dedupe=("v1", 1),
+                          snapshot=("s:{s1}:snap", 0))
+    assert broker.get("s:{s1}:snap") == "1"
+    got = broker.session_append(**S, events=['{"k":"scroll"}', '{"k":"snapshot"}', "{}"],
+                                dedupe=("v1", 2), snapshot=("s:{s1}:snap", 1))
+    assert got.ids == [2, 3, 4] and broker.get("s:{s1}:snap") == "3"
+    broker.session_append(**S, events=['{"k":"snapshot"}'], dedupe=("v1", 2),
+                          snapshot=("s:{s1}:snap", 0))  # a retry: deduplicated
+    broker.session_append(**S, events=['{"k":"pointer"}'], dedupe=("v1", 3))
+    assert broker.get("s:{s1}:snap") == "3"
+
+
 def test_session_append_wakes_the_readers_of_its_stream(broker):
     broker.set("s:{s1}", json.dumps({"visitor": "v1", "mode": "shared"}), ttl=TTL)
     with broker.waiter(["s:{s1}:a"]) as w:

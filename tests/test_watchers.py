@@ -172,10 +172,13 @@ def test_a_watcher_sends_nothing_into_the_session(people):
     visitor, alice, bob, sam, sid = people
     admit(people, bob)
     bob.poll()
-    for event in (POINTER, {"k": "highlight", "i": 5, "x": 0, "y": 0}, {"k": "snapshot.request"},
+    for event in (POINTER, {"k": "highlight", "i": 5, "x": 0, "y": 0},
                   {"k": "control.click", "i": 5}, {"k": "scroll", "i": 1, "x": 0, "y": 0}):
         refused = bob.send(event, expect=403)
         assert refused["error"] == "watcher" and "watching" in refused["message"]
+    # snapshot.request is the one exception (below), but not in a batch with anything else.
+    refused = bob.send({"k": "snapshot.request"}, POINTER, expect=403)
+    assert (refused["error"], refused["index"]) == ("watcher", 1)
     assert bob.send({"k": "session.end"}, expect=409)["error"] == "no_session"
     assert bob.send({"k": "session.mode", "mode": "shared"}, expect=409)["error"] == "no_session"
     assert not [e for e in visitor.poll() if e["s"].startswith("s_")]
@@ -293,3 +296,137 @@ def test_an_idle_watcher_notices_a_lost_session_at_the_end_of_a_poll(people, cor
     bob.poll(hold=0.2)  # nothing in its inbox announces it: the end of the hold checks
     assert bob.state["watch"] is None
     assert core.broker.get(keys.agent_watch("bob")) is None
+
+
+STROKE = {"k": "annotate", "a": 7, "tool": "pen", "p": [[5, 0.1, 0.2], [5, 0.3, 0.4]], "end": True}
+
+
+def test_a_watcher_sees_the_owners_pointer_highlights_and_drawings(people, core):
+    """The owner's events reach a watcher from the visitor's stream, ``o_<session>``: the very
+    events the visitor reads (same ids), stored once whatever the number of watchers."""
+    visitor, alice, bob, sam, sid = people
+    alice.send(POINTER)  # before anyone watches: not replayed to a watcher (it starts live)
+    admit(people, bob)
+    admit(people, sam)
+    bob.poll()
+    sam.poll()
+    assert bob.cursors[f"o_{sid}"] == sam.cursors[f"o_{sid}"] == 1
+    stored = core.broker.last_id(keys.session_stream(sid, "visitor"))
+    alice.send({**POINTER, "x": 0.25})
+    alice.send({"k": "highlight", "i": 5, "x": 0.5, "y": 0.5}, {"k": "wiggle", "i": 5})
+    alice.send(STROKE)
+    alice.send({"k": "annotate.clear"})
+    owner_kinds = ["pointer", "highlight", "wiggle", "annotate", "annotate.clear"]
+    assert core.broker.last_id(keys.session_stream(sid, "visitor")) == stored + len(owner_kinds)
+    to_visitor = [(e["id"], e["k"]) for e in visitor.poll() if e["s"] == f"s_{sid}"]
+    for watcher in (bob, sam):
+        got = watcher.poll()
+        mine = [(e["id"], e["k"]) for e in got if e["s"] == f"o_{sid}"]
+        assert mine == to_visitor[-len(owner_kinds):]
+        assert [k for _, k in mine] == owner_kinds
+        stroke = [e for e in got if e["k"] == "annotate"][0]
+        assert stroke["p"] == STROKE["p"] and stroke["tool"] == "pen"
+        assert [e["x"] for e in got if e["k"] == "pointer"] == [0.25]
+    # Polls carry both cursors; the page's events still come on s_<session>.
+    visitor.send({"k": "scroll", "i": 1, "x": 0, "y": 90})
+    got = bob.poll()
+    assert [(e["s"], e["y"]) for e in got if e["k"] == "scroll"] == [(f"s_{sid}", 90)]
+    assert set(bob.cursors) >= {"inbox", f"s_{sid}", f"o_{sid}"}
+
+
+def test_a_watcher_is_woken_by_the_owners_events(people):
+    """A watcher's parked poll waits on both streams: an owner's pointer answers it."""
+    import threading
+
+    visitor, alice, bob, sam, sid = people
+    admit(people, bob)
+    bob.poll()
+    answered = []
+    parked = threading.Thread(target=lambda: answered.extend(bob.poll(hold=1.5)))
+    parked.start()
+    alice.send(POINTER)
+    parked.join()
+    assert [(e["s"], e["k"]) for e in bob.seen if e["s"].startswith("o_")] == [
+        (f"o_{sid}", "pointer")]
+
+
+def test_shared_mode_control_reaches_a_watcher_harmlessly(people):
+    """In shared mode the owner's control events are in the visitor's stream too: a watcher
+    gets them like the rest (its workspace ignores them) and the session goes on."""
+    visitor, alice, bob, sam, sid = people
+    admit(people, bob)
+    bob.poll()
+    visitor.send({"k": "mode.drop"})
+    alice.send({"k": "session.mode", "mode": "shared"})
+    request = [e for e in visitor.poll() if e["k"] == "mode.request"][-1]
+    visitor.send({"k": "mode.accept", "request": request["request"]})
+    alice.poll()
+    alice.send({"k": "control.navigate", "url": "http://shop.example/next"})
+    assert "control.navigate" in [e["k"] for e in bob.poll() if e["s"] == f"o_{sid}"]
+    assert bob.state["watch"]["mode"] == "shared"
+    assert bob.send({"k": "control.click", "i": 5}, expect=403)["error"] == "watcher"
+
+
+def test_a_watcher_may_ask_for_a_fresh_snapshot_once_in_a_while(people, core):
+    """A drifted replica's ``snapshot.request`` goes to the visitor, at most once per
+    RESYNC_SECONDS per session whoever asks (429 with retry_after otherwise); a retry of the
+    same send is not throttled and lands once."""
+    from cobrowse.rules.watchers import RESYNC_SECONDS
+
+    visitor, alice, bob, sam, sid = people
+    admit(people, bob)
+    admit(people, sam)
+    visitor.poll()
+    assert bob.send({"k": "snapshot.request"})["results"] == [{}]
+    bob.send({"k": "snapshot.request"}, seq=bob.seq)  # the same send again (a lost answer)
+    asked = [e for e in visitor.poll() if e["k"] == "snapshot.request"]
+    assert len(asked) == 1 and asked[0]["s"] == f"s_{sid}"
+    throttled = sam.send({"k": "snapshot.request"}, expect=429)
+    assert throttled["error"] == "throttled" and throttled["retry_after"] == RESYNC_SECONDS
+    assert bob.send({"k": "snapshot.request"}, expect=429)["error"] == "throttled"
+    assert "snapshot.request" not in visitor.kinds(visitor.poll())
+    # The owner is never throttled by its watchers.
+    alice.send({"k": "snapshot.request"})
+    assert visitor.kinds(visitor.poll()) == ["snapshot.request"]
+    core.broker.delete(keys.session_resync(sid))  # RESYNC_SECONDS later
+    sam.send({"k": "snapshot.request"})
+    assert visitor.kinds(visitor.poll()) == ["snapshot.request"]
+    # A watcher that left may not ask any more.
+    bob.send({"k": "join.leave"})
+    bob.poll()
+    assert bob.send({"k": "snapshot.request"}, expect=403)["error"] == "no_session"
+
+
+def test_a_watcher_admitted_mid_session_starts_at_the_latest_snapshot(people, core):
+    """Not at cursor 0: the page's stream from its latest snapshot (what came before is moot),
+    the owner's from now; a reloaded workspace (no cursors) starts there again."""
+    visitor, alice, bob, sam, sid = people
+    for y in range(5):
+        visitor.send({"k": "scroll", "i": 1, "x": 0, "y": y})
+    visitor.send({**SNAPSHOT, "title": "Second page"})  # the visitor moved on
+    visitor.send({"k": "scroll", "i": 1, "x": 0, "y": 77})
+    alice.poll()
+    snap = int(core.broker.get(keys.session_snapshot(sid)))
+    assert snap == 7 and [e for e in alice.seen if e["id"] == snap and e["s"] == f"s_{sid}"
+                          ][0]["title"] == "Second page"
+    admit(people, bob)
+    bob.poll()
+    page = [e for e in bob.poll() + bob.seen if e["s"] == f"s_{sid}"]
+    assert [e["id"] for e in page][0] == snap
+    assert [e["k"] for e in page] == ["snapshot", "scroll"] and page[0]["title"] == "Second page"
+    # Reloaded: a workspace that lost its cursors starts at the same place again.
+    bob.cursors, bob.seen = {"inbox": bob.cursors["inbox"]}, []
+    bob.poll()
+    assert [e["id"] for e in bob.seen if e["s"] == f"s_{sid}"] == [snap, snap + 1]
+    # A snapshot sent with a lifecycle event (its answer stored) is recorded too.
+    jid = join(sam, sid)["join"]
+    visitor.poll()
+    visitor.send({**SNAPSHOT, "title": "Third page"}, {"k": "join.accept", "join": jid})
+    third = int(core.broker.get(keys.session_snapshot(sid)))
+    assert third > snap
+    sam.poll()
+    got = [e for e in sam.poll() + sam.seen if e["s"] == f"s_{sid}"]
+    assert got[0]["id"] == third and got[0]["title"] == "Third page"
+    # Nothing of it stays when the session ends.
+    alice.send({"k": "session.end"})
+    assert core.broker.get(keys.session_snapshot(sid)) is None

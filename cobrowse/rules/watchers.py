@@ -9,7 +9,8 @@ An admitted watcher reads the session's stream to the agent: the very stream the
 so the visitor's events are sanitized and stored once whatever the number of watchers. Its
 poll starts that stream at cursor 0, like the owner's after a reload: the stored snapshot and
 what followed it build its replica. Watchers send nothing into the session: every session
-event of a watcher is refused (403 ``watcher``), pointers included.
+event of a watcher is refused (403 ``watcher``), pointers included, except
+``snapshot.request`` (a drifted replica asks for a fresh page), throttled per session.
 
 State lives on the session record (``joins``: open asks by id, each with its ``stage``,
 "owner" or "visitor"; ``watchers``: admitted agents, name -> display name) and in one lock
@@ -25,12 +26,17 @@ from __future__ import annotations
 
 import json
 
-from cobrowse.errors import CobrowseError
+from cobrowse.errors import CobrowseError, Throttled
 from cobrowse.protocol import AGENT
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
 from cobrowse.storage import keys, records
+from cobrowse.storage.base import encode_event
 from cobrowse.storage.outbox import Outbox
+
+#: At most one watcher's ``snapshot.request`` per session in this many seconds: a fresh
+#: snapshot makes the visitor's tag upload the whole page again.
+RESYNC_SECONDS = 10
 
 JOIN_TEXT = ("{agent}, a colleague of {owner}, would also like to see this tab. They will not "
              "be able to click, type or point.")
@@ -202,6 +208,28 @@ class Watchers:
             self._announce(sess, out)
             self.lifecycle.notify("session.watcher_left", {**sess, "watcher": name,
                                                            "reason": reason})
+
+    def request_snapshot(self, agent: dict, sid: str, seq: int) -> dict:
+        """A watcher's ``snapshot.request``: its replica drifted. Throttled per session (one
+        per RESYNC_SECONDS, whichever watcher asks; 429 otherwise), then appended to the
+        visitor's stream like the owner's. A retry of the same send is let through again
+        (the append deduplicates it), so a lost answer is not turned into a 429."""
+        sess = self.lifecycle.session(sid)
+        if not sess or agent["agent"] not in (sess.get("watchers") or {}):
+            raise Conflict("you are no longer watching this co-browse session",
+                           code="not_watching")
+        key, mark = keys.session_resync(sid), f"{agent['id']}:{seq}"
+        if (not self.broker.set(key, mark, ttl=RESYNC_SECONDS, nx=True)
+                and self.broker.get(key) != mark):
+            raise Throttled("a fresh copy of the page was asked for a moment ago: it is on its "
+                            "way", retry_after=RESYNC_SECONDS)
+        result = self.broker.session_append(
+            session=keys.session(sid), stream=keys.session_stream(sid, "visitor"),
+            events=[encode_event({"k": "snapshot.request"})], ttl=self.config.session_ttl,
+            dedupe=(agent["id"], seq), member=("agent", sess["agent"]), need_shared=False)
+        if result.status == "gone":
+            raise Conflict("the co-browse session has ended", code="no_session")
+        return {}
 
     # --- the owner and the visitor ------------------------------------------------------------
 

@@ -199,12 +199,14 @@ class Broker(abc.ABC):
         self, *, session: str, stream: str, events: list[str], ttl: int,
         dedupe: tuple[str, int], member: tuple[str, str], need_shared: bool,
         index: str | None = None, index_set: dict[str, str] | None = None,
-        index_del: list[str] = (),
+        index_del: list[str] = (), snapshot: tuple[str, int] | None = None,
     ) -> SessionAppend:
         """Append ``events`` (JSON) to a session's ``stream`` and wake its readers, only
         while the JSON record at ``session`` exists, has ``member[0] == member[1]`` and, with
         ``need_shared``, mode "shared". Dedupes by ``(sender, seq)`` like ``append``; applies
-        the page ``index`` changes with the events (not on a duplicate)."""
+        the page ``index`` changes with the events (not on a duplicate). ``snapshot``: (key,
+        position): the id given to ``events[position]`` is stored at key (same hash tag and
+        TTL), with the events (where a watcher starts reading, issue 15)."""
 
     @abc.abstractmethod
     def index_fetch(self, index: str, ids: list[int], depth: int) -> dict[int, str]:

@@ -101,10 +101,23 @@ def session_page_url(sid: str) -> str:
     return f"s:{{{sid}}}:url"
 
 
+def session_snapshot(sid: str) -> str:
+    """The id of the last snapshot in the session's stream to the agent: where a watcher
+    with nothing seen starts reading (issue 15, item 2). Written by ``session_append``."""
+    return f"s:{{{sid}}}:snap"
+
+
+def session_resync(sid: str) -> str:
+    """Throttle of watchers' ``snapshot.request`` (issue 15): ``<participant>:<seq>`` of the
+    last one let through, for a few seconds."""
+    return f"s:{{{sid}}}:resync"
+
+
 def session_keys(sid: str) -> tuple[str, ...]:
     """Everything a session stores: deleted when it ends (sessions are never recorded)."""
     return (session(sid), session_stream(sid, "agent"), session_stream(sid, "visitor"),
-            session_index(sid), session_page_url(sid), session_targets(sid))
+            session_index(sid), session_page_url(sid), session_targets(sid),
+            session_snapshot(sid), session_resync(sid))
 
 
 def signin(digest: str) -> str:

@@ -237,7 +237,7 @@ class MemoryBroker(Broker):
         return result
 
     def session_append(self, *, session, stream, events, ttl, dedupe, member, need_shared,
-                       index=None, index_set=None, index_del=()):
+                       index=None, index_set=None, index_del=(), snapshot=None):
         check_ttl(ttl, required=True)
         with self._lock:
             raw = self._value(session, str)
@@ -266,6 +266,9 @@ class MemoryBroker(Broker):
             log.events.extend(events)
             log.last_id += len(events)
             self._set_ttl(entry, ttl)
+            if snapshot is not None and 0 <= snapshot[1] < len(ids):
+                self._data[snapshot[0]] = _Entry(str(ids[snapshot[1]]))
+                self._set_ttl(self._data[snapshot[0]], ttl)
         if ids:
             small = sum(map(len, events)) <= CARRY_MAX
             self._waiters.wake(stream, (stream, ids[0], list(events)) if small else None)

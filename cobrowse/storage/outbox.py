@@ -26,10 +26,16 @@ class Outbox:
         entry = self._streams.pop(stream, None)
         return entry[1] if entry else []
 
-    def flush(self, broker, dedupe: tuple[str, int] | None = None) -> None:
+    def flush(self, broker, dedupe: tuple[str, int] | None = None) -> dict[str, tuple[list, list]]:
+        """Append everything; returns ``stream -> (events, ids)`` of what was appended (a
+        duplicate of an applied send appends nothing)."""
+        written = {}
         for stream, (ttl, events) in self._streams.items():
-            broker.append(stream, events, ttl=ttl, dedupe=dedupe)
+            ids = broker.append(stream, events, ttl=ttl, dedupe=dedupe)
+            if ids:
+                written[stream] = (events, ids)
         self._streams.clear()
+        return written
 
     def __bool__(self) -> bool:
         return bool(self._streams)

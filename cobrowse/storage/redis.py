@@ -299,14 +299,16 @@ class RedisBroker(Broker):
         return {name: _entries(got) for name, got in zip(names, found, strict=True)}
 
     def session_append(self, *, session, stream, events, ttl, dedupe, member, need_shared,
-                       index=None, index_set=None, index_del=()):
+                       index=None, index_set=None, index_del=(), snapshot=None):
         index_set = index_set or {}
         flat = [x for pair in index_set.items() for x in pair]
-        got = self._run([("EVALSHA", self._session_append.sha, 5, self._k(session),
-                          *self._group(stream), self._k(index or session + ":idx"), int(ttl),
+        mark, at = snapshot or (session + ":snap", -1)
+        got = self._run([("EVALSHA", self._session_append.sha, 6, self._k(session),
+                          *self._group(stream), self._k(index or session + ":idx"),
+                          self._k(mark), int(ttl),
                           self.channel, stream, str(dedupe[0]), int(dedupe[1]), member[0],
                           member[1], "1" if need_shared else "0", len(index_set),
-                          len(index_del), *flat, *index_del, *events)])[0]
+                          len(index_del), int(at) + 1, *flat, *index_del, *events)])[0]
         if got[0] == "gone":
             return SessionAppend("gone")
         return SessionAppend(got[0], got[1], got[2], [int(i) for i in got[3:]])

@@ -149,9 +149,11 @@ end
 return {'ok', rec, gen, version, entries}
 """
 
-#: KEYS: session record, stream, its id counter, its dedupe hash, the session's page index.
+#: KEYS: session record, stream, its id counter, its dedupe hash, the session's page index,
+#: the last snapshot's id (a string).
 #: ARGV: ttl, wake channel, wake message, sender, seq, member field, member value,
-#: need shared ("0"/"1"), index fields to set (n), index fields to delete (m), then n
+#: need shared ("0"/"1"), index fields to set (n), index fields to delete (m), position
+#: (1-based) among the events of a snapshot whose id is stored at KEYS[6] (0: none), then n
 #: field/value pairs, m fields, then the events (JSON).
 #: Appends only while the session exists, the sender belongs to it and, for control events,
 #: it is in shared mode: the decision the web worker made from its cache is checked here,
@@ -172,7 +174,8 @@ local ttl = tonumber(ARGV[1])
 redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
 redis.call('EXPIRE', KEYS[4], ttl)
 local n, m = tonumber(ARGV[9]), tonumber(ARGV[10])
-local at = 11
+local snap = tonumber(ARGV[11])
+local at = 12
 if n > 0 then
   local kv = {}
   for i = 0, 2 * n - 1 do kv[#kv + 1] = ARGV[at + i] end
@@ -198,6 +201,9 @@ if count > 0 then
   end
   redis.call('EXPIRE', KEYS[2], ttl)
   redis.call('EXPIRE', KEYS[3], ttl)
+  if snap > 0 and snap <= count then
+    redis.call('SET', KEYS[6], last - count + snap, 'EX', ttl)
+  end
   -- Small batches travel with their wake-up ("<stream> US <first id> US <events joined by
   -- RS>", the ASCII unit and record separators: JSON text never holds a raw control
   -- character), so the woken poll answers without reading them back.

@@ -83,8 +83,9 @@ class Poller:
         hold -= random.uniform(0, min(JITTER_MAX, hold * JITTER_SHARE))
         deadline = time.monotonic() + hold
         cached = self.contexts.peek(pid)
-        sid = cached.stream_session_id if cached else None
-        streams = self._streams(pid, role, sid)
+        streams = self._streams(pid, role, cached)
+        if cached is not None:
+            cursors = self._watch_start(cached, cursors)
         with self.broker.waiter(streams.values(), release=(pid, UNBORN)) as waiter:
             start = self.broker.poll_begin(
                 record=keys.participant(pid), generation=keys.poll_generation(pid),
@@ -102,7 +103,7 @@ class Poller:
             context = self.contexts.get(who, start.version)
             found = {"inbox": start.inbox, **{name: start.streams.get(key, [])
                                               for name, key in streams.items() if name != "inbox"}}
-            if context.stream_session_id != sid:
+            if self._streams(pid, role, context) != streams:
                 answer = self._moved(who, role, cursors, context, deadline, waiter.generation)
             else:
                 answer = self._park(who, waiter, streams, cursors, context, found, deadline)
@@ -114,7 +115,8 @@ class Poller:
 
     def _moved(self, who, role, cursors, context, deadline, generation) -> Answer:
         """The session is not the one the cache guessed: park on the right streams."""
-        streams = self._streams(who["id"], role, context.stream_session_id)
+        streams = self._streams(who["id"], role, context)
+        cursors = self._watch_start(context, cursors)
         with self.broker.waiter(streams.values(), release=(who["id"], generation)) as waiter:
             found = self.broker.read_raw(self._after(streams, cursors), self.config.poll_batch)
             found = {name: found[key] for name, key in streams.items()}
@@ -176,12 +178,40 @@ class Poller:
         return found
 
     @staticmethod
-    def _streams(pid: str, role: str, sid: str | None) -> dict[str, str]:
-        """Client stream name -> broker key, for what this participant may read now."""
+    def _streams(pid: str, role: str, context) -> dict[str, str]:
+        """Client stream name -> broker key, for what this participant may read now. A
+        watcher reads both streams of the session it watches (issue 15, item 2): ``s_<sid>``
+        (the visitor's page, as the owner reads it) and ``o_<sid>`` (the owner's pointer,
+        highlights and drawings, as the visitor reads them); the same stored events."""
         names = {"inbox": keys.inbox(pid)}
-        if sid:
-            names[f"s_{sid}"] = keys.session_stream(sid, role)
+        if context is None:
+            return names
+        if context.session_id:
+            names[f"s_{context.session_id}"] = keys.session_stream(context.session_id, role)
+        elif context.watching:
+            sid = context.watching
+            names[f"s_{sid}"] = keys.session_stream(sid, "agent")
+            names[f"o_{sid}"] = keys.session_stream(sid, "visitor")
         return names
+
+    def _watch_start(self, context, cursors: dict[str, int]) -> dict[str, int]:
+        """Where a watcher starts (issue 15, item 2). Having seen nothing of the page's
+        stream (cursor 0), it starts at the latest snapshot: what came before is moot (the
+        snapshot supersedes it; the workspace drops it anyway), and replaying a long session
+        would cost the watcher minutes. Without a cursor for the owner's stream, it starts
+        after the owner's last event (live from now; the answer's cursors give it the id).
+        A read each, only in these two cases; never for the owner or the visitor."""
+        sid = None if context.session_id else context.watching
+        if not sid:
+            return cursors
+        page, owner = f"s_{sid}", f"o_{sid}"
+        cursors = dict(cursors)
+        if not cursors.get(page):
+            snap = self.broker.get(keys.session_snapshot(sid))
+            cursors[page] = max(0, int(snap) - 1) if snap and snap.isdigit() else 0
+        if owner not in cursors:
+            cursors[owner] = self.broker.last_id(keys.session_stream(sid, "visitor"))
+        return cursors
 
     @staticmethod
     def _after(streams: dict[str, str], cursors: dict[str, int], skip: str = "") -> dict[str, int]:

@@ -50,6 +50,12 @@ def _leave_beacon(role: str, events: list) -> bool:
             and events[-1].get("k") == "page")
 
 
+def last_snapshot(events: list[dict]) -> int | None:
+    """Position of the last ``snapshot`` among events bound for the agent, or None."""
+    found = [at for at, event in enumerate(events) if event.get("k") == "snapshot"]
+    return found[-1] if found else None
+
+
 class Busy(CobrowseError):
     status = 503
     code = "busy"
@@ -110,6 +116,14 @@ class Sender:
                       index: PageIndex | None, retried: bool = False) -> tuple[int, dict]:
         """Session events only: answers are not stored (see the module docstring)."""
         sess = context.session
+        if sess is None and context.watching and all(e["k"] == "snapshot.request" for e in events):
+            # The one session event a watcher may send (issue 15, item 2): throttled.
+            try:
+                results = [self.core.watchers.request_snapshot(who, context.watching, seq)
+                           for _ in events[:1]]
+            except CobrowseError as err:
+                return err.status, err.to_json()
+            return 200, {"ok": True, "seq": seq, "results": results + [{}] * (len(events) - 1)}
         try:
             clean = self._check(who, sess, events, context.watching)
         except CobrowseError as err:
@@ -139,12 +153,14 @@ class Sender:
         queued = out.take(target)
         kept, gone = index.split()
         member = ("visitor", who["id"]) if who["role"] == VISITOR else ("agent", who["agent"])
+        snap = last_snapshot(queued)
         result = self.broker.session_append(
             session=keys.session(sess["id"]), stream=target,
             events=[encode_event(e) for e in queued], ttl=self.config.session_ttl,
             dedupe=(who["id"], seq), member=member,
             need_shared=any(e["k"] in CONTROL_KINDS for e in clean),
-            index=index.key, index_set=kept, index_del=gone)
+            index=index.key, index_set=kept, index_del=gone,
+            snapshot=None if snap is None else (keys.session_snapshot(sess["id"]), snap))
         if result.status in ("gone", "mode") and not retried:
             # The cached context lagged behind the session (ended, or its mode changed):
             # decide again on fresh records.
@@ -194,6 +210,9 @@ class Sender:
             except BadRequest as err:
                 err.extra["index"] = position
                 raise
+            if watching and sess is None and event["k"] == "snapshot.request":
+                clean.append(event)  # a watcher's one session event (sent alone: see above)
+                continue
             if not protocol.allowed(who["role"], mode, event["k"]):
                 err = protocol.refusal(who["role"], mode, event["k"])
                 if watching and sess is None and event["k"] in SESSION_KINDS:
@@ -230,6 +249,7 @@ class Sender:
             raise
         out = Outbox()
         index = PageIndex(self.broker, sess["id"]) if sess else None
+        sids = {sess["id"]} if sess else set()
         results = []
         try:
             for position, event in enumerate(clean):
@@ -245,11 +265,25 @@ class Sender:
                     if index is not None:
                         index.flush(self.config.session_ttl)
                     index = PageIndex(self.broker, sess["id"]) if sess else None
+                    sids |= {sess["id"]} if sess else set()
         finally:
             if index is not None:
                 index.flush(self.config.session_ttl)
-            out.flush(self.broker, dedupe=(who["id"], seq))
+            written = out.flush(self.broker, dedupe=(who["id"], seq))
+            if role == VISITOR:
+                self._mark_snapshots(sids, written)
         return 200, {"ok": True, "seq": seq, "results": results}
+
+    def _mark_snapshots(self, sids: set[str], written: dict) -> None:
+        """A snapshot sent with a lifecycle event (rare) is appended by the outbox: record its
+        id where watchers start (the hot path does it inside ``session_append``). One send in
+        flight per visitor, so no newer snapshot can be appended meanwhile."""
+        for sid in sids:
+            events, ids = written.get(keys.session_stream(sid, "agent"), ([], []))
+            snap = last_snapshot(events)
+            if snap is not None:
+                self.broker.set(keys.session_snapshot(sid), str(ids[snap]),
+                                ttl=self.config.session_ttl)
 
     def _route(self, who: dict, sess: dict | None, event: dict, out: Outbox,
                index: PageIndex | None) -> dict:
