@@ -7,6 +7,7 @@ visitor's decline keeps the watcher out."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -15,7 +16,13 @@ from playwright.sync_api import Page, expect
 from cobrowse.rules.passwords import hash_password
 from cobrowse.storage.directory import Agent
 from tests.acceptance.conftest import AGENT_VIEWPORT, PASSWORD
-from tests.acceptance.flows import TIMEOUT, start_cobrowse, wait_replica_page, wait_status
+from tests.acceptance.flows import (
+    TIMEOUT,
+    replica_box,
+    start_cobrowse,
+    wait_replica_page,
+    wait_status,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -109,6 +116,37 @@ def test_a_colleague_joins_with_both_agreements_watches_and_leaves(visitor, agen
     for who in (agent, watcher):
         expect(who.frame_locator('[data-testid="cobrowse-replica"]').locator("h1")
                ).to_have_text("Changed for both agents")
+
+    # The owner points and draws: the watcher's replica shows its pointer, labelled with its
+    # name, and the stroke (read from the visitor's stream: nothing is sent by the watcher).
+    heading = replica_box(agent, "h1")
+    at = lambda fx, fy: (heading["x"] + heading["width"] * fx,  # noqa: E731
+                         heading["y"] + heading["height"] * fy)
+    agent.mouse.move(*at(0.2, 0.5))
+    agent.mouse.move(*at(0.4, 0.5), steps=4)
+    owner_cursor = watcher.get_by_test_id("cobrowse-owner-cursor")
+    expect(owner_cursor).to_be_visible()
+    expect(owner_cursor).to_contain_text(agent_display)
+    expect(watcher.get_by_test_id("cobrowse-visitor-cursor")).not_to_contain_text(agent_display)
+    expect(agent.get_by_test_id("cobrowse-owner-cursor")).to_have_count(0)
+    agent.get_by_test_id("annotate-pin").click()
+    agent.get_by_test_id("annotate-pen").click()
+    agent.mouse.move(*at(0.1, 0.5))
+    agent.mouse.down()
+    agent.mouse.move(*at(0.5, 0.2), steps=8)
+    agent.mouse.move(*at(0.9, 0.6), steps=8)
+    agent.mouse.up()
+    agent.get_by_test_id("annotate-pen").click()
+    stroke = watcher.get_by_test_id("annotation")
+    expect(stroke).to_have_count(1)
+    expect(stroke).to_have_attribute("data-pinned", "")
+    expect(stroke).to_have_attribute("points", re.compile(r"\d.* \d.* \d"))  # 3+ points
+    # A drifted watcher may ask for a fresh page, at most once per 10 s per session.
+    status, _ = api_send(watcher, [{"k": "snapshot.request"}])
+    assert status == 200
+    status, throttled = api_send(watcher, [{"k": "snapshot.request"}])
+    assert (status, throttled["error"], throttled["retry_after"]) == (429, "throttled", 10)
+    wait_status(watcher, "active")
 
     # The watcher leaves; the session goes on for the owner and the visitor.
     watcher.get_by_test_id("cobrowse-leave").click()

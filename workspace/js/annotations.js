@@ -126,6 +126,24 @@ export class Annotations {
     if (tell) this.send([{ k: 'annotate.clear' }]).catch(() => {});
   }
 
+  /**
+   * A stroke the owner draws, as a watcher sees it (issue 15): the same `annotate` events
+   * the visitor's tag gets. Pen points add up; an arrow's or a box's two points replace.
+   * @param {{a: number, tool: string, p: any[], end?: boolean, pin?: boolean}} ev
+   */
+  show(ev) {
+    const id = Number(ev.a);
+    const points = (Array.isArray(ev.p) ? ev.p : []).filter((p) => Array.isArray(p) && p.length === 3 && p.every(Number.isFinite))
+      .map((p) => /** @type {Anchor} */ ([p[0], p[1], p[2]]));
+    if (!id || !points.length) return;
+    const tool = Object.hasOwn(TOOLS, ev.tool) ? ev.tool : 'pen';
+    const s = this.strokes.get(id) || this.stroke(id, tool, !!ev.pin);
+    if (s.tool === 'pen') s.points.push(...points);
+    else s.points = points.length >= 2 ? points.slice(-2) : [s.points[0] || points[0], points[0]];
+    this.redraw();
+    if (ev.end && !s.pin && !s.timer) this.fadeLater(id, s);
+  }
+
   /** The session is over or the page changed: forget everything, send nothing. */
   reset() {
     this.clearAll(false);

@@ -125,7 +125,7 @@ export async function request(path, body, opts = {}) {
 }
 
 /**
- * @typedef {{events: object[], merge: boolean, resolve: (r: object[]) => void,
+ * @typedef {{events: object[], merge: boolean, noWait?: boolean, resolve: (r: object[]) => void,
  *   reject: (e: Error) => void}} Batch
  * @typedef {{onStatus?: (online: boolean) => void, onUnauthorized?: () => void}} Hooks
  */
@@ -150,14 +150,16 @@ export class Sender {
   /**
    * Queue events as one batch (all or nothing on the server). `merge` batches (pointer,
    * scroll...) may share a send with their neighbours: losing one of them costs nothing.
+   * `noWait`: a throttled (429) batch is rejected at once instead of retried after
+   * `retry_after` (a watcher's snapshot.request: nothing waits behind it).
    * @param {object[]} events
-   * @param {{merge?: boolean}} [opts]
+   * @param {{merge?: boolean, noWait?: boolean}} [opts]
    * @returns {Promise<object[]>} one result per event
    */
   send(events, opts = {}) {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new ApiError(401, { error: 'closed', message: 'Signed out.' }));
-      this.queue.push({ events, merge: !!opts.merge, resolve, reject });
+      this.queue.push({ events, merge: !!opts.merge && !opts.noWait, noWait: !!opts.noWait, resolve, reject });
       this.pump();
     });
   }
@@ -183,7 +185,7 @@ export class Sender {
         }
         const events = batches.flatMap((b) => b.events);
         try {
-          const results = await this.deliver(events);
+          const results = await this.deliver(events, !!batches[0].noWait);
           let at = 0;
           for (const b of batches) {
             b.resolve(results.slice(at, at + b.events.length));
@@ -202,9 +204,10 @@ export class Sender {
    * Deliver one send, retrying transport failures with the same seq.
    * @private
    * @param {object[]} events
+   * @param {boolean} [noWait] reject a 429 instead of waiting to retry
    * @returns {Promise<object[]>}
    */
-  async deliver(events) {
+  async deliver(events, noWait = false) {
     let attempt = 0;
     let resyncs = 0;
     for (;;) {
@@ -228,6 +231,7 @@ export class Sender {
         if (err.status === 429) {
           // A throttled seq may be stored as consumed: move on; a 409 resyncs otherwise.
           this.next = seq + 1;
+          if (noWait) throw err;
           await sleep(Math.max(err.retryAfter, 1) * 1000);
           continue;
         }
@@ -263,6 +267,8 @@ export class Poller {
     this.hold = hold;
     /** @type {Record<string, number>} */
     this.cursors = { inbox: 0 };
+    /** The owner's stream of a watched session, `o_<id>` (issue 15), or null. */
+    this.ownerStream = null;
     this.running = false;
     this.ctrl = new AbortController();
     /** @type {(() => void)|null} ends the current backoff wait early */
@@ -303,12 +309,17 @@ export class Poller {
 
   /**
    * Follow the session stream of `sessionId` (null: none). A new stream starts at cursor 0.
+   * A watcher (issue 15) starts afresh: the page's stream at 0 (the server starts it at the
+   * latest snapshot), the owner's stream `o_<id>` without a cursor (the server starts it
+   * live and the answer's cursors say where).
    * @param {string|null} sessionId
+   * @param {{watching?: boolean}} [opts]
    */
-  follow(sessionId) {
+  follow(sessionId, opts = {}) {
     const key = sessionId ? `s_${sessionId}` : null;
+    this.ownerStream = sessionId && opts.watching ? `o_${sessionId}` : null;
     for (const name of Object.keys(this.cursors)) if (name !== 'inbox' && name !== key) delete this.cursors[name];
-    if (key && !(key in this.cursors)) this.cursors[key] = 0;
+    if (key && (opts.watching || !(key in this.cursors))) this.cursors[key] = 0;
     inSession = !!key;
   }
 
@@ -358,13 +369,14 @@ export class Poller {
     const fresh = [];
     for (const ev of res.events || []) {
       const stream = ev.s || 'inbox';
-      if (!(stream in this.cursors) && stream !== 'inbox' && !stream.startsWith('s_')) continue;
+      if (!(stream in this.cursors) && stream !== 'inbox' && !stream.startsWith('s_') && stream !== this.ownerStream) continue;
       if (ev.id <= (this.cursors[stream] ?? 0)) continue;
       this.cursors[stream] = ev.id;
       fresh.push(ev);
     }
     for (const [stream, id] of Object.entries(res.cursors || {})) {
-      if (stream in this.cursors && Number.isInteger(id) && id > this.cursors[stream]) this.cursors[stream] = id;
+      const known = stream in this.cursors || stream === this.ownerStream;
+      if (known && Number.isInteger(id) && id > (this.cursors[stream] ?? -1)) this.cursors[stream] = id;
     }
     // Events first: a session.started in this answer explains the STATE that follows.
     if (fresh.length) this.hooks.onEvents(fresh);

@@ -45,8 +45,10 @@ export class Pointers {
    * @param {HTMLElement} overlay a layer over the iframe, in replica viewport pixels
    * @param {import('./replica.js').Replica} replica
    * @param {(events: object[], opts?: {merge?: boolean}) => void} send
+   * @param {{owner?: string}} [opts] owner: a watcher's widget (issue 15) also shows the
+   *   pointer of the agent who owns the session, labelled with this name
    */
-  constructor(overlay, replica, send) {
+  constructor(overlay, replica, send, opts = {}) {
     this.overlay = overlay;
     this.replica = replica;
     this.send = send;
@@ -59,7 +61,13 @@ export class Pointers {
     this.selectionLayer = h('div', { class: 'selection-layer', 'aria-hidden': 'true' });
     this.cursor = h('div', { class: 'visitor-cursor', testid: 'cobrowse-visitor-cursor', hidden: true, role: 'img', 'aria-label': "Visitor's pointer" },
       h('span', { class: 'cursor-arrow' }), h('span', { class: 'cursor-label' }, 'Visitor'));
-    overlay.append(this.selectionLayer, this.cursor);
+    /** @type {{i: number, x: number, y: number}|null} */
+    this.ownerAt = null;
+    this.ownerCursor = opts.owner
+      ? h('div', { class: 'visitor-cursor owner-cursor', testid: 'cobrowse-owner-cursor', hidden: true, role: 'img', 'aria-label': `${opts.owner}'s pointer` },
+        h('span', { class: 'cursor-arrow' }), h('span', { class: 'cursor-label' }, opts.owner))
+      : null;
+    overlay.append(this.selectionLayer, this.cursor, ...(this.ownerCursor ? [this.ownerCursor] : []));
     this.frame = 0;
     this.pointer = throttle((/** @type {object} */ p) => this.send([{ k: 'pointer', ...p }], { merge: true }), POINTER_MS);
     this.selection = throttle(() => this.sendSelection(), SELECTION_MS);
@@ -92,6 +100,12 @@ export class Pointers {
     this.reposition();
   }
 
+  /** @param {{i: number, x: number, y: number}} p the owner's pointer, as a watcher sees it */
+  ownerPointer(p) {
+    this.ownerAt = p;
+    this.reposition();
+  }
+
   /** @param {any[]|null} r the visitor's selection */
   visitorSelection(r) {
     this.visitorRange = Array.isArray(r) && r.length === 4 ? r : null;
@@ -116,7 +130,9 @@ export class Pointers {
   clear() {
     this.visitorAt = null;
     this.visitorRange = null;
+    this.ownerAt = null;
     this.cursor.hidden = true;
+    if (this.ownerCursor) this.ownerCursor.hidden = true;
     this.selectionLayer.replaceChildren();
     this.pointer.cancel();
     this.selection.cancel();
@@ -145,9 +161,15 @@ export class Pointers {
 
   /** @private */
   drawCursor() {
-    const at = this.visitorAt && this.place(this.visitorAt);
-    this.cursor.hidden = !at;
-    if (at) this.cursor.style.transform = `translate(${at.x}px, ${at.y}px) scale(${1 / this.scale})`;
+    this.drawAt(this.cursor, this.visitorAt);
+    if (this.ownerCursor) this.drawAt(this.ownerCursor, this.ownerAt);
+  }
+
+  /** @private @param {HTMLElement} cursor @param {{i: number, x: number, y: number}|null} p */
+  drawAt(cursor, p) {
+    const at = p && this.place(p);
+    cursor.hidden = !at;
+    if (at) cursor.style.transform = `translate(${at.x}px, ${at.y}px) scale(${1 / this.scale})`;
   }
 
   /** @private */

@@ -33,7 +33,7 @@ const WATCH_NOTE = 'You are watching: only the agent who owns this co-browse can
 /**
  * @typedef {{id: string, conversation?: string, mode: string, visitor?: string, site?: string,
  *   owner?: string, me?: string}} Session
- * @typedef {{send: (events: object[], opts?: {merge?: boolean}) => Promise<any>,
+ * @typedef {{send: (events: object[], opts?: {merge?: boolean, noWait?: boolean}) => Promise<any>,
  *   onClose: () => void}} WidgetHooks
  */
 
@@ -92,7 +92,7 @@ export class CobrowseWidget {
     this.loads = new LoadReport((lines) => this.chrome.loads(lines));
     const replica = new Replica(frame, { onDocument: (doc) => this.hook(doc) });
     this.replica = replica;
-    this.pointers = new Pointers(this.chrome.overlay, replica, send);
+    this.pointers = new Pointers(this.chrome.overlay, replica, send, { owner: this.watching ? session.owner || 'Agent' : '' });
     this.scrolls = new ScrollSync(replica, send);
     this.annotations = new Annotations(this.chrome.tools, this.chrome.overlay, replica, send, { scale: () => this.scale });
     this.control = new Control(replica, {
@@ -157,6 +157,7 @@ export class CobrowseWidget {
   async handle(ev) {
     const replica = this.replica;
     if (!replica || !this.pointers || !this.scrolls) return;
+    if (String(ev.s).startsWith('o_')) return this.ownerEvent(ev);
     switch (ev.k) {
       case 'snapshot':
         return this.snapshot(ev);
@@ -197,6 +198,30 @@ export class CobrowseWidget {
       case 'session.resume':
         this.chrome.progress(-1, 1, "Waiting for the visitor's page…");
         return this.chrome.paused(false);
+      default:
+    }
+  }
+
+  /**
+   * The owner's events, to a watcher (the visitor's stream, issue 15): its pointer,
+   * highlights, wiggles and drawings. Its control, scrolling (the visitor's scroll follows)
+   * and snapshot requests change nothing here.
+   * @private
+   * @param {any} ev
+   */
+  ownerEvent(ev) {
+    if (!this.flags.loaded || !this.pointers) return;
+    switch (ev.k) {
+      case 'pointer':
+        return this.pointers.ownerPointer(ev);
+      case 'highlight':
+        return this.pointers.ring(ev, 'agent');
+      case 'wiggle':
+        return this.pointers.ring({ i: ev.i, x: 0.5, y: 0.5 }, 'wiggle');
+      case 'annotate':
+        return this.annotations?.show(ev);
+      case 'annotate.clear':
+        return this.annotations?.clearAll(false);
       default:
     }
   }
@@ -411,7 +436,16 @@ export class CobrowseWidget {
   requestSnapshot(force) {
     if (!force && Date.now() - this.resyncAt < RESYNC_MS) return;
     this.resyncAt = Date.now();
-    this.sendQuiet([{ k: 'snapshot.request' }]);
+    if (!this.watching) {
+      this.sendQuiet([{ k: 'snapshot.request' }]);
+      return;
+    }
+    // A watcher may ask too, throttled per session (docs/protocol.md): a 429 means someone
+    // asked a moment ago and the page is on its way; wait out retry_after, quietly.
+    this.hooks.send([{ k: 'snapshot.request' }], { noWait: true }).catch((err) => {
+      if (err.status === 429) this.resyncAt = Date.now() + (err.retryAfter || 10) * 1000 - RESYNC_MS;
+      else this.chrome.note(`Not sent: ${err.message}`);
+    });
   }
 
   /**

@@ -107,7 +107,7 @@ export class Workspace {
   /**
    * Queue events for the server (see api.js Sender).
    * @param {object[]} events
-   * @param {{merge?: boolean}} [opts]
+   * @param {{merge?: boolean, noWait?: boolean}} [opts]
    * @returns {Promise<any[]>}
    */
   send(events, opts) {
@@ -186,7 +186,8 @@ export class Workspace {
   }
 
   /**
-   * Watch a colleague's session: its stream from cursor 0, like the owner after a reload.
+   * Watch a colleague's session: its page from the latest snapshot, its owner's pointer,
+   * highlights and drawings live.
    * @private
    * @param {any} w the STATE's watch, or the join.state that admitted this agent
    */
@@ -194,7 +195,7 @@ export class Workspace {
     const id = String(w.session);
     if (this.watch?.state === 'watching' && this.watch.session === id && this.widget.live) return;
     this.watch = { session: id, join: w.join, state: 'watching', owner: w.owner };
-    this.poller?.follow(id);
+    this.poller?.follow(id, { watching: true });
     this.widget.start({ id, conversation: w.conversation, mode: w.mode, visitor: w.visitor, site: w.site,
       owner: w.owner, me: this.agent.display }, { watching: true });
     this.widget.setWatchers({ watchers: w.watchers || [], owner: w.owner });
@@ -323,7 +324,8 @@ export class Workspace {
           this.scheduleRefresh();
           break;
         default:
-          if (String(ev.s).startsWith('s_')) session.push(ev);
+          // s_: the session's stream; o_: the owner's events, to a watcher (issue 15).
+          if (String(ev.s).startsWith('s_') || String(ev.s).startsWith('o_')) session.push(ev);
       }
     }
     if (session.length) this.widget.push(session);
