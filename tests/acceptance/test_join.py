@@ -183,6 +183,10 @@ def test_a_supervisor_needs_no_owner_but_a_visitor_decline_keeps_it_out(visitor,
     visitor.get_by_test_id("cobrowse-join-request").get_by_test_id("cobrowse-join-accept").click()
     wait_replica_page(supervisor, visitor.evaluate("document.body.dataset.page"))
     expect(visitor.get_by_test_id("cobrowse-watchers")).to_contain_text(supervisor_display)
+    # A reloaded watcher's workspace builds its replica again, from the latest snapshot.
+    supervisor.reload()
+    wait_replica_page(supervisor, visitor.evaluate("document.body.dataset.page"))
+    wait_status(supervisor, "active")
     # The owner ending the session ends the watch.
     agent.get_by_test_id("cobrowse-end").click()
     expect(supervisor.get_by_test_id("cobrowse-ended")).to_contain_text("owner ended")
