@@ -1,7 +1,9 @@
 """A second agent joins a co-browse session (issue 15, item 2), through the API, on the
 embedded broker, on a real Redis and (slow) on a Redis Cluster: the visitor's consent always,
 the owner's agreement for colleagues but not supervisors, the one-session rule, watchers send
-nothing, leaving does not end the session, the session ending ends every watch."""
+nothing but a throttled snapshot.request, they read the owner's events from the visitor's
+stream and start at the latest snapshot, leaving does not end the session, the session ending
+ends every watch."""
 
 import uuid
 

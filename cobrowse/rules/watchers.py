@@ -5,10 +5,10 @@ An agent asks to join (``join``). A colleague needs the owner's agreement first;
 (``cobrowse agent add NAME --supervisor``) does not. Then the visitor is asked, always,
 before the watcher sees anything; a decline at either step keeps the watcher out and tells it.
 
-An admitted watcher reads the session's stream to the agent: the very stream the owner reads,
-so the visitor's events are sanitized and stored once whatever the number of watchers. Its
-poll starts that stream at cursor 0, like the owner's after a reload: the stored snapshot and
-what followed it build its replica. Watchers send nothing into the session: every session
+An admitted watcher reads the session's stream to the agent (the very stream the owner
+reads, so the visitor's events are sanitized and stored once whatever the number of
+watchers) from its latest snapshot, and the stream to the visitor (the owner's pointer,
+highlights and drawings) from now: transport/polling.py. Watchers send nothing into the session: every session
 event of a watcher is refused (403 ``watcher``), pointers included, except
 ``snapshot.request`` (a drifted replica asks for a fresh page), throttled per session.
 

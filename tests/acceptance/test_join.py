@@ -1,7 +1,8 @@
 """A second agent joins (issue 15, item 2), in three real Chromium contexts: the visitor, the
 owner and a watcher. The watcher asks from the workspace's list, the owner agrees in the
 widget, the visitor accepts in the engagement window; the watcher sees the replica without
-any control and the server refuses what it would send; the visitor sees every name; the
+any control, the owner's labelled pointer and its drawing, and the server refuses what it
+would send but a throttled request for a fresh page; the visitor sees every name; the
 watcher leaves and the session goes on. A supervisor needs no owner's agreement, and a
 visitor's decline keeps the watcher out."""
 
