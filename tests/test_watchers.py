@@ -336,16 +336,18 @@ def test_a_watcher_sees_the_owners_pointer_highlights_and_drawings(people, core)
     assert set(bob.cursors) >= {"inbox", f"s_{sid}", f"o_{sid}"}
 
 
-def test_a_watcher_is_woken_by_the_owners_events(people):
+def test_a_watcher_is_woken_by_the_owners_events(people, core):
     """A watcher's parked poll waits on both streams: an owner's pointer answers it."""
     import threading
 
     visitor, alice, bob, sam, sid = people
     admit(people, bob)
     bob.poll()
-    answered = []
-    parked = threading.Thread(target=lambda: answered.extend(bob.poll(hold=1.5)))
+    parked = threading.Thread(target=lambda: bob.poll(hold=30))
     parked.start()
+    owner_stream = keys.session_stream(sid, "visitor")  # nobody else waits on it here
+    while not core.broker._waiters._by_stream.get(owner_stream) and parked.is_alive():
+        threading.Event().wait(0.01)  # until the poll is parked (not a timed assertion)
     alice.send(POINTER)
     parked.join()
     assert [(e["s"], e["k"]) for e in bob.seen if e["s"].startswith("o_")] == [
