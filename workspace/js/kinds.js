@@ -58,6 +58,7 @@ export const SERVER_KINDS = Object.freeze([
   'presence',
   'mode.request',
   'mode.state',
+  'part', // a slice of an event too big for one answer (api.js Poller.join)
 ]);
 
 /** Agent kinds that act on the visitor's page: refused by the server in view-only mode. */
