@@ -29,7 +29,7 @@ def big_page(name: str, paragraphs: int, max_body: int | None = None) -> str:
 
 
 def has_text(doc, text):
-    return find(doc, lambda n: n.get("t") == 3 and text in n.get("x", "")) is not None
+    return bool(find(doc, lambda n: n.get("t") == 3 and text in n.get("x", "")))
 
 
 def routed_wait(page, predicate, timeout):
@@ -131,6 +131,81 @@ def test_a_send_no_split_gets_through_is_given_up_and_said(fast, fake):
     assert len(fake.requests) - sent < 10
 
 
+def assemble(snapshot, events):
+    """The snapshot's document with the fills of a visible-first send applied (ids explicit:
+    the fake says no implicit ids); checks every fill names a pending shell."""
+    doc = json.loads(json.dumps(snapshot["doc"]))
+    nodes, todo = {}, [doc]
+    while todo:
+        node = todo.pop()
+        nodes[node["i"]] = node
+        todo.extend(node.get("c") or [])
+    for event in events:
+        for op in event.get("m", []) if event["k"] == "mutation" else []:
+            if op["o"] != "fill":
+                continue
+            shell = nodes[op["i"]]
+            assert shell.get("f") == 1, f"fill of {op['i']}, not a pending shell"
+            shell["c"].extend(op["c"])
+            if not op.get("more"):
+                del shell["f"]
+            todo = list(op["c"])
+            while todo:
+                node = todo.pop()
+                nodes[node["i"]] = node
+                todo.extend(node.get("c") or [])
+    return doc
+
+
+def count_nodes(doc, test):
+    n, todo = 0, [doc]
+    while todo:
+        node = todo.pop()
+        n += bool(test(node))
+        todo.extend(node.get("c") or [])
+    return n
+
+
+def test_a_big_page_goes_visible_first_then_fills_in_order(fast, fake):
+    """Issue 16, item 3: the first piece holds the viewport's content and not the far end; the
+    fills follow, each in a send of its own, and complete the page; a change made afterwards
+    comes after them."""
+    path = big_page("visible.html", 900)
+    fast.set_viewport_size({"width": 1000, "height": 700})
+    fast.goto(fake.url + path)
+    fast.wait_for_function("window.CoBrowse && window.CoBrowse.version")
+    fake.wait_for(lambda: fake.polls >= 1)
+    fake.start_session()
+    fake.wait_for(lambda: fake.last("snapshot"), timeout=20)
+    paragraphs = fast.evaluate("document.querySelectorAll('p').length")
+    fast.evaluate("document.getElementById('last').textContent = 'changed after the snapshot'")
+
+    def changed(e):
+        return e["k"] == "mutation" and "changed after the snapshot" in json.dumps(e)
+    fake.wait_for(lambda: any(changed(e) for e in fake.events), timeout=20)
+    with fake.lock:
+        events = list(fake.events)
+        bodies = list(fake.bodies)
+    at = next(i for i, e in enumerate(events) if e["k"] == "snapshot")
+    first = events[at]["doc"]
+    assert has_text(first, "top") and not has_text(first, "the very end")
+    assert count_nodes(first, lambda n: n.get("n") == "p") < paragraphs / 4
+    fills = [i for i, e in enumerate(events) if e["k"] == "mutation" and e["m"][0]["o"] == "fill"]
+    assert len(fills) >= 3 and min(fills) > at
+    assert next(i for i, e in enumerate(events) if changed(e)) > max(fills)
+    whole = assemble(events[at], events)
+    assert has_text(whole, "the very end")
+    assert count_nodes(whole, lambda n: n.get("n") == "p") == paragraphs
+    assert count_nodes(whole, lambda n: n.get("f")) == 0
+    # Each piece in a send of its own: no send body holds the snapshot and a fill.
+    sends = [json.loads(b) for b in bodies if b.startswith(b"{") and b'"events"' in b]
+    for body in sends:
+        kinds = [e["k"] for e in body["events"]]
+        if "snapshot" in kinds or any(e.get("m", [{}])[0].get("o") == "fill" for e in body["events"]
+                                      if e["k"] == "mutation" and e.get("m")):
+            assert len(kinds) == 1, kinds
+
+
 def walk_links(doc):
     found, todo = [], [doc]
     while todo:
@@ -182,7 +257,7 @@ def test_genindex_at_256_kbit_pointer_between_parts(fast, fake):
     assert kinds.count("snapshot") == 1
     at = kinds.index("snapshot")
     assert "pointer" in kinds[:at]
-    doc = events[at]["doc"]
+    doc = assemble(events[at], events)  # visible first: the snapshot and its fills
     assert has_text(doc, "Zero Clause BSD License")  # the footer: the whole page
     assert len(walk_links(doc)) == links
 

@@ -197,7 +197,7 @@ export function createSession(o) {
       natives,
       masker,
       exclude: ui.host,
-      emit: (ev) => transport.send(ev),
+      emit: (ev, alone) => transport.send(ev, alone),
       implicitIds: /** @type {any} */ (config).implicit_ids === true,
     });
     recorder.snapshot();

@@ -61,6 +61,8 @@ export class Replica {
     this.builder.onReopen = (doc) => this.hooked.delete(doc);
     /** @type {number|null} */
     this.docId = null;
+    /** Pending shells of a visible-first snapshot: their children are still to come (fills). */
+    this.shells = new Set();
     this.viewport = { vw: 1280, vh: 800 };
     this.generation = 0;
     this.building = false;
@@ -103,6 +105,7 @@ export class Replica {
     const first = this.docId === null;
     this.viewport = { vw: Number(snap.vw) || 1280, vh: Number(snap.vh) || 800 };
     this.registry.clear();
+    this.shells.clear();
     this.docId = snap.doc.i;
     const total = countNodes(snap.doc);
     const pending = TreeBuilder.pending();
@@ -133,6 +136,7 @@ export class Replica {
       if (generation === this.generation) this.frame.style.display = '';
     }
     if (generation !== this.generation) return false;
+    this.addShells(pending);
     TreeBuilder.restoreScrolls(pending);
     this.scroll(this.docId, Number(snap.sx) || 0, Number(snap.sy) || 0);
     this.markReady(generation);
@@ -201,6 +205,8 @@ export class Replica {
     this.generation += 1;
     this.frame.style.display = '';
     this.registry.clear();
+    this.shells.clear();
+    delete this.frame.dataset.rest;
     this.docId = null;
     const doc = this.doc;
     if (doc) rootOf(doc)?.remove();
@@ -224,9 +230,54 @@ export class Replica {
       }
     }
     for (const _ of this.builder.finish(pending)) { /* run to the end */ }
+    this.addShells(pending);
     TreeBuilder.restoreScrolls(pending);
     this.hookDocuments();
     return inSync;
+  }
+
+  /**
+   * Still loading the rest of a visible-first snapshot (issue 16): shown as `data-rest`
+   * on the iframe ("loading", removed when the last shell is filled).
+   * @returns {boolean}
+   */
+  get loadingRest() {
+    return this.shells.size > 0;
+  }
+
+  /** @private @param {import('./replica-build.js').Pending} pending */
+  addShells(pending) {
+    for (const id of pending.shells.splice(0)) if (this.registry.nodes.has(id)) this.shells.add(id);
+    if (this.shells.size) this.frame.dataset.rest = 'loading';
+    else delete this.frame.dataset.rest;
+  }
+
+  /**
+   * The children of a pending shell (a `fill` op), appended in order; the shell is done
+   * unless `more` says further fills of it follow.
+   * @private
+   * @param {any} op
+   * @param {import('./replica-build.js').Pending} pending
+   * @returns {boolean} false when the shell is unknown (the replica drifted)
+   */
+  fill(op, pending) {
+    const shell = this.registry.nodes.get(op.i);
+    if (!shell || !this.shells.has(op.i)) return false;
+    const doc = /** @type {Document} */ (docOf(shell));
+    for (const child of Array.isArray(op.c) ? op.c : []) {
+      if (!child || typeof child !== 'object') continue;
+      const steps = this.builder.subtree(doc, child, pending);
+      let step = steps.next();
+      while (!step.done) step = steps.next();
+      if (!step.value) continue;
+      try {
+        Node.prototype.appendChild.call(shell, step.value);
+      } catch {
+        /* not a child this element can have: left out, like in a snapshot */
+      }
+    }
+    if (!op.more) this.shells.delete(op.i);
+    return true;
   }
 
   /**
@@ -236,6 +287,7 @@ export class Replica {
    * @returns {boolean}
    */
   applyOne(op, pending) {
+    if (op.o === 'fill') return this.fill(op, pending);
     if (op.o === 'add') {
       const parent = this.registry.nodes.get(op.p);
       if (!parent || !op.n) return false;
