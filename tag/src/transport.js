@@ -436,6 +436,9 @@ export function createTransport(o) {
       }
       return { kind: /** @type {const} */ ("commit"), seq: upload.seq };
     }
+    // Live events overtake the pieces of a visible-first snapshot too (not their order).
+    const live = alone.has(queue[0]) ? takeLive() : [];
+    if (live.length) return { kind: /** @type {const} */ ("send"), events: live };
     const events = queue.splice(0, batchLength());
     const enc = await encode({ token, seq: seq + 1, events });
     // Over the cap, or more than about two parts' upload time at the measured uplink (live

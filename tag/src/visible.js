@@ -16,8 +16,10 @@ export const ONE_SHOT_CHARS = 256 * 1024;
 export const FILL_CHARS = 96 * 1024;
 /** Containers whose trailing children (below the viewport) may wait for fills of their own. */
 const TAIL = new Set(["body", "div", "section", "article", "main", "ul", "ol", "dl", "table", "tbody", "td", "form"]);
-/** Subtrees lighter than this are never cut: a fill of them costs more than it saves. */
+/** Subtrees lighter than this are not looked into, nor cut off as a container's tail. */
 const SMALL = 2048;
+/** An element lighter than this never becomes a shell: its fill would cost what it saves. */
+const SHELL_MIN = 320;
 /** Elements whose children may wait for a fill: plain HTML containers the server keeps as they are. */
 const DEFERRABLE = new Set([
   "div", "section", "article", "main", "aside", "nav", "header", "footer", "ul", "ol", "li",
@@ -119,12 +121,13 @@ function cutOut(el, where, weights, deferred, depth) {
   }
   for (let k = 0; k < keep; k++) {
     const c = kids[k];
-    if (c.t !== 1 || (weights.get(c) || 0) < SMALL) continue;
-    if (where(/** @type {number} */ (c.i)) === "out" && deferrable(c)) {
+    const w = weights.get(c) || 0;
+    if (c.t !== 1 || w < SHELL_MIN) continue;
+    if (deferrable(c) && where(/** @type {number} */ (c.i)) === "out") {
       deferred.push([/** @type {number} */ (c.i), /** @type {SnapNode[]} */ (c.c)]);
       c.c = [];
       c.f = 1;
-    } else if (depth < 200) cutOut(c, where, weights, deferred, depth + 1);
+    } else if (w >= SMALL && depth < 200) cutOut(c, where, weights, deferred, depth + 1);
   }
   if (keep < kids.length) {
     deferred.push([/** @type {number} */ (el.i), kids.slice(keep)]);

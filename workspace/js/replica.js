@@ -277,6 +277,7 @@ export class Replica {
       }
     }
     if (!op.more) this.shells.delete(op.i);
+    this.addShells(pending); // shells in these children: their fills may follow in this event
     return true;
   }
 
