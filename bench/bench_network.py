@@ -151,7 +151,9 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     proxy_url = f"http://127.0.0.1:{free_port()}"
-    env = {"COBROWSE_DEMO_PASSWORD": PASSWORD, "COBROWSE_PUBLIC_URL": proxy_url}
+    # No COBROWSE_PUBLIC_URL: the agent signs in at the server's own URL (sign-in's CSRF
+    # check compares the browser's Origin with it); the tag's origin is a site origin.
+    env = {"COBROWSE_DEMO_PASSWORD": PASSWORD}
     with Gunicorn(env=env) as server:
         proxy = ProxyProcess(server.port, args.kbit, int(proxy_url.rsplit(":", 1)[1])).start()
         pydoc = PydocSite({"slow": proxy_url})
