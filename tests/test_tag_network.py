@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cobrowse.node_ids import expand_event
 from tests.support import tag_fake
 from tests.support.tag_fake import find
 
@@ -132,10 +133,13 @@ def test_a_send_no_split_gets_through_is_given_up_and_said(fast, fake):
 
 
 def assemble(snapshot, events):
-    """The snapshot's document with the fills of a visible-first send applied (ids explicit:
-    the fake says no implicit ids); checks every fill names a pending shell."""
-    doc = json.loads(json.dumps(snapshot["doc"]))
+    """The snapshot's document with the fills of a visible-first send applied (implicit ids
+    filled in as the server does); checks every fill names a pending shell."""
+    snapshot = json.loads(json.dumps(snapshot))
     events = json.loads(json.dumps(events))  # the fake's copies stay as the tag sent them
+    for event in [snapshot, *events]:
+        expand_event(event)  # implicit ids, as the server fills them in
+    doc = snapshot["doc"]
     nodes, todo = {}, [doc]
     while todo:
         node = todo.pop()
@@ -190,10 +194,12 @@ def count_nodes(doc, test):
     return n
 
 
-def test_a_big_page_goes_visible_first_then_fills_in_order(fast, fake):
+@pytest.mark.parametrize("implicit", [False, True], ids=["explicit", "implicit"])
+def test_a_big_page_goes_visible_first_then_fills_in_order(fast, fake, implicit):
     """Issue 16, item 3: the first piece holds the viewport's content and not the far end; the
     fills follow, each in a send of its own, and complete the page; a change made afterwards
     comes after them."""
+    fake.config["implicit_ids"] = implicit
     path = big_page("visible.html", 900)
     fast.set_viewport_size({"width": 1000, "height": 700})
     fast.goto(fake.url + path)

@@ -53,6 +53,7 @@ export function visibleFirst(doc, o) {
   if (measure(doc, weights) < (o.oneShot || ONE_SHOT_CHARS)) return null;
   const body = bodyOf(doc);
   if (!body) return null;
+  explicitIds(doc);
   const where = placer(o);
   /** @type {Array<[number, SnapNode[]]>} */
   const deferred = [];
@@ -68,12 +69,10 @@ export function visibleFirst(doc, o) {
 }
 
 /**
- * Give every node its explicit id (the rule of implicit ids: previous + 1 in pre-order:
- * node, `c`, `d`, `sh`) and note each node's weight (about its JSON length). Iterative.
+ * Note each node's weight (about its JSON length). Iterative.
  * @param {SnapNode} root @param {Map<SnapNode, number>} weights @returns {number} the root's weight
  */
 function measure(root, weights) {
-  let last = 0;
   /** @type {Array<[SnapNode, boolean]>} */
   const stack = [[root, false]];
   while (stack.length) {
@@ -86,8 +85,6 @@ function measure(root, weights) {
       weights.set(n, w);
       continue;
     }
-    if (n.i === undefined) n.i = last + 1;
-    last = n.i;
     stack.push([n, true]);
     const next = [];
     for (const c of n.c || []) next.push(c);
@@ -133,6 +130,26 @@ function cutOut(el, where, weights, deferred, depth) {
     deferred.push([/** @type {number} */ (el.i), kids.slice(keep)]);
     el.c = kids.slice(0, keep);
     el.f = 1;
+  }
+}
+
+/**
+ * Give every node its explicit id (the rule of implicit ids: previous + 1 in pre-order:
+ * node, `c`, `d`, `sh`). Iterative.
+ * @param {SnapNode} root
+ */
+function explicitIds(root) {
+  let last = 0;
+  const stack = [root];
+  while (stack.length) {
+    const n = /** @type {SnapNode} */ (stack.pop());
+    if (n.i === undefined) n.i = last + 1;
+    last = n.i;
+    const next = [];
+    for (const c of n.c || []) next.push(c);
+    if (n.d) next.push(n.d);
+    if (n.sh) next.push(n.sh);
+    for (let k = next.length - 1; k >= 0; k--) stack.push(next[k]);
   }
 }
 
