@@ -15,7 +15,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check cobrowse tests bench app.py gunicorn.conf.py
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q --durations=15 $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/run.py

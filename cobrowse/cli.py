@@ -1,6 +1,6 @@
 """The ``cobrowse`` command for operators: agents, sites and integrations.
 
-    cobrowse agent add NAME --password-stdin [--display "Full Name"]
+    cobrowse agent add NAME --password-stdin [--display "Full Name"] [--supervisor]
     cobrowse agent list | cobrowse agent remove NAME
     cobrowse site add SITE_ID --origin URL [--origin URL ...] [--mask SELECTOR ...]
                       [--private] [--unmask SELECTOR ...] [--no-control SELECTOR ...]
@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", required=True,
                      help="read the password from standard input (never from the command line)")
     add.add_argument("--display", default="", help="name shown to visitors")
+    add.add_argument("--supervisor", action=argparse.BooleanOptionalAction, default=None,
+                     help="may join any colleague's co-browse session without the owner's "
+                          "agreement (the visitor is still asked); --no-supervisor takes it away")
     agent.add_parser("list", help="list agents")
     rm = agent.add_parser("remove", help="remove an agent")
     rm.add_argument("name")
@@ -130,12 +133,15 @@ def _dispatch(args, directory, stdin, stdout) -> int:
         # A single sign-on agent given a password stays linked to its account.
         directory.put_agent(Agent(name=args.name, password_hash=hash_password(password),
                                   display=args.display or args.name,
-                                  sso_subject=old.sso_subject if old else ""))
+                                  sso_subject=old.sso_subject if old else "",
+                                  supervisor=(old.supervisor if old else False)
+                                  if args.supervisor is None else args.supervisor))
         print(f"agent {args.name} {'updated' if existed else 'added'}", file=stdout)
     elif args.kind == "agent" and args.action == "list":
         for agent in directory.agents():
             sso = "\tsingle sign-on" if agent.sso_subject else ""
-            print(f"{agent.name}\t{agent.display}{sso}", file=stdout)
+            role = "\tsupervisor" if agent.supervisor else ""
+            print(f"{agent.name}\t{agent.display}{role}{sso}", file=stdout)
     elif args.kind == "agent" and args.action == "remove":
         if not directory.remove_agent(args.name):
             raise CobrowseError(f"no agent named {args.name!r}", code="unknown")

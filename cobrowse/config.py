@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from cobrowse.errors import ConfigError
 
+#: The demo site's id (demo mode: the demo pages this server serves itself).
+DEMO_SITE = "demo"
 #: Values that may not be used as a secret key outside demo mode.
 WEAK_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "default"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from cobrowse import config as config_mod
+from cobrowse import metrics
 from cobrowse.rules.agent_links import AgentLinks
 from cobrowse.rules.auth import AgentAuth
 from cobrowse.rules.codes import SupportCodes
@@ -18,6 +19,7 @@ from cobrowse.rules.sessions import Lifecycle
 from cobrowse.rules.views import agent_or_visitor_state
 from cobrowse.rules.visitor_refs import VisitorRefs
 from cobrowse.rules.visitors import Visitors
+from cobrowse.rules.watchers import Watchers
 from cobrowse.rules.webhooks import Webhooks
 from cobrowse.storage import create_broker
 from cobrowse.storage.directory import BrokerStore, Directory, FileStore
@@ -53,11 +55,15 @@ class Core:
         self.config = config or config_mod.load().validate()
         self.broker = broker or create_broker(self.config.redis_url or None,
                                               **pool_options(self.config))
+        if hasattr(self.broker, "observe_round_trip"):
+            self.broker.observe_round_trip = metrics.REDIS_SECONDS.observe
         self.directory = make_directory(self.config, self.broker)
         self.participants = Participants(self.broker, self.config)
         self.conversations = Conversations(self.broker, self.config, self.participants)
         self.lifecycle = Lifecycle(self.broker, self.config, self.conversations)
         self.relay = Relay(self.broker, self.config, self.directory, self.lifecycle)
+        self.watchers = Watchers(self.broker, self.config, self.conversations, self.lifecycle,
+                                 self.directory)
         self.contexts = Contexts(self)
         self.sender = Sender(self)
         self.parts = Parts(self)

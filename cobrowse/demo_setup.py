@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 
+from cobrowse.config import DEMO_SITE
 from cobrowse.core import make_directory
 from cobrowse.rules.passwords import hash_password
 from cobrowse.storage import create_broker
@@ -23,7 +24,7 @@ def prepare_demo(config, port: str, print_to=None) -> str:
         origins = [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
         if config.public_url:
             origins.append(config.public_url)
-        directory.put_site(Site(id="demo", origins=origins, mask=list(DEMO_MASK)))
+        directory.put_site(Site(id=DEMO_SITE, origins=origins, mask=list(DEMO_MASK)))
         password = config.demo_password or secrets.token_urlsafe(9)
         directory.put_agent(Agent(name=config.demo_agent, password_hash=hash_password(password),
                                   display="Demo Agent"))

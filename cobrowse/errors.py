@@ -39,6 +39,13 @@ class Refused(CobrowseError):
     code = "forbidden"
 
 
+class Throttled(CobrowseError):
+    """Too many attempts (sign-ins, support codes, API calls): wait, then try again."""
+
+    status = 429
+    code = "throttled"
+
+
 class ConfigError(CobrowseError):
     """The server cannot start with this configuration."""
 

@@ -40,6 +40,10 @@ SANITIZE_SECONDS = Histogram("cobrowse_sanitize_seconds", "Server-side sanitizin
 SNAPSHOT_BYTES = Histogram("cobrowse_snapshot_bytes", "Size of sends carrying a snapshot, "
                            "as received", buckets=(1e3, 1e4, 1e5, 5e5, 1e6, 2e6, 4e6, 8e6, 16e6))
 REDIS_ERRORS = Counter("cobrowse_redis_errors", "Requests failed by Redis, by reason", ["reason"])
+REDIS_SECONDS = Histogram("cobrowse_redis_round_trip_seconds",
+                          "Time of each Redis round trip of the hot path (send, poll, wake-up "
+                          "reads), scripts and pipelined reads included",
+                          buckets=(.0002, .0005, .001, .002, .005, .01, .025, .05, .1, .25, 1))
 
 
 def kind_label(kind: object) -> str:

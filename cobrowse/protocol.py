@@ -20,7 +20,7 @@ VISITOR_KINDS = (
     "chat", "invite.accept", "invite.decline", "session.end",
     "snapshot", "mutation", "scroll", "pointer", "click", "selection",
     "resize", "visibility", "page", "session.pause", "session.resume", "annotate.clear",
-    "mode.accept", "mode.decline", "mode.drop",
+    "mode.accept", "mode.decline", "mode.drop", "join.accept", "join.decline",
 )
 #: Kinds an agent may send.
 AGENT_KINDS = (
@@ -28,7 +28,7 @@ AGENT_KINDS = (
     "session.end", "session.mode", "snapshot.request",
     "pointer", "highlight", "wiggle", "selection", "scroll",
     "control.click", "control.input", "control.navigate",
-    "annotate", "annotate.clear",
+    "annotate", "annotate.clear", "join", "join.accept", "join.decline", "join.leave",
 )
 #: Agent kinds that act on the visitor's page: allowed in shared mode only.
 CONTROL_KINDS = frozenset({"control.click", "control.input", "control.navigate"})
@@ -72,6 +72,14 @@ def allowed(role: str, mode: str | None, kind: str) -> bool:
     if role == AGENT and kind in CONTROL_KINDS:
         return mode == SHARED
     return True
+
+
+def watcher_refusal(kind: str) -> Refused:
+    """A watching agent's session event (issue 15, item 2): watchers see the page and send
+    nothing into the session, not even a pointer."""
+    return Refused(f"you are watching this co-browse session: a watcher sees the page but "
+                   f"cannot send {kind!r} (only the owner points, highlights or controls)",
+                   code="watcher")
 
 
 def refusal(role: str, mode: str | None, kind: str) -> Refused:
@@ -230,6 +238,10 @@ _SHAPES = {
     "mode.accept": lambda e, lim: {"request": _ident(e, "request")},
     "mode.decline": lambda e, lim: {"request": _ident(e, "request")},
     "mode.drop": lambda e, lim: {},
+    "join": lambda e, lim: {"session": _ident(e, "session")},
+    "join.accept": lambda e, lim: {"join": _ident(e, "join")},
+    "join.decline": lambda e, lim: {"join": _ident(e, "join")},
+    "join.leave": lambda e, lim: {},
     "snapshot.request": lambda e, lim: {},
     "snapshot": lambda e, lim: dict(e),
     "mutation": lambda e, lim: dict(e),

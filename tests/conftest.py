@@ -31,16 +31,22 @@ def redis_url():
 
 
 @pytest.fixture(scope="session")
-def redis_cluster_url():
-    """URL of a 3-master Redis Cluster started for this test session, on loopback."""
+def redis_cluster():
+    """A 3-master Redis Cluster started for this test session, on loopback."""
     from tests.support.redis_cluster import RedisCluster
 
     try:
         cluster = RedisCluster().start()
     except RedisServerError as exc:
         pytest.fail(str(exc), pytrace=False)
-    yield cluster.url
+    yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(redis_cluster):
+    """URL of that cluster."""
+    return redis_cluster.url
 
 
 @pytest.fixture(params=["memory", "redis", pytest.param("cluster", marks=pytest.mark.slow)])
@@ -97,6 +103,27 @@ def transport(app):
     return flask_transport(app.test_client())
 
 
+@pytest.fixture
+def visitor(transport):
+    """A visitor of the demo site, through the in-process API (acceptance tests have their
+    own: a page in Chromium)."""
+    from tests.support.actors import Visitor
+
+    v = Visitor(transport)
+    v.hello()
+    return v
+
+
+@pytest.fixture
+def agent(transport):
+    """The demo agent alice, signed in through the in-process API."""
+    from tests.support.actors import Agent
+
+    a = Agent(transport)
+    a.login("alice", AGENT_PASSWORD)
+    return a
+
+
 # --- one real Chromium for every browser test -------------------------------------------------
 # Playwright's sync API allows one running instance per thread: every browser test shares this.
 
@@ -117,6 +144,11 @@ def playwright_driver():
 
 @pytest.fixture(scope="session")
 def browser(playwright_driver):
+    from playwright.sync_api import expect
+
+    # Playwright's 5 s default for expect() is tight on a loaded 2-core CI machine (a Python
+    # docs page with web fonts and frames, the tag loading async): 10 s, the same everywhere.
+    expect.set_options(timeout=10_000)
     instance = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield instance
     instance.close()

@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from cobrowse import click_targets
-from tests.test_api import SNAPSHOT, agent, start_session, visitor  # noqa: F401 - fixtures
+from tests.test_api import SNAPSHOT, start_session
 
 EVIL = "https://evil.example/steal"
 

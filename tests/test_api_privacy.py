@@ -6,23 +6,7 @@ import json
 import pytest
 
 from cobrowse.storage.directory import Site
-from tests.conftest import AGENT_PASSWORD
-from tests.support.actors import Agent, Visitor
 from tests.test_api import SNAPSHOT, start_session
-
-
-@pytest.fixture
-def visitor(transport):
-    v = Visitor(transport)
-    v.hello()
-    return v
-
-
-@pytest.fixture
-def agent(transport):
-    a = Agent(transport)
-    a.login("alice", AGENT_PASSWORD)
-    return a
 
 
 def shop(core, **rules):

@@ -242,3 +242,32 @@ def test_the_cache_is_shared_through_the_broker(broker):
     failure = reader.get(bad)
     assert (failure.code, failure.status) == ("upstream_status", 502)
     assert AssetCache(60, None).get(key) is None
+
+
+def test_the_demo_sites_style_sheets_reach_the_replica_with_no_extra_setting():
+    """``make run``: the demo pages are this server's own, on loopback. Their style sheets
+    go through the proxy (fonts bring their sheets) and must not be refused as a private
+    address, or the demo's replica shows unstyled. Other sites still need the setting."""
+    import urllib.error
+    import urllib.request
+
+    from tests.support.servers import Gunicorn
+
+    def get(server, site, url):
+        path = link(derive_key("integration-test-secret-0123456789"), site, "style", url)
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    with Gunicorn() as server:
+        for origin in (server.url, f"http://localhost:{server.port}"):
+            status, body = get(server, "demo", origin + "/demo/assets/site.css")
+            assert status == 200 and "{" in body, body
+    with Gunicorn(demo=False) as server:
+        from tests.support.servers import cli
+
+        assert cli(["site", "add", "demo", "--origin", server.url], server.env).returncode == 0
+        status, body = get(server, "demo", server.url + "/demo/assets/site.css")
+        assert status == 403 and "private_address" in body

@@ -120,11 +120,7 @@ def test_a_session_through_haproxy_round_robin_over_two_servers(stack):
             break
     assert [e["x"] for e in seen] == [n / 10 for n in range(6)]
     agent.send({"k": "session.end"})
-    for _ in range(10):
-        visitor.poll(hold=5)
-        if any(e["k"] == "session.ended" for e in visitor.seen):
-            break
-    assert visitor.last("session.ended")["reason"] == "agent"
+    assert visitor.wait_for("session.ended")["reason"] == "agent"
     # Round-robin, no stickiness: both servers answered this session's API calls.
     for server in (stack["a"], stack["b"]):
         assert re.search(r'"POST /api/v1/(send|poll)', server.log()), server.log()[-2000:]

@@ -44,6 +44,17 @@ def test_agents_are_listed_updated_and_removed(data_dir):
     assert run("agent", "list")[1] == ""
 
 
+def test_the_supervisor_flag_is_stored_listed_and_kept(data_dir):
+    run("agent", "add", "sam", "--password-stdin", "--supervisor", stdin="password-one\n")
+    run("agent", "add", "ann", "--password-stdin", stdin="password-one\n")
+    assert run("agent", "list")[1] == "ann\tann\nsam\tsam\tsupervisor\n"
+    # A new password keeps the flag; --no-supervisor takes it away.
+    run("agent", "add", "sam", "--password-stdin", stdin="password-two\n")
+    assert "sam\tsam\tsupervisor" in run("agent", "list")[1]
+    run("agent", "add", "sam", "--password-stdin", "--no-supervisor", stdin="password-two\n")
+    assert run("agent", "list")[1] == "ann\tann\nsam\tsam\n"
+
+
 def test_short_passwords_and_unknown_agents_are_refused(data_dir, capsys):
     with pytest.raises(CobrowseError, match="at least 8"):
         run("agent", "add", "ann", "--password-stdin", stdin="short\n")

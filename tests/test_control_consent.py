@@ -5,7 +5,7 @@ down needs no consent."""
 
 import pytest
 
-from tests.test_api import SNAPSHOT, agent, start_session, visitor  # noqa: F401 - fixtures
+from tests.test_api import SNAPSHOT, start_session
 
 CLICK = {"k": "control.click", "i": 5}
 

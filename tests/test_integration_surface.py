@@ -12,22 +12,8 @@ from cobrowse.rules.participants import digest
 from cobrowse.rules.webhooks import sign
 from cobrowse.storage import keys
 from tests.conftest import AGENT_PASSWORD
-from tests.support.actors import Agent, Visitor
+from tests.support.actors import Agent
 from tests.support.webhook_receiver import Receiver, verify
-
-
-@pytest.fixture
-def visitor(transport):
-    v = Visitor(transport)
-    v.hello()
-    return v
-
-
-@pytest.fixture
-def agent(transport):
-    a = Agent(transport)
-    a.login("alice", AGENT_PASSWORD)
-    return a
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ mode, and nothing relayed to the visitor."""
 import pytest
 
 from tests.acceptance.test_malicious_agent import malformed, refused
-from tests.test_api import SNAPSHOT, agent, start_session, visitor  # noqa: F401 - fixtures
+from tests.test_api import SNAPSHOT, start_session
 
 IDS = {"full-name": 8, "national-id": 7, "card-cvc": 7, "plan": 8}  # 7 is masked (#card)
 

@@ -110,6 +110,9 @@ def test_metrics_count_what_a_session_did(server):
     assert delta("cobrowse_sanitize_seconds_count", kind="snapshot") == 1
     assert delta("cobrowse_snapshot_bytes_count") == 1
     assert delta("cobrowse_polls_answered_total") == counts["polls"]
+    # Every poll and every send took at least one timed Redis round trip.
+    assert delta("cobrowse_redis_round_trip_seconds_count") >= counts["polls"] + 5
+    assert delta("cobrowse_redis_round_trip_seconds_sum") > 0
     assert value(after, "cobrowse_polls_parked") == 0
     assert value(after, "cobrowse_invitations_open") == 0
     # Labels are closed sets: no ids, names or page content.

@@ -3,7 +3,7 @@ the leave is never lost to a sequence race, and the old page's late events do no
 visitor back; only the next page's snapshot does. Found by the acceptance suite
 (test_session_ui.py::test_status_away_while_the_visitor_is_off_the_site)."""
 
-from tests.test_api import SNAPSHOT, agent, start_session, visitor  # noqa: F401 - fixtures
+from tests.test_api import SNAPSHOT, start_session
 
 POINTER = {"k": "pointer", "i": 5, "x": 0.5, "y": 0.5}
 LEAVE = {"k": "page", "state": "leave"}

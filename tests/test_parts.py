@@ -4,26 +4,8 @@ whole send from being applied; ordinary sends go on between the parts."""
 
 import json
 
-import pytest
-
-from tests.conftest import AGENT_PASSWORD
-from tests.support.actors import Agent, Visitor
+from tests.support.actors import Visitor
 from tests.test_api import SNAPSHOT, open_conversation, start_session
-
-
-@pytest.fixture
-def visitor(transport):
-    v = Visitor(transport)
-    v.hello()
-    return v
-
-
-@pytest.fixture
-def agent(transport):
-    a = Agent(transport)
-    a.login("alice", AGENT_PASSWORD)
-    return a
-
 
 CHATS = [{"k": "chat", "text": f"message {n} " + "x" * 300} for n in range(40)]
 

@@ -152,3 +152,23 @@ def test_annotate_keeps_anchored_points_and_flags():
 def test_annotate_refuses_bad_shapes(event, reason):
     with pytest.raises(BadRequest, match=re.escape(reason)):
         normalize(event)
+
+
+# --- a second agent joins (issue 15, item 2) --------------------------------------------------
+
+def test_join_kinds_are_lifecycle_kinds_with_ids():
+    assert allowed(AGENT, None, "join") and allowed(AGENT, None, "join.leave")
+    assert allowed(AGENT, None, "join.accept") and allowed(VISITOR, None, "join.accept")
+    assert not allowed(VISITOR, None, "join") and not allowed(VISITOR, None, "join.leave")
+    assert {"join", "join.accept", "join.decline", "join.leave"} <= protocol.LIFECYCLE_KINDS
+    assert normalize({"k": "join", "session": "s_1", "x": 1}) == {"k": "join", "session": "s_1"}
+    assert normalize({"k": "join.decline", "join": "j_2"}) == {"k": "join.decline", "join": "j_2"}
+    with pytest.raises(BadRequest, match="valid identifier"):
+        normalize({"k": "join", "session": "s 1"})
+    with pytest.raises(BadRequest, match="'join'"):
+        normalize({"k": "join.accept"})
+
+
+def test_a_watchers_refusal_says_why():
+    err = protocol.watcher_refusal("pointer")
+    assert err.status == 403 and err.code == "watcher" and "'pointer'" in err.message

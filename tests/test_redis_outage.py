@@ -11,9 +11,9 @@ import json
 import pytest
 
 from tests.conftest import AGENT_PASSWORD
-from tests.support.actors import Agent, Visitor, http_transport
+from tests.support.actors import http_pair
 from tests.support.redis_server import RedisServer
-from tests.support.servers import Gunicorn, cli
+from tests.support.servers import Gunicorn
 from tests.test_api import SNAPSHOT, start_session
 
 pytestmark = pytest.mark.slow
@@ -36,14 +36,7 @@ def test_redis_stopped_mid_session_gives_readable_503s_then_the_session_carries_
             Gunicorn(redis_server.url, demo=False,
                      # Refuse a Redis without persistence: this one has AOF, so it starts.
                      env={"COBROWSE_REDIS_EPHEMERAL": "0"}) as server:
-        assert cli(["site", "add", "shop", "--origin", ORIGIN], server.env).returncode == 0
-        added = cli(["agent", "add", "alice", "--password-stdin"], server.env,
-                    stdin=AGENT_PASSWORD + "\n")
-        assert added.returncode == 0, added.stderr
-        visitor = Visitor(http_transport(server.url), origin=ORIGIN)
-        visitor.hello()
-        agent = Agent(http_transport(server.url))
-        agent.login("alice", AGENT_PASSWORD)
+        visitor, agent = http_pair(server, "alice", AGENT_PASSWORD, ORIGIN)
         start_session(visitor, agent, "view")
         visitor.send(SNAPSHOT)
         assert [e["k"] for e in agent.poll(hold=5)] == ["snapshot"]
@@ -71,10 +64,6 @@ def test_redis_stopped_mid_session_gives_readable_503s_then_the_session_carries_
                 break
         assert [e["k"] for e in got] == ["scroll", "pointer"]
         agent.send({"k": "session.end"})
-        for _ in range(10):
-            visitor.poll(hold=5)
-            if any(e["k"] == "session.ended" for e in visitor.seen):
-                break
-        assert visitor.last("session.ended")["reason"] == "agent"
+        assert visitor.wait_for("session.ended")["reason"] == "agent"
         # No request crashed (the wake listener may log its own reconnection attempts).
         assert "unhandled error on" not in server.log()

@@ -5,7 +5,7 @@ import logging
 
 from cobrowse.rules.refusals import RefusalLog
 from tests.support.actors import Visitor
-from tests.test_api import SNAPSHOT, agent, start_session, visitor  # noqa: F401 - fixtures
+from tests.test_api import start_session
 
 BAD_SNAPSHOTS = [
     {"k": "snapshot", "doc": 5, "url": "http://shop.example/", "vw": 1, "vh": 1, "sx": 0, "sy": 0},

@@ -2,9 +2,8 @@
 node's whole subtree from the session's index hash, and later ops on those nodes never
 reach the agent."""
 
-from test_api import agent, start_session, visitor  # noqa: F401 (fixtures)
-
 from cobrowse.storage import keys
+from tests.test_api import start_session
 
 DOC = {"i": 1, "t": 9, "c": [
     {"i": 2, "t": 10, "n": "html"},

@@ -162,3 +162,35 @@ def test_entries_without_children_still_decode():
         1, True, "div", {"a": "|"}, False, False, (5,), False)
     assert decode("1|0|div|5,x") is None
     assert decode(encode(1, False, "ul", pending=True)).pending  # issue 16: flag 8
+
+
+def test_a_wide_list_costs_a_few_bytes_in_its_parents_entry():
+    """10,000 rows of a list (each an li with a link and its text: ids step by 3): the list's
+    entry stays tiny, so a mutation under it reads and writes a few bytes, not 60 KB."""
+    rows = [el(100 + 3 * n, "li", c=[el(101 + 3 * n, "a", {"href": "/x"},
+                                        c=[{"i": 102 + 3 * n, "t": 3, "x": "row"}])])
+            for n in range(10_000)]
+    live = Live(el(10, "ul", c=rows))
+    assert len(live.index[10]) < 80, live.index[10]
+    assert decode(live.index[10]).children == tuple(range(100, 30_100, 3))
+    before = len(live.index[10])
+    live.ops({"o": "add", "p": 10, "b": None, "n": el(30_100, "li", c=[])})  # one more row
+    assert len(live.index[10]) == before  # the run grew by one: same bytes
+    live.ops({"o": "rm", "i": 5_101})  # a row from the middle
+    assert len(live.index[10]) < 80 and 5_101 not in decode(live.index[10]).children
+    assert 5_102 not in live.index  # its subtree went with it
+
+
+@pytest.mark.parametrize("ids", [(), (7,), (7, 9), (1, 2, 3), (5, 3, 1), (1, 4, 7, 8, 9, 10, 20),
+                                 (2, 2, 2), tuple(range(3, 3000, 7)) + (5000,)])
+def test_child_runs_round_trip(ids):
+    from cobrowse.sanitize.index import decode_ids, encode_ids
+
+    assert decode_ids(encode_ids(ids)) == ids
+
+
+@pytest.mark.parametrize("bad", ["1+0*5", "1+2*", "+2*3", "1+2*3*4", "a", "1,,x", "1+2*9999999"])
+def test_malformed_child_runs_are_refused(bad):
+    from cobrowse.sanitize.index import decode_ids
+
+    assert decode_ids(bad) is None

@@ -14,7 +14,7 @@ import json
 import secrets
 
 from cobrowse import concurrency
-from cobrowse.errors import CobrowseError
+from cobrowse.errors import CobrowseError, Throttled
 from cobrowse.rules.participants import digest
 from cobrowse.rules.passwords import verify_password
 from cobrowse.storage import keys
@@ -26,11 +26,6 @@ COOKIE = "cobrowse_signin"
 class SignInError(CobrowseError):
     status = 401
     code = "signin"
-
-
-class Throttled(CobrowseError):
-    status = 429
-    code = "throttled"
 
 
 class AgentAuth:
@@ -110,7 +105,8 @@ class AgentAuth:
                 "scoped": bool(who.get("scope"))}
 
     def logout(self, cookie: str | None) -> None:
-        """Sign out: the agent's invitation is cancelled and its session ended."""
+        """Sign out: the agent's invitation is cancelled, its session ended and its watch of a
+        colleague's session left."""
         try:
             who = self._signin(cookie)
         except SignInError:
@@ -130,6 +126,9 @@ class AgentAuth:
             sess = life.agent_session(name)
             if sess:
                 life.end(sess["id"], "signed_out", out)
+            watched = self.broker.get(keys.agent_watch(name))
+            if watched:  # a watcher signing out leaves; the session goes on (issue 15)
+                self.core.watchers.drop(name, watched, "signed_out", out)
         out.flush(self.broker)
         self.broker.delete(keys.signin(digest(cookie)))
         self.core.participants.remove(who)

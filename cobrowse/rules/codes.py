@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 
-from cobrowse.errors import CobrowseError, Refused
+from cobrowse.errors import CobrowseError, Refused, Throttled
 from cobrowse.rules.participants import new_id
 from cobrowse.storage import keys
 
@@ -25,11 +25,6 @@ log = logging.getLogger(__name__)
 CODE_RE = re.compile(r"^[0-9]{6}$")
 #: How long an agent who entered a valid code has to choose the mode (seconds).
 CLAIM_TTL = 300
-
-
-class Throttled(CobrowseError):
-    status = 429
-    code = "throttled"
 
 
 class BadCode(CobrowseError):

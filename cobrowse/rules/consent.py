@@ -48,6 +48,9 @@ class ControlConsent:
     def _both(self, sess: dict, event: dict, out: Outbox) -> None:
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
         self.conversations.to_agent(out, sess["agent"], event)
+        if event.get("k") == "session.mode":  # watchers' STATE shows the mode (issue 15)
+            for name in sorted(sess.get("watchers") or {}):
+                self.conversations.to_agent(out, name, dict(event))
         if event.get("k") == "session.mode" and self.on_mode is not None:
             self.on_mode(sess, event["mode"], event.get("by", "agent"))
 

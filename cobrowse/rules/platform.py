@@ -13,9 +13,8 @@ import json
 import re
 import time
 
-from cobrowse.errors import BadRequest, CobrowseError
+from cobrowse.errors import BadRequest, CobrowseError, Throttled
 from cobrowse.rules.agent_links import platform_agent
-from cobrowse.rules.codes import Throttled
 from cobrowse.storage import keys, records
 from cobrowse.storage.outbox import Outbox
 

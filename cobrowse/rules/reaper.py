@@ -1,5 +1,5 @@
 """Time-driven rules: invitations expire, absent visitors are marked away and then end the
-session, departed agents free their session. One sweep at a time across all workers (a
+session, departed agents free their session, departed watchers leave the one they watch. One sweep at a time across all workers (a
 short broker lock), every ``reaper_interval`` seconds.
 """
 
@@ -37,14 +37,24 @@ def sweep(core, now: float | None = None) -> None:
                               + [sess.get("started", 0)])
         if visitor_age > config.gone_after:
             life.end(sid, "visitor_gone", out)
-        elif agent_age > config.gone_after:
+            continue
+        if agent_age > config.gone_after:
             life.end(sid, "agent_gone", out)
-        elif visitor_age > config.away_after:
+            continue
+        if visitor_age > config.away_after:
             life.set_presence(sess, "away", out)
+        if sess.get("watchers") or sess.get("joins"):
+            core.watchers.gone(sess, lambda name: _agent_age(core, name, now) > config.gone_after)
     for pid in broker.smembers(keys.ONLINE_AGENTS):
         if core.participants.get(pid) is None:
             broker.srem(keys.ONLINE_AGENTS, pid)
     out.flush(broker)
+
+
+def _agent_age(core, name: str, now: float) -> float:
+    """Seconds since any workspace sign-in of agent ``name`` was last seen."""
+    pids = core.broker.smembers(keys.agent_participants(name))
+    return now - max([core.participants.last_seen(p) for p in pids] + [0.0])
 
 
 class Reaper:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import time
 
+from cobrowse import concurrency
 from cobrowse.errors import CobrowseError, Refused
 from cobrowse.protocol import MODES
 from cobrowse.rules.audit import Audit
 from cobrowse.rules.consent import ControlConsent
 from cobrowse.rules.conversations import Conflict
 from cobrowse.rules.participants import new_id
+from cobrowse.rules.watchers import end_watches
 from cobrowse.storage import keys, records
 from cobrowse.storage.outbox import Outbox
 
@@ -49,6 +51,15 @@ class Lifecycle:
     def _notify(self, kind: str, record: dict) -> None:
         for observer in self.observers:
             observer(kind, record)
+
+    notify = _notify
+
+    def to_agents(self, out: Outbox, sess: dict, event: dict) -> None:
+        """A notice about the session to its owner and every watcher (issue 15, item 2):
+        their STATE shows it, so it must move their inboxes on."""
+        self.conversations.to_agent(out, sess["agent"], dict(event))
+        for name in sorted(sess.get("watchers") or {}):
+            self.conversations.to_agent(out, name, dict(event))
 
     def _link(self, record: dict, field: str, value: str | None, only_if: str | None = None) -> None:
         """Point the visitor's conversation (or, for an invitation without a conversation of
@@ -121,6 +132,10 @@ class Lifecycle:
             self.broker.cas(keys.agent_invitation(name), iid, None)
             raise Conflict("you are already in a co-browse session: end it first",
                            code="session_active")
+        if self.broker.get(keys.agent_watch(name)):
+            self.broker.cas(keys.agent_invitation(name), iid, None)
+            raise Conflict("you are watching a colleague's co-browse session: leave it first",
+                           code="watching")
         inv = {**target, "id": iid, "agent": name, "agent_display": agent["display"],
                "mode": mode, "state": "open",
                "created": time.time(), "expires": time.time() + self.config.invite_ttl}
@@ -210,9 +225,6 @@ class Lifecycle:
     def _start(self, inv: dict, out: Outbox) -> dict:
         sid = new_id("s_")
         ttl = self.config.session_ttl
-        if not self.broker.set(keys.agent_session(inv["agent"]), sid, ttl=ttl, nx=True):
-            raise Conflict("the agent is already in another co-browse session",
-                           code="session_active")
         sess = {"id": sid, "conversation": inv["conversation"], "agent": inv["agent"],
                 "agent_display": inv["agent_display"], "visitor": inv["visitor"],
                 "site": inv["site"], "mode": inv["mode"], "started": time.time(),
@@ -220,7 +232,13 @@ class Lifecycle:
         for field in ("integration", "agent_id"):  # a platform's invitation (issue 13)
             if inv.get(field):
                 sess[field] = inv[field]
+        # The record before any pointer to it (the agent's lock, the conversation's link): a
+        # pointer whose record is missing then always means the record was lost (see lost()).
         records.save(self.broker, keys.session(sid), sess, ttl)
+        if not self.broker.set(keys.agent_session(inv["agent"]), sid, ttl=ttl, nx=True):
+            self.broker.delete(keys.session(sid))
+            raise Conflict("the agent is already in another co-browse session",
+                           code="session_active")
         self.audit.linked(inv["id"], sid)
         self.audit.step(inv["id"], "session.started", session=sid, mode=inv["mode"])
         self.broker.sadd(keys.ACTIVE_SESSIONS, sid)
@@ -231,6 +249,8 @@ class Lifecycle:
         # No snapshot.request here: the tag sends a full snapshot as soon as it sees the
         # session start, and a second one would double the upload of a 2 MB page.
         self.conversations.to_agent(out, inv["agent"], started)
+        if inv["conversation"]:  # colleagues' lists show who co-browses (issue 15, item 2)
+            self.conversations.announce_queue(out)
         self._notify("session.started", sess)
         return sess
 
@@ -287,8 +307,67 @@ class Lifecycle:
         event = {"k": "session.ended", "session": sid, "reason": reason}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
         self.conversations.to_agent(out, sess["agent"], event)
+        end_watches(self.broker, self.conversations, sess, reason, out)
+        if sess.get("conversation"):
+            self.conversations.announce_queue(out)
         self._notify("session.ended", {**sess, "reason": reason, "ended": time.time()})
         return True
+
+    def lost(self, sid: str, who: dict, conv: dict | None) -> bool:
+        """A pointer to session ``sid`` (the agent's lock, a conversation's or a visitor's
+        link) whose record is gone: Redis lost it (a restart without persistence, a failover
+        that dropped the latest writes, eviction). End it cleanly on what is left, instead of
+        leaving an agent locked out of new sessions and two clients guessing: free the lock,
+        drop the links and tell both sides ``session.ended`` with reason ``lost``, as far as
+        the surviving records name them. Returns True if it did.
+
+        Records are saved before any pointer to them (``_start``), so a missing record is
+        never one being created; ``end()`` drops the record first and the pointers a moment
+        later, so the check waits that moment out before deciding."""
+        for delay in (0.0, 0.2, 0.8):
+            if delay:
+                concurrency.sleep(delay)  # other requests go on meanwhile
+            if self.broker.get(keys.session(sid)) is not None or not self._points_at(sid, who, conv):
+                return False
+        agent = who["agent"] if who.get("role") == "agent" else (conv or {}).get("agent")
+        visitor = who["id"] if who.get("role") == "visitor" else None
+        if conv is None and agent:
+            conv = self._conversation_of(agent, sid)
+        if conv is not None:
+            visitor = visitor or conv.get("visitor")
+            self.conversations.update(
+                conv["id"], lambda r: {**r, "session": None} if r.get("session") == sid else None)
+        if visitor:
+            self.conversations.participants.update(
+                visitor, lambda r: {**r, "session": None} if r.get("session") == sid else None)
+        self.broker.delete(*keys.session_keys(sid))  # whatever of it is left
+        self.broker.srem(keys.ACTIVE_SESSIONS, sid)
+        out = Outbox()
+        event = {"k": "session.ended", "session": sid, "reason": "lost"}
+        if agent:
+            self.broker.cas(keys.agent_session(agent), sid, None)
+            self.conversations.to_agent(out, agent, dict(event))
+        if visitor:
+            self.conversations.to_visitor(out, visitor, dict(event))
+        out.flush(self.broker)
+        self._notify("session.ended", {"id": sid, "agent": agent, "visitor": visitor,
+                                       "conversation": (conv or {}).get("id"), "reason": "lost",
+                                       "ended": time.time()})
+        return True
+
+    def _points_at(self, sid: str, who: dict, conv: dict | None) -> bool:
+        if who.get("role") == "agent":
+            return self.broker.get(keys.agent_session(who["agent"])) == sid
+        if conv is not None:
+            return (self.conversations.get(conv["id"]) or {}).get("session") == sid
+        return (self.conversations.participants.get(who["id"]) or {}).get("session") == sid
+
+    def _conversation_of(self, agent: str, sid: str) -> dict | None:
+        for cid in self.broker.smembers(keys.agent_conversations(agent)):
+            conv = self.conversations.get(cid)
+            if conv and conv.get("session") == sid:
+                return conv
+        return None
 
     def set_paused(self, sess: dict, by: str | None, out: Outbox) -> None:
         """Record that the visitor paused sharing (``by``: "visitor" from the frame bar,
@@ -302,7 +381,7 @@ class Lifecycle:
                        self.config.session_ttl)
         event = {"k": "session.paused", "session": sess["id"], "by": by}
         self.conversations.to_visitor(out, sess["visitor"], dict(event))
-        self.conversations.to_agent(out, sess["agent"], event)
+        self.to_agents(out, sess, event)
 
     def set_presence(self, sess: dict, presence: str, out: Outbox) -> None:
         """Record whether the visitor is here, away (silent) or left (its page went away:
@@ -313,5 +392,5 @@ class Lifecycle:
         records.update(self.broker, keys.session(sess["id"]), lambda s: {**s, "presence": presence},
                        self.config.session_ttl)
         if public_presence(before) != public_presence(presence):
-            self.conversations.to_agent(out, sess["agent"], {
+            self.to_agents(out, sess, {
                 "k": "presence", "session": sess["id"], "visitor": public_presence(presence)})

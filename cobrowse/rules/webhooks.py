@@ -1,7 +1,8 @@
 """Signed webhooks (issue 13): the integration's server hears of its invitations and sessions.
 
 Events: ``invitation.accepted``, ``invitation.declined``, ``invitation.expired``,
-``session.started``, ``session.mode``, ``session.ended``, as a JSON POST, never with page
+``session.started``, ``session.mode``, ``session.ended``, ``session.watcher_joined`` and
+``session.watcher_left`` (``watcher``: the agent's name), as a JSON POST, never with page
 content. ``X-Cobrowse-Signature: sha256=<hex HMAC-SHA256 of the raw body with the webhook
 secret>`` and ``X-Cobrowse-Event-Id`` (the receiver drops repeats).
 
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 #: Lifecycle changes an integration hears of (``invitation.cancelled`` is its own doing).
 EVENTS = frozenset({"invitation.accepted", "invitation.declined", "invitation.expired",
-                    "session.started", "session.mode", "session.ended"})
+                    "session.started", "session.mode", "session.ended",
+                    "session.watcher_joined", "session.watcher_left"})
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -51,6 +53,10 @@ def payload(kind: str, record: dict, visitor_ref: str | None) -> dict:
                 "mode": record["mode"], "started": record.get("started")}
         if kind == "session.ended":
             data.update(reason=record.get("reason"), ended=record.get("ended"))
+        if kind.startswith("session.watcher_"):  # a second agent joins (issue 15, item 2)
+            data["watcher"] = record.get("watcher")
+            if kind == "session.watcher_left":
+                data["reason"] = record.get("reason")
     return {**data, "agent": agent, "visitor": visitor_ref}
 
 

@@ -28,6 +28,9 @@ class Agent:
     #: ``issuer|subject`` of the single sign-on account this agent was created for ("" for a
     #: password agent): a sign-in only ever reaches the agent of its own account.
     sso_subject: str = ""
+    #: A supervisor may join any colleague's co-browse session without the owner's agreement
+    #: (still with the visitor's), issue 15, item 2.
+    supervisor: bool = False
 
 
 @dataclass

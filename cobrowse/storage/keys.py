@@ -67,6 +67,12 @@ def agent_session(name: str) -> str:
     return f"ag:{{{name}}}:session"
 
 
+def agent_watch(name: str) -> str:
+    """Lock: the one session an agent watches, or asked to watch (issue 15, item 2); its
+    value is the session id."""
+    return f"ag:{{{name}}}:watch"
+
+
 def agent_conversations(name: str) -> str:
     return f"ag:{{{name}}}:convs"
 

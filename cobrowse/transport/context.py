@@ -16,12 +16,16 @@ in between makes the cached version older than the inbox: the next request recom
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from cobrowse.rules.views import agent_or_visitor_state
+from cobrowse.storage import keys
 
 #: Contexts kept per process before the cache is cleared (one per live participant).
 CACHE_LIMIT = 100_000
+#: Seconds after which an idle poll checks that its context's session still exists.
+VERIFY_AFTER = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +35,23 @@ class Context:
     version: int  #: last id of the participant's inbox when this was computed
     state: dict  #: the STATE of docs/protocol.md
     session: dict | None  #: the active session's record, or None
+    at: float = field(default_factory=time.monotonic)  #: when it was computed
 
     @property
     def session_id(self) -> str | None:
         return self.session["id"] if self.session else None
+
+    @property
+    def watching(self) -> str | None:
+        """The colleague's session this agent watches, admitted (issue 15, item 2)."""
+        watch = self.state.get("watch")
+        return watch["session"] if watch and watch["state"] == "watching" else None
+
+    @property
+    def stream_session_id(self) -> str | None:
+        """The session whose stream to the agent this participant reads: its own, or the
+        one it watches (the same stream the owner reads: nothing is copied per watcher)."""
+        return self.session_id or self.watching
 
 
 class Contexts:
@@ -63,6 +80,21 @@ class Contexts:
             self._by_pid.clear()
         self._by_pid[who["id"]] = context
         return context
+
+    def verified(self, who: dict, context: Context) -> Context:
+        """``context``, checked against Redis when it names a session and is older than
+        VERIFY_AFTER seconds: a session record that Redis lost is announced in no inbox, so
+        only a read notices it (then ``Lifecycle.lost`` ends it, through compute). Called when
+        a poll is answered empty at the end of its hold: one read per participant in a session
+        per VERIFY_AFTER at most, never on the event path."""
+        sid = context.stream_session_id  # its own session, or the one it watches (issue 15)
+        if sid is None or time.monotonic() - context.at < VERIFY_AFTER:
+            return context
+        if self.core.broker.get(keys.session(sid)) is not None:
+            fresh = Context(context.version, context.state, context.session)
+            self._by_pid[who["id"]] = fresh
+            return fresh
+        return self.compute(who, context.version)
 
     def forget(self, pid: str) -> None:
         self._by_pid.pop(pid, None)

@@ -83,7 +83,7 @@ class Poller:
         hold -= random.uniform(0, min(JITTER_MAX, hold * JITTER_SHARE))
         deadline = time.monotonic() + hold
         cached = self.contexts.peek(pid)
-        sid = cached.session_id if cached else None
+        sid = cached.stream_session_id if cached else None
         streams = self._streams(pid, role, sid)
         with self.broker.waiter(streams.values(), release=(pid, UNBORN)) as waiter:
             start = self.broker.poll_begin(
@@ -102,7 +102,7 @@ class Poller:
             context = self.contexts.get(who, start.version)
             found = {"inbox": start.inbox, **{name: start.streams.get(key, [])
                                               for name, key in streams.items() if name != "inbox"}}
-            if context.session_id != sid:
+            if context.stream_session_id != sid:
                 answer = self._moved(who, role, cursors, context, deadline, waiter.generation)
             else:
                 answer = self._park(who, waiter, streams, cursors, context, found, deadline)
@@ -114,7 +114,7 @@ class Poller:
 
     def _moved(self, who, role, cursors, context, deadline, generation) -> Answer:
         """The session is not the one the cache guessed: park on the right streams."""
-        streams = self._streams(who["id"], role, context.session_id)
+        streams = self._streams(who["id"], role, context.stream_session_id)
         with self.broker.waiter(streams.values(), release=(who["id"], generation)) as waiter:
             found = self.broker.read_raw(self._after(streams, cursors), self.config.poll_batch)
             found = {name: found[key] for name, key in streams.items()}
@@ -131,7 +131,13 @@ class Poller:
                 return self._answer({}, streams, cursors, context.state)
             left = deadline - time.monotonic()
             if left <= 0:
-                return self._answer({}, streams, cursors, context.state)
+                checked = self.contexts.verified(who, context)
+                if checked.stream_session_id != context.stream_session_id:
+                    # Its session was lost and has just been ended: answer with the news.
+                    got = self.broker.read_raw(self._after(streams, cursors), self.config.poll_batch)
+                    found = {name: got[key] for name, key in streams.items()}
+                    return self._answer(found, streams, cursors, checked.state)
+                return self._answer({}, streams, cursors, checked.state)
             woken = waiter.wait(left)
             if waiter.released:
                 return Answer(json.dumps({"ok": True, "events": [], "released": True,

@@ -111,7 +111,7 @@ class Sender:
         """Session events only: answers are not stored (see the module docstring)."""
         sess = context.session
         try:
-            clean = self._check(who, sess, events)
+            clean = self._check(who, sess, events, context.watching)
         except CobrowseError as err:
             if err.code in ("no_session", "view_only") and not retried:
                 # The cached context may lag behind a session that started or switched to
@@ -182,8 +182,10 @@ class Sender:
             self.core.lifecycle.audit.step(sess.get("invitation"), "refused", kind=kind,
                                            reason=err.code)
 
-    def _check(self, who: dict, sess: dict | None, events: list) -> list[dict]:
-        """Shape and permission of every event, before anything is applied."""
+    def _check(self, who: dict, sess: dict | None, events: list,
+               watching: str | None = None) -> list[dict]:
+        """Shape and permission of every event, before anything is applied. ``watching``:
+        the session a watching agent sees, into which it may send nothing (issue 15)."""
         mode = sess["mode"] if sess else None
         clean = []
         for position, raw in enumerate(events):
@@ -194,6 +196,8 @@ class Sender:
                 raise
             if not protocol.allowed(who["role"], mode, event["k"]):
                 err = protocol.refusal(who["role"], mode, event["k"])
+                if watching and sess is None and event["k"] in SESSION_KINDS:
+                    err = protocol.watcher_refusal(event["k"])
                 err.extra["index"] = position
                 err.extra["kind"] = event["k"]
                 raise err
@@ -205,7 +209,7 @@ class Sender:
     def _lifecycle_send(self, who: dict, seq: int, events: list, context) -> tuple[int, dict]:
         last = keys.last_send(who["id"])
         try:
-            status, answer = self._apply(who, seq, events, context.session)
+            status, answer = self._apply(who, seq, events, context)
         except CobrowseError as err:
             if err.status >= 500:
                 self.broker.send_finish(last=last, seq=seq, status=0, body="",
@@ -216,10 +220,11 @@ class Sender:
                                 ttl=self.config.participant_ttl)
         return status, answer
 
-    def _apply(self, who: dict, seq: int, events: list, sess: dict | None) -> tuple[int, dict]:
+    def _apply(self, who: dict, seq: int, events: list, context) -> tuple[int, dict]:
         role = who["role"]
+        sess = context.session
         try:
-            clean = self._check(who, sess, events)
+            clean = self._check(who, sess, events, context.watching)
         except CobrowseError as err:
             self._audit_refusal(who, sess, err)
             raise
@@ -259,6 +264,8 @@ class Sender:
                 return life.decline(who, event["invitation"], out)
             if kind == "session.end":
                 return life.end_by_visitor(who, out)
+            if kind in ("join.accept", "join.decline"):
+                return self.core.watchers.answer(who, event["join"], kind == "join.accept", out)
             return self.core.relay.from_visitor(sess, event, out, index)
         check_scope(who, kind)  # an agent link's sign-in: one session only (issue 13)
         if kind == "chat":
@@ -277,4 +284,14 @@ class Sender:
             return life.end_by_agent(who, out)
         if kind == "session.mode":
             return life.switch_mode(who, event["mode"], out)
+        if kind.startswith("join"):  # a second agent joins (issue 15, item 2)
+            return self._join(who, event, out)
         return self.core.relay.from_agent(sess, event, out, index)
+
+    def _join(self, who: dict, event: dict, out: Outbox) -> dict:
+        watchers = self.core.watchers
+        if event["k"] == "join":
+            return watchers.ask(who, event["session"], out)
+        if event["k"] == "join.leave":
+            return watchers.leave(who, out)
+        return watchers.answer(who, event["join"], event["k"] == "join.accept", out)

@@ -159,7 +159,8 @@ def conversations():
     who = _agent(_body())
     if who.get("scope"):  # an agent link's sign-in sees no conversations of ours (issue 13)
         return json_response({"ok": True, "conversations": []})
-    return json_response({"ok": True, "conversations": core().conversations.listing(who)})
+    return json_response({"ok": True, "conversations": core().conversations.listing(who),
+                          "cobrowsing": core().watchers.joinable(who)})
 
 
 @api.post("/agent/transcript")

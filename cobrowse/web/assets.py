@@ -18,6 +18,7 @@ from cobrowse.assets.cache import AssetCache, digest
 from cobrowse.assets.fetch import Fetched, Limits, fetch
 from cobrowse.assets.links import site_kinds
 from cobrowse.assets.rules import AssetError, refused
+from cobrowse.config import DEMO_SITE
 from cobrowse.sanitize import urls
 from cobrowse.sanitize.assets import derive_key, serves, unlink
 from cobrowse.sanitize.run import Run
@@ -64,10 +65,13 @@ def _target(core, site_id: str, kind: str, signature: str, encoded: str):
     return core.relay.policy(site_id), url
 
 
-def _load(core, policy, kind: str, url: str) -> Fetched:
+def _load(core, site_id: str, policy, kind: str, url: str) -> Fetched:
     cfg = core.config
     site = compile_site(policy)
-    limits = Limits(cfg.assets_max_bytes, cfg.assets_timeout, cfg.assets_allow_private)
+    # The demo site is this server itself, on loopback (make run): its pages' style sheets
+    # come through the proxy like any site's, from its own origins only.
+    private = cfg.assets_allow_private or (cfg.demo and site_id == DEMO_SITE)
+    limits = Limits(cfg.assets_max_bytes, cfg.assets_timeout, private)
     fetched = fetch(url, kind, site.resource_origins, limits)
     if kind == "style":
         # A sheet is visitor-controlled CSS like any other: sanitized, its fonts (and images,
@@ -88,7 +92,7 @@ def replica_asset(site_id, kind, signature, encoded):
         entry = cache.get(key)
         if entry is None:
             try:
-                entry = _load(core, policy, kind, url)
+                entry = _load(core, site_id, policy, kind, url)
             except AssetError as err:
                 entry = err
             cache.put(key, entry)

@@ -9,7 +9,7 @@ export const VISITOR_KINDS = Object.freeze([
   "chat", "invite.accept", "invite.decline", "session.end",
   "snapshot", "mutation", "scroll", "pointer", "click", "selection",
   "resize", "visibility", "page", "session.pause", "session.resume", "annotate.clear",
-  "mode.accept", "mode.decline", "mode.drop",
+  "mode.accept", "mode.decline", "mode.drop", "join.accept", "join.decline",
 ]);
 
 /** Kinds an agent may send (the tag receives the session ones in its session stream). */
@@ -18,7 +18,7 @@ export const AGENT_KINDS = Object.freeze([
   "session.end", "session.mode", "snapshot.request",
   "pointer", "highlight", "wiggle", "selection", "scroll",
   "control.click", "control.input", "control.navigate",
-  "annotate", "annotate.clear",
+  "annotate", "annotate.clear", "join", "join.accept", "join.decline", "join.leave",
 ]);
 
 /** Agent kinds that act on the page: honoured in shared mode only. */

@@ -36,10 +36,14 @@ export function createSession(o) {
   let unwatch = null;
   /** @type {any} STATE from the server */
   let state = null;
-  /** @type {{id: string, mode: string, agent: string}|null} */
+  /** @type {{id: string, mode: string, agent: string, watchers?: string[]}|null} */
   let active = null;
   /** @type {import("./capture.js").Recorder|null} */
   let recorder = null;
+  /** The "session was lost" notice is showing (cleared by the next session). */
+  let lostNotice = false;
+  /** The id of the session that ended last. @type {string | null} */
+  let lastEnded = null;
   /** The visitor opened the chat on this page: the poll runs from then on. */
   let chatOpened = false;
   /** The transport exists (the chat window, made first, may open itself at once). */
@@ -62,6 +66,8 @@ export function createSession(o) {
     },
     onControlAccept: (id) => transport.send({ k: "mode.accept", request: id }),
     onControlDecline: (id) => transport.send({ k: "mode.decline", request: id }),
+    onJoinAccept: (id) => transport.send({ k: "join.accept", join: id }),
+    onJoinDecline: (id) => transport.send({ k: "join.decline", join: id }),
   });
   // The site's --no-ui as last seen in this tab: the next page does not flash our window.
   if (store.get("ui") === false) chat.setUi(false);
@@ -151,6 +157,8 @@ export function createSession(o) {
   function begin(s) {
     finish();
     active = { id: s.id, mode: s.mode, agent: agentName(s.agent) };
+    if (lostNotice) chat.notice(null);
+    lostNotice = false;
     store.set("session", s.id);
     transport.follow("s_" + s.id);
     overlay.showFrame(active.mode, active.agent);
@@ -210,6 +218,7 @@ export function createSession(o) {
     unwatch = null;
     if (!active) return;
     const ended = active.id;
+    lastEnded = ended;
     active = null;
     bridge.emit("session.ended", { session: ended, reason: reason || "" });
     store.set("session", undefined);
@@ -220,6 +229,9 @@ export function createSession(o) {
     transport.follow(null);
     drawings.clear();
     overlay.hideFrame();
+    overlay.setWatchers([]);
+    chat.showViewers(null);
+    chat.hideJoinRequest();
   }
   /** The visitor's clear button: the drawings go here, and in the agent's replica too. */
   function clearDrawings() {
@@ -241,6 +253,14 @@ export function createSession(o) {
     transport.send({ k: "mode.drop" });
   }
 
+  /** Names of the agents watching too (issue 15, item 2); null: no session. @param {string[]|null} names */
+  function showWatchers(names) {
+    const list = (names || []).map(String);
+    if (active) active.watchers = list;
+    overlay.setWatchers(list);
+    chat.showViewers(active && names ? { agent: active.agent, watchers: list } : null);
+  }
+
   /** @param {any} s STATE */
   function onState(s) {
     if (!s || typeof s !== "object") return;
@@ -255,6 +275,9 @@ export function createSession(o) {
     }
     if (sess && sess.request && sess.mode === "view") chat.showControlRequest({ request: sess.request, agent: agentName(sess.agent) });
     else chat.hideControlRequest();
+    if (sess && sess.join) chat.showJoinRequest({ join: sess.join.id, agent: sess.join.agent, owner: sess.join.owner });
+    else chat.hideJoinRequest();
+    showWatchers(sess ? sess.watchers || [] : null);
     if (s.invitation && !sess) chat.showInvite({ invitation: s.invitation.id, mode: s.invitation.mode, agent: agentName(s.invitation.agent) });
     else chat.hideInvite();
     bridge.state(s);
@@ -287,6 +310,13 @@ export function createSession(o) {
         return;
       case "session.ended":
         if (active && (!ev.session || ev.session === active.id)) finish(ev.reason);
+        // The server lost the session (its storage restarted empty): say so, rather than
+        // leave the visitor wondering where the frame went. (The STATE of the same answer,
+        // read first, may have ended it already.)
+        if (ev.reason === "lost" && ev.session && ev.session === lastEnded && !active) {
+          lostNotice = true;
+          chat.notice("The co-browse session was interrupted by a server problem and has ended. You can ask the agent to start it again.");
+        }
         chat.hideControlRequest();
         return;
       case "mode.request":
@@ -294,6 +324,18 @@ export function createSession(o) {
         return;
       case "mode.state":
         chat.hideControlRequest(ev.request);
+        return;
+      case "join.request": {
+        // One card at a time: a second ask waits until the STATE names it (after the first).
+        const shown = state && state.session && state.session.join;
+        if (active && ev.session === active.id && (!shown || shown.id === ev.join)) chat.showJoinRequest({ join: ev.join, agent: ev.agent, owner: ev.owner });
+        return;
+      }
+      case "join.state":
+        chat.hideJoinRequest(ev.join);
+        return;
+      case "session.watchers":
+        if (active && ev.session === active.id) showWatchers(ev.watchers || []);
         return;
     }
     if (active && recorder) agentEvent(ev, active, recorder);

@@ -11,13 +11,16 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.processes import stop as stop_process
+from tests.support.processes import wait_listening
+from tests.support.servers import free_port
 
 SQUID = "/usr/sbin/squid"
 
@@ -177,12 +180,6 @@ def replica_has_text(agent, text: str) -> None:
 # --- a real forward proxy --------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 SQUID_CONF = """\
 # A restrictive corporate-style forward proxy for the acceptance tests.
 http_port 127.0.0.1:{port}
@@ -220,7 +217,7 @@ class Squid:
     """``squid -N`` in the foreground on a free loopback port, its files in a temp dir."""
 
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="cobrowse-squid-")
         os.chmod(self.dir, 0o777)  # squid drops to cache_effective_user for its logs
         self.conf = Path(self.dir, "squid.conf")
@@ -233,17 +230,12 @@ class Squid:
         self._stderr = open(Path(self.dir, "stderr"), "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([SQUID, "-N", "-f", str(self.conf)],
                                      stdout=subprocess.DEVNULL, stderr=self._stderr)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"squid exited ({self.proc.returncode}):\n{self.logs()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"squid did not listen within {timeout} s:\n{self.logs()}")
+        try:
+            wait_listening(self.proc, self.port, "squid", self.logs, timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def access_log(self) -> list[str]:
         try:
@@ -261,13 +253,7 @@ class Squid:
         return "\n".join(parts)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if getattr(self, "_stderr", None):
             self._stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -147,3 +147,21 @@ def test_status_away_while_the_visitor_is_off_the_site(visitor, agent):
     visitor.locator("#back-link").click()
     flows.wait_status(agent, "active")
     flows.wait_replica_page(agent, "home")
+
+
+def test_a_session_that_redis_lost_ends_on_both_sides_with_the_reason(visitor, agent, redis_client):
+    """Redis lost the session's record (a restart without persistence, a failover that
+    dropped the latest writes): the next event ends the session on both sides, each told
+    why, and the agent may invite again."""
+    flows.start_cobrowse(visitor, agent, mode="view")
+    sid = visitor.evaluate("CoBrowse.info().session.id")
+    [record] = [k for k in redis_client.scan_iter(match=f"*s:{{{sid}}}", count=1000)]
+    redis_client.delete(record)
+    visitor.mouse.move(200, 200)
+    visitor.mouse.move(260, 240)
+
+    flows.wait_ended(visitor, agent)
+    expect(agent.get_by_test_id("cobrowse-ended")).to_contain_text("the server lost it")
+    expect(visitor.get_by_test_id("cobrowse-notice")).to_contain_text("server problem")
+    agent.get_by_test_id("cobrowse-close").click()
+    expect(agent.get_by_test_id("cobrowse-button")).to_be_enabled()

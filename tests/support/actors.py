@@ -105,6 +105,14 @@ class Participant:
         self.state = body["state"]
         return fresh
 
+    def wait_for(self, kind: str, hold: float = 5, rounds: int = 10) -> dict:
+        """Poll until an event of ``kind`` has come (at most ``rounds`` polls); returns it."""
+        for _ in range(rounds):
+            if any(e["k"] == kind for e in self.seen):
+                break
+            self.poll(hold=hold)
+        return self.last(kind)
+
     def kinds(self, events=None):
         return [e["k"] for e in (self.seen if events is None else events)]
 
@@ -179,3 +187,19 @@ def pooled_transport(base_url: str, timeout: float = 40.0):
             idle.append(conn)
         return response.status, json.loads(content) if content else None
     return post
+
+
+def http_pair(server, agent_name: str, password: str, origin: str) -> tuple[Visitor, Agent]:
+    """Through a real server (tests/support/servers.py): the site ``shop`` for ``origin``, the
+    agent ``agent_name`` added with the CLI as an operator would, a visitor said hello and the
+    agent signed in."""
+    from tests.support.servers import cli
+
+    assert cli(["site", "add", "shop", "--origin", origin], server.env).returncode == 0
+    added = cli(["agent", "add", agent_name, "--password-stdin"], server.env, stdin=password + "\n")
+    assert added.returncode == 0, added.stderr
+    visitor = Visitor(http_transport(server.url), origin=origin)
+    visitor.hello()
+    agent = Agent(http_transport(server.url))
+    agent.login(agent_name, password)
+    return visitor, agent

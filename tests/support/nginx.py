@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from tests.support.processes import stop as stop_process
+from tests.support.processes import wait_listening
+from tests.support.servers import free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -42,17 +44,11 @@ http {{
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Nginx:
     """``nginx -c CONF`` (daemon off) proxying 127.0.0.1:<port> to ``upstream``."""
 
     def __init__(self, upstream: int):
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="cobrowse-nginx-")
         os.chmod(self.dir, 0o777)  # as root, nginx's workers run as nobody
         self.conf = Path(self.dir, "nginx.conf")
@@ -63,17 +59,12 @@ class Nginx:
     def start(self, timeout: float = 15.0) -> Nginx:
         self.proc = subprocess.Popen([NGINX, "-p", self.dir, "-c", str(self.conf)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited ({self.proc.returncode}):\n{self.errors()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"nginx did not listen within {timeout} s:\n{self.errors()}")
+        try:
+            wait_listening(self.proc, self.port, "nginx", self.errors, timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def access(self) -> list[tuple[int, int, str]]:
         """(status, request length, path) of every request so far."""
@@ -95,13 +86,7 @@ class Nginx:
             return ""
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> Nginx:

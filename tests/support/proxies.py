@@ -8,28 +8,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
+from tests.support.processes import stop as stop_process
+from tests.support.processes import wait_listening
 from tests.support.servers import ROOT, free_port
 
 DEPLOY = ROOT / "docs" / "deploy"
 
 
 def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout=15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on {port}")
+    wait_listening(proc, port, what, lambda: log.read_text(errors="replace")[-2000:], timeout)
 
 
 class _Proxy:
@@ -43,13 +34,7 @@ class _Proxy:
         os.chmod(self.dir, 0o755)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):

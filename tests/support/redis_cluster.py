@@ -103,6 +103,57 @@ class RedisCluster:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = ""
 
+    def owner(self, slot: int) -> int:
+        """The port of the master serving ``slot``."""
+        for line in _ask(shutil.which("redis-cli"), self.ports[0], "CLUSTER", "NODES").splitlines():
+            fields = line.split()
+            if "master" not in fields[2]:
+                continue
+            for span in fields[8:]:
+                first, _, last = span.partition("-")
+                if first.isdigit() and int(first) <= slot <= int(last or first):
+                    return int(fields[1].split(":")[1].split("@")[0])
+        raise RedisServerError(f"no master serves slot {slot}")
+
+    def migrate(self, slot: int, to_port: int, timeout: float = 30.0) -> int:
+        """Move ``slot`` and its keys to the master on ``to_port``, the way
+        ``redis-cli --cluster reshard`` does: IMPORTING/MIGRATING, MIGRATE in batches, then
+        the new owner announced to every master. Returns how many keys moved."""
+        cli = shutil.which("redis-cli")
+        source = self.owner(slot)
+        if source == to_port:
+            return 0
+        count = 0
+        src_id, dst_id = (_ask(cli, p, "CLUSTER", "MYID") for p in (source, to_port))
+        _ask(cli, to_port, "CLUSTER", "SETSLOT", str(slot), "IMPORTING", src_id)
+        _ask(cli, source, "CLUSTER", "SETSLOT", str(slot), "MIGRATING", dst_id)
+        while True:
+            found = _ask(cli, source, "CLUSTER", "GETKEYSINSLOT", str(slot), "100").split()
+            if not found:
+                break
+            moved = _ask(cli, source, "MIGRATE", "127.0.0.1", str(to_port), "", "0", "5000",
+                         "KEYS", *found)
+            if moved != "OK":
+                raise RedisServerError(f"MIGRATE of slot {slot} failed: {moved}")
+            count += len(found)
+        for port in self.ports:
+            _ask(cli, port, "CLUSTER", "SETSLOT", str(slot), "NODE", dst_id)
+        self._wait(lambda: all(self._sees(p, slot, to_port) for p in self.ports), timeout,
+                   f"slot {slot} served by {to_port} everywhere")
+        return count
+
+    def _sees(self, port: int, slot: int, owner: int) -> bool:
+        for line in _ask(shutil.which("redis-cli"), port, "CLUSTER", "NODES").splitlines():
+            fields = line.split()
+            if fields and f":{owner}@" in fields[1]:
+                return any(str(slot) == span or (span.partition("-")[0].isdigit()
+                           and int(span.partition("-")[0]) <= slot <= int(span.partition("-")[2] or -1))
+                           for span in fields[8:])
+        return False
+
+    def keyslot(self, tag: str) -> int:
+        return int(_ask(shutil.which("redis-cli"), self.ports[0], "CLUSTER", "KEYSLOT", tag))
+
     def __enter__(self) -> RedisCluster:
         return self.start()
 

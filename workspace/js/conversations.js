@@ -5,7 +5,17 @@ import { clock, h } from './dom.js';
  * @typedef {{id: string, site?: string, status: 'waiting'|'open'|'closed', agent?: string,
  *   mine?: boolean, started?: number, last?: {from: string, text: string, at: number} | null,
  *   unread?: number}} Conversation
+ * @typedef {{session: string, conversation: string, site?: string, agent: string, mode: string,
+ *   watchers: string[], watch: 'owner'|'visitor'|'watching'|null}} Colleague a colleague's
+ *   co-browse this agent may ask to watch (issue 15, item 2)
  */
+
+/** What the Join button says while this agent's ask waits, or while it watches. */
+const WATCH_WORDS = {
+  owner: 'Asked',
+  visitor: 'Asked',
+  watching: 'Watching',
+};
 
 /**
  * A short, stable name for a conversation's visitor.
@@ -21,13 +31,18 @@ export function visitorLabel(conv) {
 export class ConversationList {
   /**
    * @param {HTMLElement} root
-   * @param {{onOpen: (id: string) => void, onTake: (id: string) => void}} hooks
+   * @param {{onOpen: (id: string) => void, onTake: (id: string) => void,
+   *   onJoin?: (session: string) => void}} hooks
    */
   constructor(root, hooks) {
     this.root = root;
     this.hooks = hooks;
     /** @type {Conversation[]} */
     this.items = [];
+    /** @type {Colleague[]} */
+    this.colleagues = [];
+    /** The outcome of this agent's last ask to watch ('' for none). */
+    this.joinNote = '';
     /** @type {string|null} */
     this.openId = null;
     /** @type {Set<string>} */
@@ -37,9 +52,17 @@ export class ConversationList {
   /**
    * Show a fresh list from /api/v1/agent/conversations.
    * @param {Conversation[]} items
+   * @param {Colleague[]} [colleagues] colleagues' co-browses (the answer's `cobrowsing`)
    */
-  update(items) {
+  update(items, colleagues = []) {
     this.items = items;
+    this.colleagues = colleagues;
+    this.render();
+  }
+
+  /** @param {string} text what became of this agent's ask to watch ('' to clear) */
+  joinStatus(text) {
+    this.joinNote = text;
     this.render();
   }
 
@@ -73,6 +96,7 @@ export class ConversationList {
     this.root.replaceChildren(
       this.section('Waiting', waiting, 'No visitor is waiting.'),
       this.section('Mine', mine, 'Take a waiting conversation to start.'),
+      this.colleagueSection(),
     );
     if (id) {
       const item = this.root.querySelector(`li[data-conversation="${CSS.escape(id)}"]`);
@@ -92,6 +116,36 @@ export class ConversationList {
       items.length
         ? h('ul', { class: 'conv-list' }, items.map((c) => this.item(c)))
         : h('p', { class: 'conv-empty' }, empty));
+  }
+
+  /**
+   * Colleagues co-browsing now: ask to watch one (view only).
+   * @private
+   */
+  colleagueSection() {
+    const items = this.colleagues;
+    const asked = items.some((c) => c.watch);
+    return h('section', { class: 'conv-section', testid: 'colleague-cobrowsing' },
+      h('h2', { class: 'conv-heading' }, 'Colleagues co-browsing', h('span', { class: 'count' }, String(items.length))),
+      this.joinNote ? h('p', { class: 'conv-empty', testid: 'cobrowse-join-status', role: 'status' }, this.joinNote) : null,
+      items.length
+        ? h('ul', { class: 'conv-list' }, items.map((c) => h('li', {
+          class: 'conv', testid: 'colleague-conversation', 'data-conversation': c.conversation, 'data-session': c.session, 'data-watch': c.watch || '',
+        },
+        h('div', { class: 'conv-colleague' },
+          h('span', { class: 'conv-line' },
+            h('span', { class: 'conv-name' }, c.agent),
+            h('span', { class: 'live-dot', title: 'Co-browsing now' }, h('span', { class: 'visually-hidden' }, 'Co-browsing'))),
+          h('span', { class: 'conv-line' }, h('span', { class: 'conv-preview' },
+            `with ${visitorLabel({ id: c.conversation, status: 'open' })}${c.watchers.length ? ` · watching: ${c.watchers.join(', ')}` : ''}`))),
+        h('button', {
+          type: 'button', class: 'conv-take small', testid: 'cobrowse-join',
+          disabled: asked ? true : null,
+          'aria-label': `Ask to watch ${c.agent}'s co-browse (view only)`,
+          onclick: () => this.hooks.onJoin?.(c.session),
+          title: 'Watch this co-browse, view only (the agent and the visitor agree first)',
+        }, c.watch ? WATCH_WORDS[c.watch] : 'Join'))))
+        : h('p', { class: 'conv-empty' }, 'No colleague is co-browsing.'));
   }
 
   /**

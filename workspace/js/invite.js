@@ -19,7 +19,8 @@ const RESULTS = {
  * @typedef {{id: string, conversation?: string, mode: string}} Session
  * @typedef {{conversation: import('./conversations.js').Conversation|null,
  *   invitation: Invitation|null, session: Session|null,
- *   result: {state: string, message?: string}|null}} InviteView
+ *   result: {state: string, message?: string}|null, watching?: boolean}} InviteView
+ *   watching: the agent watches (or asked to watch) a colleague's co-browse (issue 15)
  */
 
 /**
@@ -37,6 +38,7 @@ export function inviteBlocker(v) {
     return v.session.conversation === conv.id ? 'You are co-browsing with this visitor.'
       : 'You are co-browsing in another conversation. End that session first.';
   }
+  if (v.watching) return "You are watching a colleague's co-browse. Leave it first.";
   if (v.invitation) {
     return v.invitation.conversation === conv.id ? 'Your invitation is waiting for the visitor.'
       : 'You have an open invitation in another conversation. Cancel it first.';

@@ -21,6 +21,10 @@ export const AGENT_KINDS = Object.freeze([
   'control.navigate',
   'annotate',
   'annotate.clear',
+  'join',
+  'join.accept',
+  'join.decline',
+  'join.leave',
 ]);
 
 /** Kinds the visitor's tag may send (protocol.md "From the visitor"). */
@@ -44,6 +48,8 @@ export const VISITOR_KINDS = Object.freeze([
   'mode.accept',
   'mode.decline',
   'mode.drop',
+  'join.accept',
+  'join.decline',
 ]);
 
 /** Kinds the server itself delivers (protocol.md "Delivered by the server"). */
@@ -58,6 +64,9 @@ export const SERVER_KINDS = Object.freeze([
   'presence',
   'mode.request',
   'mode.state',
+  'join.request',
+  'join.state',
+  'session.watchers',
   'part', // a slice of an event too big for one answer (api.js Poller.join)
 ]);
 

@@ -10,7 +10,8 @@ const MAX_SCALE = 2;
 export class WidgetChrome {
   /**
    * @param {HTMLElement} root
-   * @param {{onSwitch: () => void, onEnd: () => void, onClose: () => void}} hooks
+   * @param {{onSwitch: () => void, onEnd: () => void, onClose: () => void, onLeave?: () => void,
+   *   onJoinAnswer?: (join: string, accept: boolean) => void}} hooks
    */
   constructor(root, hooks) {
     this.root = root;
@@ -20,6 +21,16 @@ export class WidgetChrome {
     this.fullBtn = h('button', { type: 'button', class: 'small', testid: 'cobrowse-fullscreen', 'aria-pressed': 'false', onclick: () => this.toggleFullscreen() }, 'Fullscreen');
     this.endBtn = h('button', { type: 'button', class: 'small danger', testid: 'cobrowse-end', onclick: hooks.onEnd }, 'End co-browse');
     this.closeBtn = h('button', { type: 'button', class: 'small', testid: 'cobrowse-close', hidden: true, onclick: hooks.onClose }, 'Close');
+    // A second agent (issue 15, item 2): a watcher's Leave, the names of who watches, and
+    // the owner's prompt when a colleague asks to watch.
+    this.leaveBtn = h('button', { type: 'button', class: 'small', testid: 'cobrowse-leave', hidden: true, onclick: () => hooks.onLeave?.() }, 'Leave');
+    this.watchersEl = h('p', { class: 'cb-watchers', testid: 'cobrowse-watchers', hidden: true });
+    this.joinText = h('span', {});
+    this.joinId = '';
+    this.joinEl = h('div', { class: 'cb-join', testid: 'cobrowse-join-prompt', role: 'alertdialog', hidden: true },
+      this.joinText,
+      h('button', { type: 'button', class: 'small primary', testid: 'cobrowse-join-accept', onclick: () => hooks.onJoinAnswer?.(this.joinId, true) }, 'Let them watch'),
+      h('button', { type: 'button', class: 'small', testid: 'cobrowse-join-decline', onclick: () => hooks.onJoinAnswer?.(this.joinId, false) }, 'Decline'));
     /** Slot for the drawing toolbar (annotations.js). */
     this.tools = h('div', { class: 'cb-tools-slot' });
     this.bar = h('div', { class: 'cb-bar' });
@@ -45,8 +56,8 @@ export class WidgetChrome {
     this.noteTimer = 0;
     root.replaceChildren(
       h('header', { class: 'cb-header' }, this.statusEl, this.modeEl, this.tools, h('span', { class: 'spacer' }),
-        this.switchBtn, this.fullBtn, this.endBtn, this.closeBtn),
-      this.progressEl, this.stage, this.noteEl,
+        this.switchBtn, this.fullBtn, this.endBtn, this.leaveBtn, this.closeBtn),
+      this.joinEl, this.watchersEl, this.progressEl, this.stage, this.noteEl,
       h('footer', { class: 'cb-footer' }, this.pageEl, this.restEl, this.tabEl, h('span', { class: 'spacer' }), this.fidelityEl));
     document.addEventListener('fullscreenchange', () => {
       const on = document.fullscreenElement === root;
@@ -66,6 +77,38 @@ export class WidgetChrome {
     this.closeBtn.hidden = true;
     this.tools.hidden = false;
     for (const b of [this.switchBtn, this.endBtn]) /** @type {HTMLButtonElement} */ (b).disabled = false;
+  }
+
+  /**
+   * A watcher's widget: no mode switch, no End, no drawing tools; a Leave button instead.
+   * @param {boolean} on
+   */
+  watchMode(on) {
+    this.root.dataset.watching = String(on);
+    this.switchBtn.hidden = on;
+    this.endBtn.hidden = on;
+    this.leaveBtn.hidden = !on;
+    this.tools.hidden = on;
+    if (on) this.joinEl.hidden = true;
+  }
+
+  /**
+   * Who watches besides the owner (names), as the owner or a watcher sees it.
+   * @param {string} text the whole line, '' for none
+   */
+  watchers(text) {
+    this.watchersEl.textContent = text;
+    this.watchersEl.hidden = !text;
+  }
+
+  /**
+   * The owner's prompt: a colleague asks to watch (null: no open ask).
+   * @param {{join: string, agent: string}|null} ask
+   */
+  joinPrompt(ask) {
+    this.joinId = ask ? ask.join : '';
+    this.joinEl.hidden = !ask;
+    this.joinText.textContent = ask ? `${ask.agent} asks to watch this co-browse (view only, no control). ` : '';
   }
 
   /**
@@ -91,6 +134,9 @@ export class WidgetChrome {
     this.tabHidden(false);
     this.noteEl.hidden = true;
     this.loadingRest(false);
+    this.watchers('');
+    this.joinPrompt(null);
+    this.watchMode(false);
   }
 
   /**
@@ -219,6 +265,9 @@ export class WidgetChrome {
     this.tabHidden(false);
     const hadFocus = this.root.contains(document.activeElement);
     for (const b of [this.switchBtn, this.endBtn]) /** @type {HTMLButtonElement} */ (b).disabled = true;
+    this.leaveBtn.hidden = true;
+    this.joinPrompt(null);
+    this.watchers('');
     if (hadFocus) this.closeBtn.focus(); // the focused End button was just disabled
     this.scaler.querySelector('iframe')?.remove();
   }

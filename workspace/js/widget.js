@@ -17,10 +17,22 @@ const ENDED = {
   agent: 'You ended the co-browse.',
   visitor_gone: 'The visitor left the site.',
   signed_out: 'The co-browse ended when you signed out.',
+  agent_gone: 'The co-browse ended: this workspace was offline too long.',
+  lost: 'The co-browse ended: the server lost it (its storage restarted without its data). You can invite the visitor again.',
 };
+/** How it ended, as a watcher hears it (issue 15, item 2). */
+const WATCH_ENDED = {
+  visitor: 'The visitor ended the co-browse.',
+  agent: 'The owner ended the co-browse.',
+  visitor_gone: 'The visitor left the site.',
+  left: 'You left the co-browse.',
+  signed_out: 'You stopped watching when you signed out.',
+};
+const WATCH_NOTE = 'You are watching: only the agent who owns this co-browse can point, draw or operate the page.';
 
 /**
- * @typedef {{id: string, conversation?: string, mode: string, visitor?: string, site?: string}} Session
+ * @typedef {{id: string, conversation?: string, mode: string, visitor?: string, site?: string,
+ *   owner?: string, me?: string}} Session
  * @typedef {{send: (events: object[], opts?: {merge?: boolean}) => Promise<any>,
  *   onClose: () => void}} WidgetHooks
  */
@@ -38,7 +50,11 @@ export class CobrowseWidget {
       onSwitch: () => this.switchMode(),
       onEnd: () => this.end(),
       onClose: () => hooks.onClose(),
+      onLeave: () => this.hooks.send([{ k: 'join.leave' }]).catch((err) => this.chrome.note(`Could not leave: ${err.message}`)),
+      onJoinAnswer: (join, accept) => this.answerJoin(join, accept),
     });
+    /** A watcher's widget (issue 15, item 2): it sends nothing into the session. */
+    this.watching = false;
     /** @type {Session|null} */
     this.session = null;
     /** @type {Replica|null} */
@@ -58,16 +74,21 @@ export class CobrowseWidget {
   /**
    * Open the widget for a session (new, or found again after a reload).
    * @param {Session} session
-   * @param {{resumed?: boolean}} [opts] resumed: ask the visitor's tag for a fresh snapshot
+   * @param {{resumed?: boolean, watching?: boolean}} [opts] resumed: ask the visitor's tag
+   *   for a fresh snapshot; watching: a colleague's session this agent watches (view only,
+   *   nothing sent: the stream holds the page from its start, as after a reload)
    */
   start(session, opts = {}) {
-    if (this.session?.id === session.id && !this.flags.ended) return;
+    if (this.session?.id === session.id && !this.flags.ended && this.watching === !!opts.watching) return;
     this.teardown();
     this.session = session;
+    this.watching = !!opts.watching;
     this.flags = { loaded: false, away: session.visitor === 'away', online: true, leaving: false, ended: '' };
     const frame = createReplicaFrame(session.site);
     this.chrome.mount(frame);
-    const send = (/** @type {object[]} */ events, /** @type {{merge?: boolean}} */ o) => this.sendQuiet(events, o);
+    const send = this.watching
+      ? () => Promise.resolve([]) // a watcher sends nothing into the session (docs/protocol.md)
+      : (/** @type {object[]} */ events, /** @type {{merge?: boolean}} */ o) => this.sendQuiet(events, o);
     this.loads = new LoadReport((lines) => this.chrome.loads(lines));
     const replica = new Replica(frame, { onDocument: (doc) => this.hook(doc) });
     this.replica = replica;
@@ -76,10 +97,11 @@ export class CobrowseWidget {
     this.annotations = new Annotations(this.chrome.tools, this.chrome.overlay, replica, send, { scale: () => this.scale });
     this.control = new Control(replica, {
       send,
-      note: (text) => this.chrome.note(text),
+      note: (text) => this.chrome.note(this.watching ? WATCH_NOTE : text),
       ring: (p, who) => this.pointers?.ring(p, who),
-      mode: () => this.session?.mode || 'view',
+      mode: () => (this.watching ? 'view' : this.session?.mode || 'view'),
     });
+    this.chrome.watchMode(this.watching);
     this.root.hidden = false;
     this.chrome.setMode(session.mode);
     if (/** @type {any} */ (session).request) this.chrome.asking(true);
@@ -87,7 +109,7 @@ export class CobrowseWidget {
     this.chrome.progress(-1, 1, "Waiting for the visitor's page…");
     this.render();
     this.layout();
-    if (opts.resumed) {
+    if (opts.resumed && !this.watching) {
       // Found again after a reload: the stream may still hold the snapshot; ask only if not.
       window.setTimeout(() => { if (this.session === session && !this.flags.loaded) this.requestSnapshot(true); }, RESUME_WAIT_MS);
     }
@@ -251,6 +273,53 @@ export class CobrowseWidget {
     if (words) this.chrome.note(words);
   }
 
+  /**
+   * Who watches (issue 15, item 2), and for the owner the colleague asking to.
+   * @param {{owner?: string, watchers: string[], joins?: {join: string, agent: string, stage: string}[]}} who
+   */
+  setWatchers(who) {
+    if (!this.session) return;
+    const names = (who.watchers || []).map(String);
+    if (this.watching) {
+      const others = names.filter((n) => n !== this.session?.me);
+      this.chrome.watchers(`Watching ${who.owner || this.session.owner || 'a colleague'}'s co-browse${others.length ? ` with ${others.join(', ')}` : ''} (view only).`);
+      return;
+    }
+    this.chrome.watchers(names.length ? `Watching with you: ${names.join(', ')}` : '');
+    if (who.joins) this.chrome.joinPrompt(who.joins.find((j) => j.stage === 'owner') || null);
+  }
+
+  /**
+   * A colleague's ask moved on (join.state to the owner): the prompt goes, a note says why.
+   * @param {{join: string, agent: string, state: string, by?: string}} ev
+   */
+  joinState(ev) {
+    if (this.chrome.joinId === ev.join && ev.state !== 'owner') this.chrome.joinPrompt(null);
+    const words = {
+      visitor: `${ev.agent} will watch once the visitor agrees.`,
+      accepted: `${ev.agent} is watching (view only).`,
+      declined: ev.by === 'visitor' ? `The visitor declined: ${ev.agent} is not watching.` : `${ev.agent} is not watching.`,
+      cancelled: `${ev.agent} no longer asks to watch.`,
+    }[ev.state];
+    if (words) this.chrome.note(words);
+  }
+
+  /**
+   * A colleague asks the owner to watch: the prompt in the widget.
+   * @param {{join: string, agent: string}} ask
+   */
+  askJoin(ask) {
+    if (this.session && !this.watching) this.chrome.joinPrompt(ask);
+  }
+
+  /** @private @param {string} join @param {boolean} accept */
+  answerJoin(join, accept) {
+    if (!join) return;
+    this.chrome.joinPrompt(null);
+    this.hooks.send([{ k: accept ? 'join.accept' : 'join.decline', join }])
+      .catch((err) => this.chrome.note(`Not answered: ${err.message}`));
+  }
+
   /** @param {boolean} here */
   setPresence(here) {
     this.flags.away = !here;
@@ -270,7 +339,8 @@ export class CobrowseWidget {
    */
   ended(reason) {
     if (!this.session || this.flags.ended) return;
-    this.flags.ended = ENDED[/** @type {keyof ENDED} */ (reason)] || 'The co-browse ended.';
+    const words = this.watching ? WATCH_ENDED : ENDED;
+    this.flags.ended = words[/** @type {keyof ENDED} */ (reason)] || 'The co-browse ended.';
     this.queue.length = 0;
     this.pointers?.clear();
     this.annotations?.reset();

@@ -27,6 +27,9 @@ export class Workspace {
     this.invitation = null;
     /** @type {{id: string, conversation?: string, mode: string, visitor?: string}|null} */
     this.session = null;
+    /** A colleague's session this agent watches, or asked to (issue 15, item 2). */
+    /** @type {{session: string, join?: string, state: string, owner?: string}|null} */
+    this.watch = null;
     /** @type {Map<string, {state: string, message?: string}>} outcome of the last invitation per conversation */
     this.results = new Map();
     this.refreshTimer = 0;
@@ -35,6 +38,7 @@ export class Workspace {
     this.list = new ConversationList(byId('conversations'), {
       onOpen: (id) => this.open(id),
       onTake: (id) => this.take(id),
+      onJoin: (session) => this.join(session),
     });
     this.chat = new ChatView(byId('chat'), {
       onSend: (text) => this.sendChat(text),
@@ -142,6 +146,70 @@ export class Workspace {
     }
   }
 
+  /**
+   * Ask to watch a colleague's session (view only): the owner, then the visitor agree.
+   * @private
+   * @param {string} session
+   */
+  async join(session) {
+    this.list.joinStatus('');
+    try {
+      const [res] = await this.send([{ k: 'join', session }]);
+      this.watch = { session, join: res?.join, state: res?.state || 'owner' };
+      this.list.joinStatus(res?.state === 'visitor' ? 'Waiting for the visitor to agree…' : 'Waiting for the agent to agree…');
+    } catch (err) {
+      this.list.joinStatus(`Not joined: ${/** @type {Error} */ (err).message}`);
+    }
+    this.scheduleRefresh();
+  }
+
+  /**
+   * What became of this agent's watch (join.state to the watcher).
+   * @private
+   * @param {any} ev
+   */
+  watchState(ev) {
+    const words = {
+      owner: 'Waiting for the agent to agree…',
+      visitor: 'Waiting for the visitor to agree…',
+      declined: ev.by === 'visitor' ? 'The visitor declined: you are not watching.' : 'The agent declined: you are not watching.',
+      accepted: '',
+      left: '',
+      ended: '',
+    }[/** @type {string} */ (ev.state)];
+    if (words !== undefined) this.list.joinStatus(words);
+    if (ev.state === 'accepted') this.startWatching(ev);
+    else if (ev.state === 'owner' || ev.state === 'visitor') this.watch = { session: ev.session, join: ev.join, state: ev.state };
+    else if (this.watch && this.watch.session === ev.session) this.stopWatching(ev.reason || ev.state);
+    this.renderInvite();
+    this.scheduleRefresh();
+  }
+
+  /**
+   * Watch a colleague's session: its stream from cursor 0, like the owner after a reload.
+   * @private
+   * @param {any} w the STATE's watch, or the join.state that admitted this agent
+   */
+  startWatching(w) {
+    const id = String(w.session);
+    if (this.watch?.state === 'watching' && this.watch.session === id && this.widget.live) return;
+    this.watch = { session: id, join: w.join, state: 'watching', owner: w.owner };
+    this.poller?.follow(id);
+    this.widget.start({ id, conversation: w.conversation, mode: w.mode, visitor: w.visitor, site: w.site,
+      owner: w.owner, me: this.agent.display }, { watching: true });
+    this.widget.setWatchers({ watchers: w.watchers || [], owner: w.owner });
+    this.layout();
+  }
+
+  /** @private @param {string} reason */
+  stopWatching(reason) {
+    const was = this.watch;
+    this.watch = null;
+    if (was?.state !== 'watching') return;
+    this.poller?.follow(null);
+    this.widget.ended(reason);
+  }
+
   /** @private @param {'view'|'shared'} mode */
   async sendInvite(mode) {
     const conversation = this.openId;
@@ -189,7 +257,7 @@ export class Workspace {
     try {
       const res = await request('/api/v1/agent/conversations', { token: this.poller.token });
       if (ticket !== this.refreshTicket) return;
-      this.list.update(res.conversations || []);
+      this.list.update(res.conversations || [], res.cobrowsing || []);
       const conv = this.openId && this.list.find(this.openId);
       if (conv && this.chat.conv?.id === conv.id) this.chat.update(conv);
       this.renderInvite();
@@ -240,6 +308,19 @@ export class Workspace {
           break;
         case 'presence':
           this.widget.setPresence(ev.visitor !== 'away');
+          break;
+        case 'join.request':
+          if (this.session && ev.session === this.session.id) this.widget.askJoin({ join: ev.join, agent: ev.agent });
+          break;
+        case 'join.state':
+          if (this.session && ev.session === this.session.id) this.widget.joinState(ev);
+          else this.watchState(ev);
+          break;
+        case 'session.watchers':
+          if ((this.session && ev.session === this.session.id) || this.watch?.session === ev.session) {
+            this.widget.setWatchers({ watchers: ev.watchers || [], owner: this.watch?.owner });
+          }
+          this.scheduleRefresh();
           break;
         default:
           if (String(ev.s).startsWith('s_')) session.push(ev);
@@ -303,6 +384,14 @@ export class Workspace {
     if (s && (!this.session || this.session.id !== s.id)) this.sessionStarted({ ...s, session: s.id }, true);
     else if (s && this.session) this.widget.setPresence(s.visitor !== 'away');
     else if (!s && this.session) this.sessionEnded('');
+    if (s) this.widget.setWatchers({ watchers: s.watchers || [], joins: s.joins || [] });
+    // A colleague's session this agent watches (issue 15, item 2).
+    const w = state.watch;
+    if (w && w.state === 'watching') {
+      this.startWatching(w);
+      this.widget.setPresence(w.visitor !== 'away');
+    } else if (w) this.watch = { session: w.session, join: w.join, state: w.state, owner: w.owner };
+    else if (this.watch && !s) this.stopWatching('');
     this.renderInvite();
   }
 
@@ -314,6 +403,7 @@ export class Workspace {
       invitation: this.invitation,
       session: this.session,
       result: this.openId ? this.results.get(this.openId) || null : null,
+      watching: !!this.watch,
     });
   }
 
@@ -351,6 +441,7 @@ export class Workspace {
     this.poller = null;
     this.sender = null;
     this.session = null;
+    this.watch = null;
     this.invitation = null;
     this.openId = null;
     this.widget.close();

@@ -46,6 +46,8 @@ function bubbleIcon() {
  * @property {() => Promise<string>} onCode  ask the server for a support code (issue 13)
  * @property {(request: string) => void} onControlAccept
  * @property {(request: string) => void} onControlDecline
+ * @property {(join: string) => void} onJoinAccept a colleague may watch too (issue 15)
+ * @property {(join: string) => void} onJoinDecline
  */
 
 /**
@@ -74,7 +76,9 @@ export function createChatWindow(o) {
   const codeAsk = ui.el("button", { class: "secondary", "data-testid": "cobrowse-code-request", type: "button" }, "Get a code for the agent");
   const code = ui.el("span", { class: "code", "data-testid": "cobrowse-code", "aria-live": "polite", hidden: "" });
   codeRow.append(codeAsk, code);
-  panel.append(head, status, notice, list, form, codeRow);
+  // Who sees this tab: the agent and every colleague watching (issue 15, item 2).
+  const viewers = ui.el("div", { class: "status", "data-testid": "cobrowse-chat-watchers", role: "status", hidden: "" });
+  panel.append(head, status, notice, viewers, list, form, codeRow);
   ui.root.append(panel, launcher);
 
   /** @type {Array<{from: string, agent?: string, text: string}>} */
@@ -88,6 +92,9 @@ export function createChatWindow(o) {
   /** @type {HTMLElement|null} the agent's request for control (issue 10, item 5) */
   let askCard = null;
   let askId = "";
+  /** @type {HTMLElement|null} a second agent's request to watch (issue 15, item 2) */
+  let joinCard = null;
+  let joinId = "";
 
   const isOpen = () => !panel.hasAttribute("hidden");
   const showUnread = () => {
@@ -100,7 +107,7 @@ export function createChatWindow(o) {
     const div = ui.el("div", { class: "msg " + (m.from === "agent" ? "agent" : "visitor"), "data-testid": "cobrowse-chat-message", "data-from": m.from });
     if (m.from === "agent") div.appendChild(ui.el("span", { class: "who" }, m.agent || "Agent"));
     div.appendChild(dom.createTextNode(m.text));
-    const first = [card, askCard].find((c) => c && c.parentNode === list) || null;
+    const first = [card, askCard, joinCard].find((c) => c && c.parentNode === list) || null;
     list.insertBefore(div, first);
     list.scrollTop = list.scrollHeight;
   };
@@ -119,13 +126,13 @@ export function createChatWindow(o) {
 
   /**
    * A card asking for consent, with Accept and Decline.
-   * @param {{testid: string, mode: string, accept: string, decline: string, lead: string, onAccept: () => void, onDecline: () => void}} c
+   * @param {{testid: string, mode: string, accept: string, decline: string, lead: string, detail?: string, onAccept: () => void, onDecline: () => void}} c
    */
   const consentCard = (c) => {
     const what = MODE_WORDS[/** @type {"view"|"shared"} */ (c.mode)] || MODE_WORDS.view;
     const el = ui.el("div", { class: "invite", "data-testid": c.testid, "data-mode": c.mode, role: "alertdialog" });
     el.appendChild(ui.el("p", {}, c.lead));
-    el.appendChild(ui.el("p", {}, `If you accept, the agent will be able to ${what}. Passwords and hidden fields are never shown.`));
+    el.appendChild(ui.el("p", {}, c.detail || `If you accept, the agent will be able to ${what}. Passwords and hidden fields are never shown.`));
     const row = ui.el("div", { class: "row" });
     const accept = ui.el("button", { "data-testid": c.accept, type: "button" }, "Accept");
     const decline = ui.el("button", { class: "secondary", "data-testid": c.decline, type: "button" }, "Decline");
@@ -201,6 +208,45 @@ export function createChatWindow(o) {
         onAccept: () => { this.hideControlRequest(); o.onControlAccept(id); },
         onDecline: () => { this.hideControlRequest(); o.onControlDecline(id); },
       });
+    },
+    /**
+     * A colleague of the agent asks to watch too: the visitor agrees first (issue 15, item 2).
+     * @param {{join: string, agent?: string, owner?: string}} req
+     */
+    showJoinRequest(req) {
+      if (joinId === req.join) return;
+      this.hideJoinRequest();
+      joinId = req.join;
+      const id = req.join;
+      joinCard = consentCard({
+        testid: "cobrowse-join-request", mode: "view", accept: "cobrowse-join-accept",
+        decline: "cobrowse-join-decline",
+        lead: `${req.agent || "Another agent"}, a colleague of ${req.owner || "the agent"}, would also like to see this tab.`,
+        detail: "If you accept, they will see this tab too. They will not be able to click, type or point. Passwords and hidden fields are never shown.",
+        onAccept: () => { this.hideJoinRequest(); o.onJoinAccept(id); },
+        onDecline: () => { this.hideJoinRequest(); o.onJoinDecline(id); },
+      });
+    },
+    /** Remove the request to watch (answered, withdrawn). @param {string} [id] */
+    hideJoinRequest(id) {
+      if (!joinCard || (id && id !== joinId)) return;
+      joinCard.remove();
+      joinCard = null;
+      joinId = "";
+    },
+    /**
+     * Who sees this tab now, or nobody (null).
+     * @param {{agent: string, watchers: string[]}|null} who
+     */
+    showViewers(who) {
+      if (!who) {
+        viewers.textContent = "";
+        viewers.setAttribute("hidden", "");
+        return;
+      }
+      const also = who.watchers.length ? `; also watching: ${who.watchers.join(", ")}` : "";
+      viewers.textContent = `Seeing this tab: ${who.agent || "the agent"}${also}`;
+      viewers.removeAttribute("hidden");
     },
     /** Remove the request card (answered, cancelled). @param {string} [id] */
     hideControlRequest(id) {

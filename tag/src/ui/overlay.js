@@ -72,6 +72,8 @@ export function createOverlay(o) {
   const bar = ui.el("div", { class: "bar" });
   const toggle = ui.el("button", { class: "toggle", "data-testid": "cobrowse-frame-toggle", type: "button", "aria-expanded": "true" });
   const label = ui.el("span", { "data-testid": "cobrowse-mode" });
+  // Colleagues of the agent who watch too (issue 15, item 2): always named on the bar.
+  const watching = ui.el("span", { class: "watchers", "data-testid": "cobrowse-watchers", hidden: "" });
   const clearBtn = ui.el("button", { class: "clear", "data-testid": "cobrowse-annotations-clear", type: "button", hidden: "",
     "aria-label": "Clear the agent's drawings", title: "Clear the agent's drawings" }, "\u232b");
   const close = ui.el("button", { class: "x", "data-testid": "cobrowse-close", type: "button", "aria-label": "End co-browsing", title: "End co-browsing" }, "\u2715");
@@ -79,7 +81,7 @@ export function createOverlay(o) {
   const drop = ui.el("button", { class: "drop", "data-testid": "cobrowse-drop-control", type: "button", "aria-label": "Stop the agent's control (view only)", title: "Stop control", hidden: "" }, "Stop control");
   const pause = ui.el("button", { class: "pause", "data-testid": "cobrowse-pause", type: "button", "aria-label": "Pause sharing", title: "Pause sharing" }, "\u275a\u275a");
   const resume = ui.el("button", { class: "resume", "data-testid": "cobrowse-resume", type: "button", "aria-label": "Resume sharing", title: "Resume sharing", hidden: "" }, "\u25b6");
-  bar.append(toggle, label, drop, pause, resume, clearBtn, close);
+  bar.append(toggle, label, watching, drop, pause, resume, clearBtn, close);
   natives.listen(pause, "click", () => o.onPause && o.onPause());
   natives.listen(resume, "click", () => o.onResume && o.onResume());
   /** What the label says when not paused (set by showFrame). */
@@ -154,6 +156,19 @@ export function createOverlay(o) {
       frame.removeAttribute("hidden");
       name.textContent = agent || "Agent";
       expand(true); // new or changed: say it, then fold away
+      foldTimer = natives.setTimeout(() => expand(false), LABEL_MS);
+    },
+    /**
+     * The names of the agents watching besides the one the visitor invited.
+     * @param {string[]} names
+     */
+    setWatchers(names) {
+      const text = names.length ? `Also watching: ${names.join(", ")}` : "";
+      if (text === watching.textContent) return; // every poll says it again: unfold on changes only
+      watching.textContent = text;
+      watching.toggleAttribute("hidden", !names.length);
+      if (!names.length) return;
+      expand(true); // say who joined, then fold away again
       foldTimer = natives.setTimeout(() => expand(false), LABEL_MS);
     },
     /**

@@ -47,6 +47,8 @@ input{flex:1;padding:8px;border:1px solid #dadce0;border-radius:8px}
 .frame .bar button{pointer-events:auto;width:20px;height:20px;padding:0;border-radius:10px;font-size:12px;line-height:20px;
   text-align:center;background:#000;color:#fff}
 .frame .bar button[hidden]{display:none}
+.frame .bar span[hidden]{display:none}
+.frame .bar span.watchers{font-weight:400}
 .frame .bar button.clear{background:#d93025}
 .annotations{position:fixed;left:0;top:0;width:100%;height:100%;pointer-events:none;z-index:2;overflow:visible}
 .annotations .stroke{stroke-width:4;stroke-linecap:round;stroke-linejoin:round;opacity:.9;transition:opacity .7s ease-out}
