@@ -33,7 +33,7 @@ def shell_page():
         {"i": 3, "t": 1, "n": "head", "a": {}, "c": []},
         {"i": 4, "t": 1, "n": "body", "a": {}, "c": [
             {"i": 5, "t": 3, "x": "visible"},
-            {"i": 6, "t": 1, "n": "div", "a": {"id": "target"}, "c": [], "f": 1}]}]}]})
+            {"i": 6, "t": 1, "n": "div", "a": {"id": "target"}, "c": [], "f": 1, "fh": 480.5}]}]}]})
 
 
 def index_after(event):
@@ -52,7 +52,7 @@ def apply(event, store):
 def test_a_shell_is_kept_pending_and_filled_in_parts():
     clean, store = index_after(shell_page())
     shell = clean["doc"]["c"][0]["c"][1]["c"][1]
-    assert shell["f"] == 1 and shell["c"] == [] and decode(store[6]).pending
+    assert shell["f"] == 1 and shell["fh"] == 480 and shell["c"] == [] and decode(store[6]).pending
     first = apply({"k": "mutation", "m": [{"o": "fill", "i": 6, "more": True, "c": [
         {"i": 7, "t": 1, "n": "p", "a": {"onclick": "x()"}, "c": [{"t": 3, "x": "one"}]}]}]}, store)
     assert first["m"] == [{"o": "fill", "i": 6, "more": True, "c": [
@@ -138,3 +138,11 @@ def test_the_checker_sees_raw_fills_as_dangerous():
         children = (node_of(fragment, ids) or {"c": []})["c"]
         flagged += bool(find_dangers({"k": "mutation", "m": [{"o": "fill", "i": 1, "c": children}]}))
     assert flagged > len(SAMPLE) * 0.5
+
+
+@pytest.mark.parametrize("height", ["100px", -5, 0, 1e9, True, None])
+def test_a_shell_height_that_is_not_a_plain_number_is_dropped(height):
+    page = shell_page()
+    page["doc"]["c"][0]["c"][1]["c"][1]["fh"] = height
+    clean, _ = index_after(page)
+    assert "fh" not in clean["doc"]["c"][0]["c"][1]["c"][1]

@@ -154,6 +154,7 @@ def assemble(snapshot, events):
             shell["c"].extend(op["c"])
             if not op.get("more"):
                 del shell["f"]
+                shell.pop("fh", None)
             todo = list(op["c"])
             while todo:
                 node = todo.pop()
@@ -237,8 +238,10 @@ def test_a_big_page_goes_visible_first_then_fills_in_order(fast, fake, implicit)
     with fake.lock:
         later = list(fake.events[count:])
     assert has_text(later[0]["doc"], "changed after the snapshot")
-    # Above the viewport now: the paragraphs there are shells, their text in fills.
+    # Above the viewport now: the paragraphs there are shells, their text in fills, each with
+    # its height on the page (the replica keeps it, so the visible part stays in place).
     assert count_nodes(later[0]["doc"], lambda n: n.get("t") == 3 and n["x"].strip()) < paragraphs / 4
+    assert count_nodes(later[0]["doc"], lambda n: n.get("f") and n.get("fh", 0) > 10) > paragraphs / 2
     again = assemble(later[0], later)
     # Setting textContent made a new text node (a new id): the one change between the two.
     def last_p(doc):

@@ -363,7 +363,9 @@ def test_fills_complete_a_visible_first_snapshot(page):
     """Issue 16: a pending shell (``f: 1``) gets its children from fill ops, a nested shell
     in the same event too; the replica says it is loading the rest until the last one."""
     page.evaluate("s => replica.load(s)", document(
-        el(10, "div", {"id": "top"}, [tx(11, "seen first")]), el(12, "ul", {"id": "list"}, [], f=1)))
+        el(10, "div", {"id": "top"}, [tx(11, "seen first")]), el(12, "ul", {"id": "list"}, [], f=1, fh=900)))
+    height = "() => replica.doc.getElementById('list').getBoundingClientRect().height"
+    assert page.evaluate(height) == 900  # its height on the visitor's page, kept meanwhile
 
     def state():
         return page.evaluate("""() => [replica.loadingRest, replica.frame.dataset.rest || null,
@@ -376,6 +378,8 @@ def test_fills_complete_a_visible_first_snapshot(page):
         {"o": "fill", "i": 12, "c": [el(15, "li", {}, [], f=1)]},
         {"o": "fill", "i": 15, "c": [tx(16, "two")]}])
     assert state() == [False, None, "onetwo"]
+    assert page.evaluate(height) < 900
+    assert page.evaluate("() => replica.doc.getElementById('list').hasAttribute('style')") is False
     assert page.evaluate("() => replica.node(16).data") == "two"
     assert page.evaluate("m => replica.apply(m)", [{"o": "fill", "i": 12, "c": []}]) is False
 

@@ -227,6 +227,9 @@ def _element(node, i, out, ctx, run, stack, slots) -> None:
         # A pending shell of a visible-first snapshot: its children come in fills (issue 16).
         clean["f"] = 1
         run.pending.append(i)
+        height = node.get("fh")
+        if type(height) in (int, float) and 0 < height <= 1_000_000:
+            clean["fh"] = int(height)  # its height on the visitor's page, kept meanwhile
     out.append(clean)
     run.nodes[i] = clean
     rules = run.site.rules

@@ -4,7 +4,8 @@
  * viewport, then `fill` ops that give the rest, in document order. The tree is serialized
  * once: elements of the body that lie wholly outside the viewport keep their own node (tag,
  * attributes, id) and lose their children to a fill; the element carries `"f": 1` (a
- * pending shell) until its last fill. Ids and masking are those of the one serialization,
+ * pending shell) until its last fill, and `"fh"`, its height, which the replica keeps for it
+ * meanwhile. Ids and masking are those of the one serialization,
  * so the finished replica is the single-shot one.
  * @module visible
  */
@@ -16,6 +17,15 @@ export const ONE_SHOT_CHARS = 256 * 1024;
 export const FILL_CHARS = 96 * 1024;
 /** Containers whose trailing children (below the viewport) may wait for fills of their own. */
 const TAIL = new Set(["body", "div", "section", "article", "main", "ul", "ol", "dl", "table", "tbody", "td", "form"]);
+/**
+ * Elements never looked into: the server drops them or shows a placeholder for them
+ * (cobrowse/sanitize/policy.py), so a shell inside would be unknown to it and its fill
+ * refused. SVG and MathML (`ns`) neither: their children go whole.
+ */
+const OPAQUE = new Set([
+  "script", "noscript", "template", "noembed", "noframes", "plaintext", "frameset",
+  "object", "embed", "applet", "frame", "portal", "fencedframe", "iframe", "select", "video", "audio",
+]);
 /** Subtrees lighter than this are not looked into, nor cut off as a container's tail. */
 const SMALL = 2048;
 /** An element lighter than this never becomes a shell: its fill would cost what it saves. */
@@ -29,7 +39,7 @@ const DEFERRABLE = new Set([
 
 /**
  * @typedef {{i?: number, t: number, n?: string, x?: string, a?: Record<string, string>,
- *   c?: SnapNode[], d?: SnapNode, sh?: SnapNode, f?: number, ns?: string, css?: string,
+ *   c?: SnapNode[], d?: SnapNode, sh?: SnapNode, f?: number, fh?: number, ns?: string, css?: string,
  *   img?: string, ss?: string[]}} SnapNode
  */
 
@@ -100,7 +110,8 @@ function measure(root, weights) {
  * its element children wholly outside become shells (their children deferred), those that
  * meet it are looked into, and its tail (every child after the last one that meets the
  * viewport) is deferred to fills of the container itself, which stays pending.
- * @param {SnapNode} el @param {(id: number) => string} where @param {Map<SnapNode, number>} weights
+ * @param {SnapNode} el @param {{(id: number): string, height: (id: number) => number}} where
+ * @param {Map<SnapNode, number>} weights
  * @param {Array<[number, SnapNode[]]>} deferred @param {number} depth
  */
 function cutOut(el, where, weights, deferred, depth) {
@@ -124,7 +135,12 @@ function cutOut(el, where, weights, deferred, depth) {
       deferred.push([/** @type {number} */ (c.i), /** @type {SnapNode[]} */ (c.c)]);
       c.c = [];
       c.f = 1;
-    } else if (w >= SMALL && depth < 200) cutOut(c, where, weights, deferred, depth + 1);
+      // Its height, kept while it is pending: what the visitor sees stays where it is.
+      const h = where.height(/** @type {number} */ (c.i));
+      if (h > 0) c.fh = h;
+    } else if (w >= SMALL && depth < 200 && !c.ns && !OPAQUE.has(/** @type {string} */ (c.n))) {
+      cutOut(c, where, weights, deferred, depth + 1);
+    }
   }
   if (keep < kids.length) {
     deferred.push([/** @type {number} */ (el.i), kids.slice(keep)]);
@@ -179,7 +195,7 @@ function deferrable(c) {
  */
 function placer(o) {
   const margin = o.vh / 2;
-  return (/** @type {number} */ id) => {
+  const where = (/** @type {number} */ id) => {
     const el = /** @type {Element|null} */ (o.nodeOf(id));
     if (!el || dom.nodeType(el) !== 1) return "unsure";
     const r = dom.rect(el);
@@ -190,6 +206,12 @@ function placer(o) {
     if (r.bottom < -margin || r.top > o.vh + margin || r.right < 0 || r.left > o.vw) return "out";
     return "in";
   };
+  /** The element's height in CSS pixels, rounded (0 when unknown). */
+  where.height = (/** @type {number} */ id) => {
+    const el = /** @type {Element|null} */ (o.nodeOf(id));
+    return el && dom.nodeType(el) === 1 ? Math.min(1e6, Math.round(dom.rect(el).height)) : 0;
+  };
+  return where;
 }
 
 /**

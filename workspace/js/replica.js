@@ -63,6 +63,8 @@ export class Replica {
     this.docId = null;
     /** Pending shells of a visible-first snapshot: their children are still to come (fills). */
     this.shells = new Set();
+    /** @type {Map<number, [string, string]>} a pending shell's own min-height, while it keeps its height */
+    this.reserved = new Map();
     this.viewport = { vw: 1280, vh: 800 };
     this.generation = 0;
     this.building = false;
@@ -106,6 +108,7 @@ export class Replica {
     this.viewport = { vw: Number(snap.vw) || 1280, vh: Number(snap.vh) || 800 };
     this.registry.clear();
     this.shells.clear();
+    this.reserved.clear();
     this.docId = snap.doc.i;
     const total = countNodes(snap.doc);
     const pending = TreeBuilder.pending();
@@ -206,6 +209,7 @@ export class Replica {
     this.frame.style.display = '';
     this.registry.clear();
     this.shells.clear();
+    this.reserved.clear();
     delete this.frame.dataset.rest;
     this.docId = null;
     const doc = this.doc;
@@ -245,11 +249,36 @@ export class Replica {
     return this.shells.size > 0;
   }
 
-  /** @private @param {import('./replica-build.js').Pending} pending */
+  /**
+   * Note the pending shells just built; a shell keeps the height it has on the visitor's
+   * page (`fh`) until it is complete, so what is shown does not move as fills come.
+   * @private @param {import('./replica-build.js').Pending} pending
+   */
   addShells(pending) {
-    for (const id of pending.shells.splice(0)) if (this.registry.nodes.has(id)) this.shells.add(id);
+    for (const [id, height] of pending.shells.splice(0)) {
+      const el = /** @type {HTMLElement|undefined} */ (this.registry.nodes.get(id));
+      if (!el) continue;
+      this.shells.add(id);
+      if (height > 0 && el.style) {
+        this.reserved.set(id, [el.style.getPropertyValue('min-height'), el.style.getPropertyPriority('min-height')]);
+        el.style.setProperty('min-height', `${height}px`, 'important');
+      }
+    }
     if (this.shells.size) this.frame.dataset.rest = 'loading';
     else delete this.frame.dataset.rest;
+  }
+
+  /** A shell is complete: its own min-height back. @private @param {number} id */
+  completed(id) {
+    this.shells.delete(id);
+    const kept = this.reserved.get(id);
+    const el = /** @type {HTMLElement|undefined} */ (this.registry.nodes.get(id));
+    this.reserved.delete(id);
+    if (!kept || !el) return;
+    if (kept[0]) el.style.setProperty('min-height', kept[0], kept[1]);
+    else el.style.removeProperty('min-height');
+    // No style attribute left behind where the page had none: the DOM of a single snapshot.
+    if (!Element.prototype.getAttribute.call(el, 'style')) Element.prototype.removeAttribute.call(el, 'style');
   }
 
   /**
@@ -276,7 +305,7 @@ export class Replica {
         /* not a child this element can have: left out, like in a snapshot */
       }
     }
-    if (!op.more) this.shells.delete(op.i);
+    if (!op.more) this.completed(op.i);
     this.addShells(pending); // shells in these children: their fills may follow in this event
     return true;
   }
