@@ -153,10 +153,11 @@ def _later(seconds, fn, *args, **kwargs):
 def test_waiter_is_woken_by_append_from_another_thread(broker):
     with broker.waiter(["st"]) as w:
         assert broker.read("st", 0, 10) == []
-        _later(0.05, broker.append, "st", [ev(1)], ttl=TTL)
+        later = _later(0.05, broker.append, "st", [ev(1)], ttl=TTL)
         started = time.monotonic()
         assert w.wait(5) is True
         assert time.monotonic() - started < 2
+    later.join(10)  # never left running into the broker's teardown
     assert broker.read("st", 0, 10) == [(1, ev(1))]
 
 
@@ -184,8 +185,9 @@ def test_no_lost_wakeup_when_append_lands_between_read_and_wait(broker):
 
 def test_wake_without_append(broker):
     with broker.waiter(["st"]) as w:
-        _later(0.05, broker.wake, "st")
+        later = _later(0.05, broker.wake, "st")
         assert w.wait(5) is True
+    later.join(10)
     assert broker.read("st", 0, 10) == []
 
 

@@ -58,9 +58,13 @@ def test_append_through_one_worker_wakes_a_waiter_on_the_other(workers):
     first, second = workers
     with second.waiter(["p:{v1}:in"]) as w:
         assert second.read("p:{v1}:in", 0, 10) == []
-        threading.Timer(0.05, first.append, ("p:{v1}:in", [{"k": "chat"}]), {"ttl": TTL}).start()
+        later = threading.Timer(0.05, first.append, ("p:{v1}:in", [{"k": "chat"}]), {"ttl": TTL})
+        later.start()
         assert w.wait(5) is True
-        assert second.read("p:{v1}:in", 0, 10) == [(1, {"k": "chat"})]
+        # Joined here: an append still running when the fixture closes the brokers would
+        # fail in whatever test runs next (a busy machine can delay the timer that long).
+        later.join(10)
+        _wait_for(lambda: second.read("p:{v1}:in", 0, 10) == [(1, {"k": "chat"})])
     with second.waiter(["p:{v1}:in"]) as w:
         first.wake("p:{v1}:in")
         assert w.wait(5) is True
