@@ -260,6 +260,25 @@ def test_a_big_page_goes_visible_first_then_fills_in_order(fast, fake, implicit)
             assert len(kinds) == 1, kinds
 
 
+def test_a_refused_piece_sends_the_page_again_whole(fast, fake):
+    """If the server refuses a fill (it disagrees with the tag about a shell), the replica could
+    never be completed: the tag drops the rest of that page and sends it again in one piece."""
+    path = big_page("refused.html", 900)
+    fake.refuse_fills = 1
+    fast.goto(fake.url + path)
+    fast.wait_for_function("window.CoBrowse && window.CoBrowse.version")
+    fake.wait_for(lambda: fake.polls >= 1)
+    fake.start_session()
+    fake.wait_for(lambda: fake.kinds().count("snapshot") >= 2, timeout=20)
+    with fake.lock:
+        events, requests = list(fake.events), list(fake.requests)
+    assert requests.count("refused") == 1
+    again = [i for i, e in enumerate(events) if e["k"] == "snapshot"][1]
+    whole = events[again]["doc"]
+    assert has_text(whole, "the very end") and not count_nodes(whole, lambda n: n.get("f"))
+    assert not [e for e in events[again:] if e["k"] == "mutation" and e["m"][0]["o"] == "fill"]
+
+
 def walk_links(doc):
     found, todo = [], [doc]
     while todo:

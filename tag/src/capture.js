@@ -18,7 +18,7 @@ const TICK_MS = 1500;
 /**
  * @typedef {Object} Recorder
  * @property {import("./ids.js").NodeIds} ids
- * @property {() => void} snapshot  send a fresh full snapshot
+ * @property {(whole?: boolean) => void} snapshot  send a fresh full snapshot (`whole`: in one piece, never visible first)
  * @property {(ms?: number) => void} quietScroll  do not report scrolls for a while (we are replaying the agent's)
  * @property {() => void} stop
  */
@@ -108,7 +108,7 @@ export function record(opts) {
 
   return {
     ids,
-    snapshot() {
+    snapshot(whole = false) {
       mutations.discard();
       ids.reset();
       const doc = serializeDocument(document, ctx);
@@ -127,7 +127,7 @@ export function record(opts) {
       };
       // A big page: what the visitor sees first, the rest in fills (issue 16, item 3). Each
       // piece is a send of its own, so the first is applied before the rest is uploaded.
-      const split = visibleFirst(doc, { nodeOf: ids.nodeOf, vw, vh, implicit: ctx.implicit === true, ...opts.visible });
+      const split = whole ? null : visibleFirst(doc, { nodeOf: ids.nodeOf, vw, vh, implicit: ctx.implicit === true, ...opts.visible });
       if (!split) return emit(snap);
       emit({ ...snap, doc: split.doc }, true);
       for (const m of split.fills) emit({ k: "mutation", m }, true);

@@ -105,6 +105,7 @@ export async function gzipText(text) {
  *   invitation, a session, the chat open)? The poll runs only then.
  * @property {() => boolean} [inSession] a co-browse session is active: probe outages quickly
  * @property {(events: any[]) => void} [onGiveUp] a send that no split got through (too large or blocked)
+ * @property {() => void} [onPieceRefused] the server refused a piece of a visible-first snapshot
  * @property {number} [cap] request body cap on the wire, bytes
  * @property {(blocked: boolean) => void} [onBlocked] answers cannot be read (configuration changed?), or can again
  * @property {() => string} [title]                 the page title hello reports (default: document.title)
@@ -608,6 +609,8 @@ export function createTransport(o) {
     const index = r.json && typeof r.json.index === "number" ? r.json.index : -1;
     const bad = events[index];
     console.warn("[cobrowse] the server refused", bad ? bad.k : "a batch", "-", r.json && r.json.message);
+    // A refused piece of a visible-first snapshot: the replica could never complete.
+    if (events.length && alone.has(events[0]) && o.onPieceRefused) o.onPieceRefused();
     if (req.kind !== "part" && index >= 0 && events.length > 1) {
       events.splice(index, 1);
       queue = events.concat(queue);
