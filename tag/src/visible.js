@@ -135,8 +135,9 @@ function cutOut(el, where, weights, deferred, depth) {
       deferred.push([/** @type {number} */ (c.i), /** @type {SnapNode[]} */ (c.c)]);
       c.c = [];
       c.f = 1;
-      // Its height, kept while it is pending: what the visitor sees stays where it is.
-      const h = where.height(/** @type {number} */ (c.i));
+      // Its height, kept while it is pending: what the visitor sees stays where it is. Not
+      // of a masked element: its layout says something of what it hides.
+      const h = c.m ? 0 : where.height(/** @type {number} */ (c.i));
       if (h > 0) c.fh = h;
     } else if (w >= SMALL && depth < 200 && !c.ns && !OPAQUE.has(/** @type {string} */ (c.n))) {
       cutOut(c, where, weights, deferred, depth + 1);
