@@ -206,6 +206,9 @@ def test_a_big_page_goes_visible_first_then_fills_in_order(fast, fake, implicit)
     fast.goto(fake.url + path)
     fast.wait_for_function("window.CoBrowse && window.CoBrowse.version")
     fake.wait_for(lambda: fake.polls >= 1)
+    # Masked content far down the page, so in a fill: masked there as well.
+    fast.evaluate("""document.getElementById('last').insertAdjacentHTML('beforebegin',
+      '<div><input id="card" value="4111111111111111"><span data-cobrowse-mask>far secret</span></div>')""")
     fake.start_session()
     fake.wait_for(lambda: fake.last("snapshot"), timeout=20)
     paragraphs = fast.evaluate("document.querySelectorAll('p').length")
@@ -226,6 +229,10 @@ def test_a_big_page_goes_visible_first_then_fills_in_order(fast, fake, implicit)
     assert next(i for i, e in enumerate(events) if changed(e)) > max(fills)
     whole = assemble(events[at], events)
     assert has_text(whole, "the very end")
+    assert not [b for b in bodies if b"4111111111111111" in b or b"far secret" in b]
+    def card(doc):
+        return find(doc, lambda n: (n.get("a") or {}).get("id") == "card")
+    assert not card(first) and card(whole)[0]["m"] == 1  # came in a fill, masked
     assert count_nodes(whole, lambda n: n.get("n") == "p") == paragraphs
     assert count_nodes(whole, lambda n: n.get("f")) == 0
     # The same page captured again with the viewport at its end: cut elsewhere, assembled
