@@ -46,6 +46,10 @@ class Config:
     max_events: int = 500
     max_chat: int = 4000
     poll_batch: int = 500
+    #: Cap of a poll answer's JSON text in bytes (before gzip, so on the wire too), the same
+    #: as the tag's send cap (docs/protocol.md "Answers are capped the same way"). A bigger
+    #: event for the agent is stored as parts the workspace joins.
+    max_answer: int = 256 * 1024
     #: Seconds a woken poll waits for more events before it answers (bursts in one answer).
     poll_coalesce: float = 0.002
     login_max_failures: int = 5
@@ -111,6 +115,8 @@ class Config:
             raise ConfigError("COBROWSE_PASSWORD_SIGNIN=0 needs single sign-on: set COBROWSE_OIDC_ISSUER")
         if self.poll_hold <= 0 or self.poll_hold > 120:
             raise ConfigError("poll_hold must be between 0 and 120 seconds")
+        if not 16 * 1024 <= self.max_answer <= self.max_body:
+            raise ConfigError("max_answer must be between 16 KiB and max_body")
         if not 0 <= self.poll_coalesce <= 0.1:
             raise ConfigError("poll_coalesce must be between 0 and 0.1 seconds")
         if self.away_after <= self.poll_hold:

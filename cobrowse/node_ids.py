@@ -35,10 +35,15 @@ def expand_ids(root: object, last: int = 0) -> int:
 
 
 def expand_event(event: dict) -> None:
-    """Fill implicit ids of a ``snapshot`` document or of a ``mutation``'s added subtrees."""
+    """Fill implicit ids of a ``snapshot`` document, of a ``mutation``'s added subtrees and
+    of a ``fill`` op's children (one pre-order sequence over the list, issue 16)."""
     if event.get("k") == "snapshot":
         expand_ids(event.get("doc"))
     elif event.get("k") == "mutation" and isinstance(event.get("m"), list):
         for op in event["m"]:
             if isinstance(op, dict) and op.get("o") == "add":
                 expand_ids(op.get("n"))
+            elif isinstance(op, dict) and op.get("o") == "fill" and isinstance(op.get("c"), list):
+                last = 0
+                for child in op["c"]:
+                    last = expand_ids(child, last)

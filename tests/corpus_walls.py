@@ -37,6 +37,7 @@ class Walls:
             "sent": defaultdict(list), "delivered": defaultdict(list)}
         self.unowned = {"sent": Counter(), "delivered": Counter()}
         self.events = Counter()
+        self.parts: dict[str, list[str]] = {}
 
     @property
     def sent(self) -> dict[int, list[str]]:
@@ -61,10 +62,25 @@ class Walls:
                 self.look(event, "sent")
 
     def look_at_poll(self, body: bytes) -> None:
-        """One poll response of the agent, as the server answered it."""
+        """One poll response of the agent, as the server answered it; an event delivered in
+        ``part`` events (capped answers, docs/protocol.md) is looked at once joined."""
         for event in json.loads(body).get("events", []):
-            if event.get("k") in ("snapshot", "mutation"):
+            if event.get("k") == "part":
+                event = self._join(event)
+            if event and event.get("k") in ("snapshot", "mutation"):
                 self.look(event, "delivered")
+
+    def _join(self, part: dict) -> dict | None:
+        index, count = part["part"]
+        slices = self.parts.setdefault(part["s"], [])
+        if index == 0:
+            slices.clear()
+        assert len(slices) == index, "parts out of order"
+        slices.append(part["data"])
+        if index < count - 1:
+            return None
+        self.events["joined"] += 1
+        return json.loads("".join(self.parts.pop(part["s"])))
 
     def look(self, event: dict, wall: str) -> None:
         """Charge the dangers of one snapshot or mutation event to their payloads."""
@@ -78,7 +94,7 @@ class Walls:
             roots = list(self._owned_roots(event["doc"], owner))
         else:
             roots = []
-            for op in event.get("m", []):
+            for op in _as_adds(event.get("m", [])):
                 if not isinstance(op, dict):
                     continue
                 if op.get("o") == "add" and isinstance(op.get("n"), dict):
@@ -155,4 +171,16 @@ def _children(node: dict) -> list:
     for key in ("sh", "d"):
         if isinstance(node.get(key), dict):
             out.append(node[key])
+    return out
+
+
+def _as_adds(ops) -> list:
+    """Mutation ops with every ``fill`` (visible first, issue 16) as the ``add`` ops it
+    amounts to: its children appended to the shell."""
+    out = []
+    for op in ops if isinstance(ops, list) else []:
+        if isinstance(op, dict) and op.get("o") == "fill" and isinstance(op.get("c"), list):
+            out += [{"o": "add", "p": op.get("i"), "b": None, "n": child} for child in op["c"]]
+        else:
+            out.append(op)
     return out

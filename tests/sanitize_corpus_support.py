@@ -350,6 +350,8 @@ def find_dangers(event: dict, allowed_origins=(ORIGIN,)) -> list[str]:
     for op in event.get("m", []):
         if op.get("o") == "add":
             roots.append(op["n"])
+        elif op.get("o") == "fill":  # a visible-first snapshot's shell filled (issue 16)
+            roots.extend(op["c"])
         elif op.get("o") == "attr" and op.get("v") is not None:
             found += _attribute_dangers("?", op["a"], op["v"], allowed)
         elif op.get("o") in ("css",):

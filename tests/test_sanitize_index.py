@@ -159,8 +159,9 @@ def test_entries_without_children_still_decode():
     assert entry.children == ()
     assert decode(with_children(old, [3, 4])).children == (3, 4)
     assert decode(encode(1, True, "div", {"a": "|"}, children=(5,))) == (
-        1, True, "div", {"a": "|"}, False, False, (5,))
+        1, True, "div", {"a": "|"}, False, False, (5,), False)
     assert decode("1|0|div|5,x") is None
+    assert decode(encode(1, False, "ul", pending=True)).pending  # issue 16: flag 8
 
 
 def test_a_wide_list_costs_a_few_bytes_in_its_parents_entry():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cobrowse.node_ids import expand_event
 from tests.support import tag_fake
 from tests.support.tag_fake import find
 
@@ -29,7 +30,7 @@ def big_page(name: str, paragraphs: int, max_body: int | None = None) -> str:
 
 
 def has_text(doc, text):
-    return find(doc, lambda n: n.get("t") == 3 and text in n.get("x", "")) is not None
+    return bool(find(doc, lambda n: n.get("t") == 3 and text in n.get("x", "")))
 
 
 def routed_wait(page, predicate, timeout):
@@ -131,6 +132,160 @@ def test_a_send_no_split_gets_through_is_given_up_and_said(fast, fake):
     assert len(fake.requests) - sent < 10
 
 
+def assemble(snapshot, events):
+    """The snapshot's document with the fills of a visible-first send applied (implicit ids
+    filled in as the server does); checks every fill names a pending shell."""
+    snapshot = json.loads(json.dumps(snapshot))
+    events = json.loads(json.dumps(events))  # the fake's copies stay as the tag sent them
+    for event in [snapshot, *events]:
+        expand_event(event)  # implicit ids, as the server fills them in
+    doc = snapshot["doc"]
+    nodes, todo = {}, [doc]
+    while todo:
+        node = todo.pop()
+        nodes[node["i"]] = node
+        todo.extend(node.get("c") or [])
+    for event in events:
+        for op in event.get("m", []) if event["k"] == "mutation" else []:
+            if op["o"] != "fill":
+                continue
+            shell = nodes[op["i"]]
+            assert shell.get("f") == 1, f"fill of {op['i']}, not a pending shell"
+            shell["c"].extend(op["c"])
+            if not op.get("more"):
+                del shell["f"]
+                shell.pop("fh", None)
+            todo = list(op["c"])
+            while todo:
+                node = todo.pop()
+                nodes[node["i"]] = node
+                todo.extend(node.get("c") or [])
+    return doc
+
+
+def first_difference(a, b, path="doc"):
+    """Where two JSON trees first differ (a readable path), or None."""
+    if type(a) is not type(b):
+        return f"{path}: {a!r:.80} != {b!r:.80}"
+    if isinstance(a, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                return f"{path}.{key}: only in one"
+            found = first_difference(a[key], b[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items != {len(b)}"
+        for n, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = first_difference(x, y, f"{path}[{n}]")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{path}: {a!r:.80} != {b!r:.80}"
+
+
+def count_nodes(doc, test):
+    n, todo = 0, [doc]
+    while todo:
+        node = todo.pop()
+        n += bool(test(node))
+        todo.extend(node.get("c") or [])
+    return n
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["explicit", "implicit"])
+def test_a_big_page_goes_visible_first_then_fills_in_order(fast, fake, implicit):
+    """Issue 16, item 3: the first piece holds the viewport's content and not the far end; the
+    fills follow, each in a send of its own, and complete the page; a change made afterwards
+    comes after them."""
+    fake.config["implicit_ids"] = implicit
+    path = big_page("visible.html", 900)
+    fast.set_viewport_size({"width": 1000, "height": 700})
+    fast.goto(fake.url + path)
+    fast.wait_for_function("window.CoBrowse && window.CoBrowse.version")
+    fake.wait_for(lambda: fake.polls >= 1)
+    # Masked content far down the page, so in a fill: masked there as well.
+    fast.evaluate("""document.getElementById('last').insertAdjacentHTML('beforebegin',
+      '<div><input id="card" value="4111111111111111"><span data-cobrowse-mask>far secret</span></div>')""")
+    fake.start_session()
+    fake.wait_for(lambda: fake.last("snapshot"), timeout=20)
+    paragraphs = fast.evaluate("document.querySelectorAll('p').length")
+    fast.evaluate("document.getElementById('last').textContent = 'changed after the snapshot'")
+
+    def changed(e):
+        return e["k"] == "mutation" and "changed after the snapshot" in json.dumps(e)
+    fake.wait_for(lambda: any(changed(e) for e in fake.events), timeout=20)
+    with fake.lock:
+        events = list(fake.events)
+        bodies = list(fake.bodies)
+    at = next(i for i, e in enumerate(events) if e["k"] == "snapshot")
+    first = events[at]["doc"]
+    assert has_text(first, "top") and not has_text(first, "the very end")
+    assert count_nodes(first, lambda n: n.get("n") == "p") < paragraphs / 4
+    fills = [i for i, e in enumerate(events) if e["k"] == "mutation" and e["m"][0]["o"] == "fill"]
+    assert len(fills) >= 3 and min(fills) > at
+    assert next(i for i, e in enumerate(events) if changed(e)) > max(fills)
+    whole = assemble(events[at], events)
+    assert has_text(whole, "the very end")
+    assert not [b for b in bodies if b"4111111111111111" in b or b"far secret" in b]
+    def card(doc):
+        return find(doc, lambda n: (n.get("a") or {}).get("id") == "card")
+    assert not card(first) and card(whole)[0]["m"] == 1  # came in a fill, masked
+    assert count_nodes(whole, lambda n: n.get("n") == "p") == paragraphs
+    assert count_nodes(whole, lambda n: n.get("f")) == 0
+    # The same page captured again with the viewport at its end: cut elsewhere, assembled
+    # the same (same DOM, same node ids) as the first.
+    fast.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    count = len(events)
+    fast.evaluate("window.CoBrowse.snapshot()")
+    fake.wait_for(lambda: len(fake.events) > count and not count_nodes(
+        assemble(fake.events[count], fake.events[count:]), lambda n: n.get("f")), timeout=20)
+    with fake.lock:
+        later = list(fake.events[count:])
+    assert has_text(later[0]["doc"], "changed after the snapshot")
+    # Above the viewport now: the paragraphs there are shells, their text in fills, each with
+    # its height on the page (the replica keeps it, so the visible part stays in place).
+    assert count_nodes(later[0]["doc"], lambda n: n.get("t") == 3 and n["x"].strip()) < paragraphs / 4
+    assert count_nodes(later[0]["doc"], lambda n: n.get("f") and n.get("fh", 0) > 10) > paragraphs / 2
+    again = assemble(later[0], later)
+    # Setting textContent made a new text node (a new id): the one change between the two.
+    def last_p(doc):
+        return find(doc, lambda n: (n.get("a") or {}).get("id") == "last")[0]
+    assert [n["x"] for n in last_p(again)["c"]] == ["changed after the snapshot"]
+    last_p(whole)["c"] = last_p(again)["c"]
+    for doc in (whole, again):
+        doc["c"][1].pop("sc", None)  # where the page was scrolled to
+    assert first_difference(again, whole) is None
+    # Each piece in a send of its own: no send body holds the snapshot and a fill.
+    sends = [json.loads(b) for b in bodies if b.startswith(b"{") and b'"events"' in b]
+    for body in sends:
+        kinds = [e["k"] for e in body["events"]]
+        if "snapshot" in kinds or any(e.get("m", [{}])[0].get("o") == "fill" for e in body["events"]
+                                      if e["k"] == "mutation" and e.get("m")):
+            assert len(kinds) == 1, kinds
+
+
+def test_a_refused_piece_sends_the_page_again_whole(fast, fake):
+    """If the server refuses a fill (it disagrees with the tag about a shell), the replica could
+    never be completed: the tag drops the rest of that page and sends it again in one piece."""
+    path = big_page("refused.html", 900)
+    fake.refuse_fills = 1
+    fast.goto(fake.url + path)
+    fast.wait_for_function("window.CoBrowse && window.CoBrowse.version")
+    fake.wait_for(lambda: fake.polls >= 1)
+    fake.start_session()
+    fake.wait_for(lambda: fake.kinds().count("snapshot") >= 2, timeout=20)
+    with fake.lock:
+        events, requests = list(fake.events), list(fake.requests)
+    assert requests.count("refused") == 1
+    again = [i for i, e in enumerate(events) if e["k"] == "snapshot"][1]
+    whole = events[again]["doc"]
+    assert has_text(whole, "the very end") and not count_nodes(whole, lambda n: n.get("f"))
+    assert not [e for e in events[again:] if e["k"] == "mutation" and e["m"][0]["o"] == "fill"]
+
+
 def walk_links(doc):
     found, todo = [], [doc]
     while todo:
@@ -148,24 +303,31 @@ GENINDEX = Path("/usr/share/doc/python3/html/genindex-all.html")
 @pytest.mark.skipif(not GENINDEX.exists(), reason="python3-doc is not installed")
 def test_genindex_at_256_kbit_pointer_between_parts(fast, fake):
     """The real tag on the Python docs' 1.7 MB index through the throttling proxy at 256 kbit/s
-    up: the snapshot arrives whole, once, in parts; pointer moves made meanwhile went between
-    the parts, before the snapshot; a change made during the upload comes after it."""
+    up: visible first (issue 16, item 3), the snapshot once and its fills complete the page;
+    pointer moves made meanwhile went between the fills; a change made during the upload
+    comes after them."""
     from bench.throttle_proxy import ThrottleProxy
 
     html = GENINDEX.read_text(errors="replace").replace(
         "</body>", '<script src="/tag/cobrowse.js" data-site="demo" async></script></body>', 1)
     tag_fake.EXTRA_FILES["/pages/genindex.html"] = (html, "text/html; charset=utf-8")
     proxy = ThrottleProxy(int(fake.url.rsplit(":", 1)[1]), 256).start()
+
+    def complete():
+        with fake.lock:
+            events = list(fake.events)
+        at = next((i for i, e in enumerate(events) if e["k"] == "snapshot"), None)
+        return at is not None and not count_nodes(assemble(events[at], events), lambda n: n.get("f"))
     try:
         fast.goto(f"http://127.0.0.1:{proxy.port}/pages/genindex.html", timeout=60000)
         fast.wait_for_function("window.CoBrowse && window.CoBrowse.version", timeout=30000)
         fake.wait_for(lambda: fake.polls >= 1, timeout=20)
         links = fast.evaluate("document.querySelectorAll('a').length")
         fake.start_session()
-        fake.wait_for(lambda: "part" in fake.requests, timeout=30)
+        fake.wait_for(lambda: fake.last("snapshot"), timeout=30)
         fast.evaluate("document.querySelector('h1').textContent = 'changed during the upload'")
-        for step in range(1500):  # bounded: moves until the snapshot is in
-            if fake.last("snapshot"):
+        for step in range(1500):  # bounded: moves until the page is complete
+            if complete():
                 break
             fast.mouse.move(100 + step % 9 * 40, 150 + step % 4 * 30)
             fast.wait_for_timeout(50)
@@ -176,15 +338,14 @@ def test_genindex_at_256_kbit_pointer_between_parts(fast, fake):
     finally:
         proxy.stop()
     with fake.lock:
-        requests, kinds, events = list(fake.requests), fake.kinds(), list(fake.events)
-    first, last = requests.index("part"), len(requests) - 1 - requests[::-1].index("part")
-    assert requests[first:last].count("send") >= 2, "live sends went between the parts"
+        kinds, events = fake.kinds(), list(fake.events)
     assert kinds.count("snapshot") == 1
     at = kinds.index("snapshot")
-    assert "pointer" in kinds[:at]
-    doc = events[at]["doc"]
+    fills = [i for i, e in enumerate(events) if e["k"] == "mutation" and e["m"][0]["o"] == "fill"]
+    assert len(fills) >= 5
+    assert "pointer" in kinds[min(fills):max(fills)], "live sends went between the fills"
+    doc = assemble(events[at], events)
     assert has_text(doc, "Zero Clause BSD License")  # the footer: the whole page
+    assert not has_text(events[at]["doc"], "Zero Clause BSD License")  # not in the first piece
     assert len(walk_links(doc)) == links
-
-
-    assert next(i for i, e in enumerate(events) if changed(e)) > at
+    assert next(i for i, e in enumerate(events) if changed(e)) > max(fills)

@@ -357,3 +357,51 @@ def test_kinds_match_the_protocol_tables():
     assert js_list("VISITOR_KINDS") == list(protocol.VISITOR_KINDS)
     assert set(js_list("CONTROL_KINDS")) == set(protocol.CONTROL_KINDS)
     assert json.dumps(js_list("AGENT_KINDS"))  # serializable: no stray quoting
+
+
+def test_fills_complete_a_visible_first_snapshot(page):
+    """Issue 16: a pending shell (``f: 1``) gets its children from fill ops, a nested shell
+    in the same event too; the replica says it is loading the rest until the last one."""
+    page.evaluate("s => replica.load(s)", document(
+        el(10, "div", {"id": "top"}, [tx(11, "seen first")]), el(12, "ul", {"id": "list"}, [], f=1, fh=900)))
+    height = "() => replica.doc.getElementById('list').getBoundingClientRect().height"
+    assert page.evaluate(height) == 900  # its height on the visitor's page, kept meanwhile
+
+    def state():
+        return page.evaluate("""() => [replica.loadingRest, replica.frame.dataset.rest || null,
+                                       replica.doc.getElementById('list').textContent]""")
+    assert state() == [True, "loading", ""]
+    assert page.evaluate("m => replica.apply(m)", [
+        {"o": "fill", "i": 12, "more": True, "c": [el(13, "li", {}, [tx(14, "one")])]}])
+    assert state() == [True, "loading", "one"]
+    assert page.evaluate("m => replica.apply(m)", [
+        {"o": "fill", "i": 12, "c": [el(15, "li", {}, [], f=1)]},
+        {"o": "fill", "i": 15, "c": [tx(16, "two")]}])
+    assert state() == [False, None, "onetwo"]
+    assert page.evaluate(height) < 900
+    assert page.evaluate("() => replica.doc.getElementById('list').hasAttribute('style')") is False
+    assert page.evaluate("() => replica.node(16).data") == "two"
+    assert page.evaluate("m => replica.apply(m)", [{"o": "fill", "i": 12, "c": []}]) is False
+
+
+def test_parts_of_a_big_event_are_joined_in_order(page):
+    """Capped answers (docs/protocol.md): an event too big for one answer comes as
+    consecutive ``part`` events; the poller hands on the whole event once, with the last
+    part's id; a run of parts read from its middle is dropped, never half applied."""
+    import json as _json
+
+    text = _json.dumps({"k": "snapshot", "title": "big " + "é\"x" * 500, "doc": None})
+    cut = [text[:400], text[400:900], text[900:]]
+    events = [{"s": "s_x", "id": 1, "k": "part", "part": [1, 3], "data": "orphan"},
+              *[{"s": "s_x", "id": 2 + n, "k": "part", "part": [n, 3], "data": piece}
+                for n, piece in enumerate(cut)],
+              {"s": "s_x", "id": 5, "k": "pointer", "i": 3, "x": 0, "y": 0}]
+    got = page.evaluate("""async (events) => {
+      const { Poller } = await import('/workspace/js/api.js');
+      const got = [];
+      const poller = new Poller('t', { onEvents: (e) => got.push(...e), onState() {} });
+      poller.follow('x');
+      poller.deliver({ events });
+      return got; }""", events)
+    assert [(e["k"], e["id"]) for e in got] == [("snapshot", 4), ("pointer", 5)]
+    assert got[0]["title"] == "big " + "é\"x" * 500 and got[0]["s"] == "s_x"

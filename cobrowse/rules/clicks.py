@@ -47,6 +47,11 @@ class ClickGuard:
                 continue
             if op.get("o") == "add":
                 self._store(key, click_targets.collect(op.get("n")), kept)
+            elif op.get("o") == "fill" and type(op.get("c")) is list:
+                fields: dict[str, str] = {}
+                for child in op["c"]:
+                    fields.update(click_targets.collect(child))
+                self._store(key, fields, kept)
             elif op.get("o") == "attr":
                 self._attr(key, op, lookup)
 

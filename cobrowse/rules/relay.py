@@ -8,6 +8,7 @@ visitor's page: input into a masked field and navigation off the site are refuse
 from __future__ import annotations
 
 from cobrowse import concurrency, logs, metrics
+from cobrowse.answer_parts import as_parts
 from cobrowse.assets.links import asset_policy
 from cobrowse.errors import BadRequest, CobrowseError, Refused
 from cobrowse.node_ids import expand_event
@@ -78,7 +79,9 @@ class Relay:
             event = self._mutation(sess, event, index)
         if presence:
             self.track_presence(sess, kind, out)
-        out.push(keys.session_stream(sid, "agent"), event, self.config.session_ttl)
+        # Capped answers (docs/protocol.md): a big sanitized page goes to the agent in parts.
+        for piece in as_parts(event, self.config.max_answer):
+            out.push(keys.session_stream(sid, "agent"), piece, self.config.session_ttl)
         metrics.RELAYED.labels("to_agent").inc()
         return {}
 

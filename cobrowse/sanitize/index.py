@@ -1,8 +1,10 @@
 """Index entries: what the server remembers of each node to sanitize later mutations.
 
 One short string per node id (the caller keeps them in a Redis hash per session):
-``"<parent id>|<flags>|<kind>"``, flags a digit: 0 shown, 1 masked, 2 soft masked (by a
-private site's default), plus 4 when the agent may not operate the node (issue 14); then,
+``"<parent id>|<flags>|<kind>"``, flags a number: 0 shown, 1 masked, 2 soft masked (by a
+private site's default), plus 4 when the agent may not operate the node (issue 14), plus 8
+while the node is a pending shell of a visible-first snapshot (issue 16: its children come
+in ``fill`` ops); then,
 when the node has children or attributes, ``"|" + <child ids, comma-separated>`` and, when
 it has attributes the mask selectors or later ops need, ``"|" + compact JSON`` of them.
 Kinds: an HTML tag (``"div"``),
@@ -37,9 +39,12 @@ class Entry(NamedTuple):
     no_control: bool = False
     #: the ids of its children, for removing its whole subtree later (issue 10, item 9).
     children: tuple = ()
+    #: a shell of a visible-first snapshot whose children still come in ``fill`` ops.
+    pending: bool = False
 
 
-_FLAGS = frozenset("0124356")
+_FLAGS = frozenset(str(base + shell) for base in range(7) for shell in (0, 8))
+PENDING = 8
 _ID_CHARS = frozenset("0123456789,+*")
 
 
@@ -90,9 +95,11 @@ def decode_ids(text: str) -> tuple | None:
 
 
 def encode(parent: int, masked: bool, kind: str, attrs: dict | None = None,
-           soft: bool = False, no_control: bool = False, children=()) -> str:
+           soft: bool = False, no_control: bool = False, children=(),
+           pending: bool = False) -> str:
     """The index string of one node."""
-    flags = ((2 if soft else 1) if masked else 0) + (4 if no_control else 0)
+    flags = (((2 if soft else 1) if masked else 0) + (4 if no_control else 0)
+             + (PENDING if pending else 0))
     head = f"{parent}|{flags}|{kind}"
     if attrs:
         data = json.dumps(attrs, separators=(",", ":"), ensure_ascii=False)
@@ -139,7 +146,7 @@ def decode(entry: str | None) -> Entry | None:
                 return None
     flags = int(parts[1])
     return Entry(int(parts[0]), bool(flags & 3), parts[2], attrs, flags & 3 == 2, bool(flags & 4),
-                 children)
+                 children, bool(flags & PENDING))
 
 
 def add_children(index: dict, records) -> None:
@@ -187,7 +194,14 @@ def with_no_control(entry: str) -> str:
     if e is None:
         return entry
     return encode(e.parent, e.masked, e.kind, e.attrs, soft=e.soft, no_control=True,
-                  children=e.children)
+                  children=e.children, pending=e.pending)
+
+
+def with_pending(entry: str, pending: bool) -> str:
+    """The same entry with the pending-shell flag set or cleared (issue 16)."""
+    parent, flags, rest = entry.split("|", 2)
+    value = (int(flags) | PENDING) if pending else (int(flags) & ~PENDING)
+    return f"{parent}|{value}|{rest}"
 
 
 def element_kind(ns: str | None, tag: str) -> str:

@@ -15,13 +15,13 @@ from . import urls
 from .attrs import CLEANERS
 from .controls import mark_no_control
 from .errors import MAX_ATTRIBUTE, MAX_DEPTH, SanitizeError
-from .index import Entry, add_children, decode, encode, split_kind, with_children
+from .index import Entry, add_children, decode, encode, split_kind, with_children, with_pending
 from .mask import matching_ids, self_masked
 from .policy import FORM_ELEMENTS, MASK_PLACEHOLDER, SVG_ATTRIBUTE_CASE
 from .private import mask_private, soft_keep
 from .run import Run
 from .site import SitePolicy, compile_site
-from .snapshot import mask_matches
+from .snapshot import mark_pending, mask_matches
 from .tree import children_allowed, form_state, walk
 
 Lookup = Callable[[list[int]], dict[int, str | None]]
@@ -55,6 +55,11 @@ class Known:
         if i not in self._cache:
             self.fetch([i])
         return decode(self._cache[i])
+
+    def raw(self, i: int) -> str | None:
+        """The entry of ``i`` as stored (after this event's changes)."""
+        self.get(i)
+        return self._cache.get(i) if _is_id(i) else None
 
     def put(self, i: int, entry: str | None) -> None:
         self._cache[i] = entry
@@ -136,7 +141,19 @@ def _add(op, run: Run, known: Known, base: str):
     before_entry = known.get(before)
     if before_entry is None or before_entry.parent != parent_id:
         before = None
-    run.seen, run.records, run.nodes, run.index = set(), [], {}, {}
+    clean = _subtree(parent_id, parent, node, run, known, base)
+    if clean is None:
+        return None
+    parent = known.get(parent_id)  # again: the subtree may reuse the parent's id
+    if parent is not None and clean["i"] not in parent.children:
+        known.set_children(parent_id, parent.children + (clean["i"],))
+    return {"o": "add", "p": parent_id, "b": before, "n": clean}
+
+
+def _subtree(parent_id: int, parent: Entry, node, run: Run, known: Known, base: str):
+    """The clean copy of a subtree added under a known node, its index entries written to
+    ``known`` (the parent's child list is the caller's)."""
+    run.seen, run.records, run.nodes, run.index, run.pending = set(), [], {}, {}, []
     allowed = children_allowed(parent.kind)  # text added to a <style> is CSS
     hard = parent.masked and not parent.soft  # soft: a private site's default, see below
     clean = walk(
@@ -163,12 +180,39 @@ def _add(op, run: Run, known: Known, base: str):
         mask_private(run, set(found), set(lift))
     mark_no_control(run, known.chain(parent_id), parent_id, parent.no_control)
     add_children(run.index, run.records)
+    mark_pending(run)
     for rid, entry in run.index.items():
         known.put(rid, entry)
-    parent = known.get(parent_id)  # again: the subtree may reuse the parent's id
-    if parent is not None and clean["i"] not in parent.children:
-        known.set_children(parent_id, parent.children + (clean["i"],))
-    return {"o": "add", "p": parent_id, "b": before, "n": clean}
+    return clean
+
+
+def _fill(op, run: Run, known: Known, base: str):
+    """Children of a pending shell of a visible-first snapshot (issue 16), sanitized like
+    added subtrees under it. ``more``: further fills of it follow; without it the shell is
+    complete. A fill of anything but a pending shell of this page refuses the mutation."""
+    i, children = op.get("i"), op.get("c")
+    shell = known.get(i)
+    if shell is None or not shell.pending:
+        raise SanitizeError(f"A fill names node {i!r}, which is not a pending shell of this page "
+                            "(fills follow their snapshot, in order).")
+    if type(children) is not list:
+        raise SanitizeError(f"The fill of node {i} needs 'c', a list of nodes.")
+    more = op.get("more") is True
+    clean = []
+    for child in children:
+        node = _subtree(i, shell, child, run, known, base)
+        if node is not None:
+            clean.append(node)
+    shell = known.get(i)  # again: a child may have reused the shell's id
+    if shell is not None:
+        had = set(shell.children)
+        known.set_children(i, shell.children + tuple(n["i"] for n in clean if n["i"] not in had))
+        if not more:
+            known.put(i, with_pending(known.raw(i), False))
+    out = {"o": "fill", "i": i, "c": clean}
+    if more:
+        out["more"] = True
+    return out
 
 
 def _remove(op, run: Run, known: Known, base: str):
@@ -262,7 +306,8 @@ def _remask(entry: Entry, ns, tag, key, value, i, run: Run, known: Known) -> lis
         masked = i in matching_ids(rules, chain)
     soft = entry.soft and not (ns is None and self_masked(tag, raw, None))
     known.put(i, encode(entry.parent, masked, entry.kind, attrs, soft=soft,
-                        no_control=entry.no_control, children=entry.children))
+                        no_control=entry.no_control, children=entry.children,
+                        pending=entry.pending))
     if masked and not entry.masked and ns is None and tag in FORM_ELEMENTS:
         return [{"o": "prop", "i": i, "p": {"value": MASK_PLACEHOLDER}}]
     return []
@@ -322,6 +367,7 @@ def _canvas(op, run: Run, known: Known, base: str):
 
 _HANDLERS = {
     "add": _add,
+    "fill": _fill,
     "rm": _remove,
     "attr": _attribute,
     "text": _text,

@@ -30,6 +30,7 @@ class Run:
         "yield_hook",
         "_css_cache",
         "index",
+        "pending",
     )
 
     def __init__(
@@ -52,6 +53,8 @@ class Run:
         self.seen: set = set()
         #: id -> index entry (docs in :mod:`cobrowse.sanitize.index`).
         self.index: dict = {}
+        #: ids of the pending shells of a visible-first snapshot (``"f": 1``, issue 16).
+        self.pending: list = []
         self.count = 0
         self.node_limit = node_limit
         self.yield_hook = yield_hook

@@ -7,7 +7,7 @@ from . import urls
 from .controls import mark_no_control
 from .errors import MAX_ATTRIBUTE, SanitizeError
 from .fidelity import sentences
-from .index import add_children, encode
+from .index import add_children, encode, with_pending
 from .mask import mask_subtree, matching_ids
 from .private import mask_private, page_title
 from .run import YIELD_EVERY_NODES, Run
@@ -85,7 +85,15 @@ def _finish(run: Run) -> dict[int, str]:
         mask_private(run, set(found), set(lift))
     mark_no_control(run)
     add_children(run.index, run.records)
+    mark_pending(run)
     return run.index
+
+
+def mark_pending(run: Run) -> None:
+    """Flag the pending shells (issue 16) in the index, after every other rewrite of it."""
+    for i in run.pending:
+        if i in run.index:
+            run.index[i] = with_pending(run.index[i], True)
 
 
 def mask_matches(run: Run, found, masked_ids: set) -> None:

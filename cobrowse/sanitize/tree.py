@@ -223,6 +223,13 @@ def _element(node, i, out, ctx, run, stack, slots) -> None:
         clean["m"] = 1
     if len(node) > 5 or ns is not None:
         _optional_keys(node, clean, tag, ns, masked, base, run)
+    if node.get("f") == 1:
+        # A pending shell of a visible-first snapshot: its children come in fills (issue 16).
+        clean["f"] = 1
+        run.pending.append(i)
+        height = node.get("fh")
+        if type(height) in (int, float) and 0 < height <= 1_000_000:
+            clean["fh"] = int(height)  # its height on the visitor's page, kept meanwhile
     out.append(clean)
     run.nodes[i] = clean
     rules = run.site.rules

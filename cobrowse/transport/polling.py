@@ -218,16 +218,31 @@ class Poller:
         return {key: cursors.get(name, 0) for name, key in streams.items() if name != skip}
 
     def _answer(self, found: dict, streams: dict, cursors: dict, state: dict) -> Answer:
+        """The answer: as many events as ``poll_batch`` allows and, with the envelope, at
+        most ``max_answer`` bytes of JSON (docs/protocol.md "Answers are capped the same
+        way"); the cursors move past what it carries only, so the rest comes next poll. It
+        always carries at least one event, so a poll never stalls (an event for the agent
+        bigger than the cap was stored in parts, cobrowse/answer_parts.py)."""
         limit = max(1, self.config.poll_batch)
-        items: list[str] = []
+        state_text = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
         new = {name: cursors.get(name, 0) for name in streams}
+        # The envelope with the longest cursors it can have (ids below 2**53).
+        envelope = len(state_text.encode()) + 64 + sum(len(name) + 24 for name in streams)
+        room = self.config.max_answer - envelope
+        items: list[str] = []
+        used = 0
         for name in streams:
-            entries = found.get(name) or []
-            entries = entries[: max(0, limit - len(items))]
-            if entries:
-                new[name] = max(new[name], entries[-1][0])
-                items.extend(splice(name, entries))
+            entries = (found.get(name) or [])[: max(0, limit - len(items))]
+            for (eid, _), item in zip(entries, splice(name, entries), strict=True):
+                size = len(item.encode()) + 1
+                if items and used + size > room:
+                    break
+                items.append(item)
+                used += size
+                new[name] = max(new[name], eid)
+            else:
+                continue
+            break
         text = ('{"ok":true,"events":[' + ",".join(items) + '],"cursors":'
-                + json.dumps(new, separators=(",", ":")) + ',"state":'
-                + json.dumps(state, separators=(",", ":"), ensure_ascii=False) + "}")
+                + json.dumps(new, separators=(",", ":")) + ',"state":' + state_text + "}")
         return Answer(text)

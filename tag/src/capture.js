@@ -9,6 +9,7 @@ import { watchCssom } from "./cssom.js";
 import { canvasImage, serializeDocument } from "./serialize.js";
 import { createMutationCapture } from "./mutations.js";
 import { recordEvents } from "./events.js";
+import { visibleFirst } from "./visible.js";
 import * as dom from "./dom.js";
 
 /** How often canvases, adopted sheet lists and form values are checked for changes. */
@@ -17,13 +18,15 @@ const TICK_MS = 1500;
 /**
  * @typedef {Object} Recorder
  * @property {import("./ids.js").NodeIds} ids
- * @property {() => void} snapshot  send a fresh full snapshot
+ * @property {(whole?: boolean) => void} snapshot  send a fresh full snapshot (`whole`: in one piece, never visible first)
  * @property {(ms?: number) => void} quietScroll  do not report scrolls for a while (we are replaying the agent's)
  * @property {() => void} stop
  */
 
 /**
- * @param {{natives: import("./natives.js").Natives, masker: import("./mask.js").Masker, exclude: Node|null, emit: (e: any) => void, implicitIds?: boolean}} opts
+ * @param {{natives: import("./natives.js").Natives, masker: import("./mask.js").Masker, exclude: Node|null,
+ *   emit: (e: any, alone?: boolean) => void, implicitIds?: boolean,
+ *   visible?: {oneShot?: number, fillChars?: number}}} opts  `alone`: the event goes in a send of its own
  * @returns {Recorder}
  */
 export function record(opts) {
@@ -105,21 +108,29 @@ export function record(opts) {
 
   return {
     ids,
-    snapshot() {
+    snapshot(whole = false) {
       mutations.discard();
       ids.reset();
       const doc = serializeDocument(document, ctx);
       const se = dom.scrollingElement() || dom.documentElement();
-      emit({
+      const vw = window.innerWidth;
+      const vh = window.innerHeight;
+      const snap = {
         k: "snapshot",
         doc,
         url: location.href,
         title: masker.title(),
-        vw: window.innerWidth,
-        vh: window.innerHeight,
+        vw,
+        vh,
         sx: se ? dom.scrollLeft(se) : window.scrollX,
         sy: se ? dom.scrollTop(se) : window.scrollY,
-      });
+      };
+      // A big page: what the visitor sees first, the rest in fills (issue 16, item 3). Each
+      // piece is a send of its own, so the first is applied before the rest is uploaded.
+      const split = whole ? null : visibleFirst(doc, { nodeOf: ids.nodeOf, vw, vh, implicit: ctx.implicit === true, ...opts.visible });
+      if (!split) return emit(snap);
+      emit({ ...snap, doc: split.doc }, true);
+      for (const m of split.fills) emit({ k: "mutation", m }, true);
     },
     quietScroll(ms = 400) {
       quietUntil = natives.now() + ms;

@@ -121,6 +121,13 @@ export function createSession(o) {
     wanted,
     inSession: () => !!active,
     onGiveUp: (events) => tooLarge(events),
+    // The server refused a piece of a visible-first snapshot (it disagrees with the tag on
+    // a shell): the rest of that page is moot; send the page again, whole.
+    onPieceRefused: () => {
+      if (!recorder) return;
+      transport.prune((ev) => CAPTURE.has(ev.k));
+      recorder.snapshot(true);
+    },
     onBlocked: (blocked) => chat.notice(blocked ? "The chat cannot reach its server (blocked, or its settings changed). Retrying\u2026" : null),
     cap: o.maxBody,
   });
@@ -205,7 +212,7 @@ export function createSession(o) {
       natives,
       masker,
       exclude: ui.host,
-      emit: (ev) => transport.send(ev),
+      emit: (ev, alone) => transport.send(ev, alone),
       implicitIds: /** @type {any} */ (config).implicit_ids === true,
     });
     recorder.snapshot();

@@ -105,6 +105,7 @@ export async function gzipText(text) {
  *   invitation, a session, the chat open)? The poll runs only then.
  * @property {() => boolean} [inSession] a co-browse session is active: probe outages quickly
  * @property {(events: any[]) => void} [onGiveUp] a send that no split got through (too large or blocked)
+ * @property {() => void} [onPieceRefused] the server refused a piece of a visible-first snapshot
  * @property {number} [cap] request body cap on the wire, bytes
  * @property {(blocked: boolean) => void} [onBlocked] answers cannot be read (configuration changed?), or can again
  * @property {() => string} [title]                 the page title hello reports (default: document.title)
@@ -129,6 +130,8 @@ export function createTransport(o) {
   let cursors = store.get("cursors") || { inbox: 0 };
   /** @type {any[]} */
   let queue = [];
+  /** Queued events that go in a send of their own (visible-first pieces). @type {WeakSet<object>} */
+  const alone = new WeakSet();
   /**
    * The request being made until the server has answered it: a send of events (`seq` fixed
    * at its first attempt, so a retry reuses it), a part of the upload, or its last part.
@@ -373,6 +376,18 @@ export function createTransport(o) {
     }
   };
 
+  /**
+   * Events of the next send: up to MAX_EVENTS, but an event queued `alone` (a piece of a
+   * visible-first snapshot) goes in a send of its own, so it is applied before the next
+   * piece is uploaded.
+   */
+  const batchLength = () => {
+    if (alone.has(queue[0])) return 1;
+    let n = 0;
+    while (n < queue.length && n < MAX_EVENTS && !alone.has(queue[n])) n++;
+    return n;
+  };
+
   /** Take the live events out of the queue (they overtake the upload). */
   const takeLive = () => {
     const out = [];
@@ -422,7 +437,10 @@ export function createTransport(o) {
       }
       return { kind: /** @type {const} */ ("commit"), seq: upload.seq };
     }
-    const events = queue.splice(0, MAX_EVENTS);
+    // Live events overtake the pieces of a visible-first snapshot too (not their order).
+    const live = alone.has(queue[0]) ? takeLive() : [];
+    if (live.length) return { kind: /** @type {const} */ ("send"), events: live };
+    const events = queue.splice(0, batchLength());
     const enc = await encode({ token, seq: seq + 1, events });
     // Over the cap, or more than about two parts' upload time at the measured uplink (live
     // events would wait behind it): a big send, in parts.
@@ -591,6 +609,8 @@ export function createTransport(o) {
     const index = r.json && typeof r.json.index === "number" ? r.json.index : -1;
     const bad = events[index];
     console.warn("[cobrowse] the server refused", bad ? bad.k : "a batch", "-", r.json && r.json.message);
+    // A refused piece of a visible-first snapshot: the replica could never complete.
+    if (events.length && alone.has(events[0]) && o.onPieceRefused) o.onPieceRefused();
     if (req.kind !== "part" && index >= 0 && events.length > 1) {
       events.splice(index, 1);
       queue = events.concat(queue);
@@ -602,9 +622,10 @@ export function createTransport(o) {
     start() {
       pollLoop().catch((e) => console.warn("[cobrowse] poll loop ended", e));
     },
-    /** Queue an event for the server. @param {any} ev */
-    send(ev) {
+    /** Queue an event for the server; `own`: in a send of its own. @param {any} ev @param {boolean} [own] */
+    send(ev, own) {
       queue.push(ev);
+      if (own) alone.add(ev);
       natives.setTimeout(() => pump().catch((e) => console.warn("[cobrowse] send failed", e)), 0);
     },
     /** Drop queued events for which `drop(ev)` is true (e.g. capture after the session ended). @param {(ev: any) => boolean} drop */

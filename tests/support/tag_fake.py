@@ -37,6 +37,7 @@ class FakeServer:
         self.sends = 0
         self.polls = 0
         self.fail_sends = 0                 # answer the next n sends with 503
+        self.refuse_fills = 0               # answer the next n sends of fill ops with 400
         self.parts: dict[str, dict[int, str]] = {}   # upload id -> index -> slice
         self.requests: list[str] = []       # "send", "part", "poll", in order
         self.part_delay = 0.0               # seconds each part takes (a slow uplink)
@@ -161,6 +162,14 @@ class FakeServer:
                 return 503, {"ok": False, "error": "unavailable", "message": "try later"}
             if body["seq"] == self.seq:
                 return 200, {"ok": True, "seq": self.seq, "results": [{} for _ in body["events"]]}
+            if self.refuse_fills and body["seq"] == self.seq + 1 and any(
+                    e["k"] == "mutation" and e["m"] and e["m"][0].get("o") == "fill"
+                    for e in body["events"]):
+                self.refuse_fills -= 1
+                self.seq = body["seq"]  # a refusal consumes the seq
+                self.requests.append("refused")
+                return 400, {"ok": False, "error": "bad_mutation", "index": 0,
+                             "message": "mutation refused: not a pending shell"}
             if body["seq"] != self.seq + 1:
                 return 409, {"ok": False, "error": "seq", "expected": self.seq + 1, "message": "seq"}
             self.seq = body["seq"]

@@ -257,6 +257,35 @@ export class Sender {
 /** The long-poll loop: reads the inbox and the current session's stream. */
 export class Poller {
   /**
+   * One `part` of an event too big for one answer (protocol.md "Answers are capped the same
+   * way"): the parts of an event are consecutive in its stream. Returns the whole event
+   * (with the last part's stream and id) once its last part came, else null. A part out of
+   * order (a stream read from its middle) drops what was gathered: never half an event.
+   * @private
+   * @param {string} stream
+   * @param {any} ev
+   * @returns {any}
+   */
+  join(stream, ev) {
+    const [index, count] = Array.isArray(ev.part) ? ev.part : [-1, 0];
+    const got = this.parts.get(stream);
+    if (index === 0) this.parts.set(stream, { count, slices: [] });
+    const gathering = this.parts.get(stream);
+    if (!gathering || gathering.count !== count || gathering.slices.length !== index || typeof ev.data !== 'string' || (index > 0 && !got)) {
+      this.parts.delete(stream);
+      return null;
+    }
+    gathering.slices.push(ev.data);
+    if (index < count - 1) return null;
+    this.parts.delete(stream);
+    try {
+      return { ...JSON.parse(gathering.slices.join('')), s: ev.s, id: ev.id };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
    * @param {string} token
    * @param {PollHooks} hooks
    * @param {number} [hold] seconds the server may park the poll
@@ -269,6 +298,8 @@ export class Poller {
     this.cursors = { inbox: 0 };
     /** The owner's stream of a watched session, `o_<id>` (issue 15), or null. */
     this.ownerStream = null;
+    /** @type {Map<string, {count: number, slices: string[]}>} parts gathered per stream */
+    this.parts = new Map();
     this.running = false;
     this.ctrl = new AbortController();
     /** @type {(() => void)|null} ends the current backoff wait early */
@@ -372,7 +403,8 @@ export class Poller {
       if (!(stream in this.cursors) && stream !== 'inbox' && !stream.startsWith('s_') && stream !== this.ownerStream) continue;
       if (ev.id <= (this.cursors[stream] ?? 0)) continue;
       this.cursors[stream] = ev.id;
-      fresh.push(ev);
+      const whole = ev.k === 'part' ? this.join(stream, ev) : ev;
+      if (whole) fresh.push(whole);
     }
     for (const [stream, id] of Object.entries(res.cursors || {})) {
       const known = stream in this.cursors || stream === this.ownerStream;

@@ -67,6 +67,7 @@ export const SERVER_KINDS = Object.freeze([
   'join.request',
   'join.state',
   'session.watchers',
+  'part', // a slice of an event too big for one answer (api.js Poller.join)
 ]);
 
 /** Agent kinds that act on the visitor's page: refused by the server in view-only mode. */

@@ -119,9 +119,10 @@ export function adoptSheets(root, texts) {
 /**
  * @typedef {{i: number, t: number, n?: string, ns?: string, a?: Record<string, string>,
  *   c?: SnapNode[], x?: string, p?: object, sh?: SnapNode, d?: SnapNode, css?: string,
- *   sc?: [number, number], img?: string, m?: number, ss?: string[]}} SnapNode
+ *   sc?: [number, number], img?: string, m?: number, ss?: string[], f?: number, fh?: number}} SnapNode
  * @typedef {{props: Array<[Element, object]>, scrolls: Array<[Element, [number, number]]>,
- *   frames: Array<[HTMLIFrameElement, SnapNode]>, count: number}} Pending
+ *   frames: Array<[HTMLIFrameElement, SnapNode]>, count: number, shells: Array<[number, number]>}} Pending
+ *   (`shells`: [id, height] of the pending shells of a visible-first snapshot built, issue 16)
  */
 
 /** Builds snapshot subtrees into a document, registering every node. */
@@ -135,7 +136,7 @@ export class TreeBuilder {
 
   /** @returns {Pending} */
   static pending() {
-    return { props: [], scrolls: [], frames: [], count: 0 };
+    return { props: [], scrolls: [], frames: [], count: 0, shells: [] };
   }
 
   /**
@@ -235,6 +236,7 @@ export class TreeBuilder {
     if (n.nc) this.registry.noControl.add(el);
     if (n.p && typeof n.p === 'object') pending.props.push([el, n.p]);
     if (Array.isArray(n.sc)) pending.scrolls.push([el, n.sc]);
+    if (n.f === 1) pending.shells.push([n.i, Number(n.fh) || 0]);
     if (lower === 'iframe' && n.d && n.d.t === 9) {
       el.setAttribute('sandbox', 'allow-same-origin');
       pending.frames.push([/** @type {HTMLIFrameElement} */ (el), n.d]);

@@ -61,6 +61,10 @@ export class Replica {
     this.builder.onReopen = (doc) => this.hooked.delete(doc);
     /** @type {number|null} */
     this.docId = null;
+    /** Pending shells of a visible-first snapshot: their children are still to come (fills). */
+    this.shells = new Set();
+    /** @type {Map<number, [string, string]>} a pending shell's own min-height, while it keeps its height */
+    this.reserved = new Map();
     this.viewport = { vw: 1280, vh: 800 };
     this.generation = 0;
     this.building = false;
@@ -103,6 +107,8 @@ export class Replica {
     const first = this.docId === null;
     this.viewport = { vw: Number(snap.vw) || 1280, vh: Number(snap.vh) || 800 };
     this.registry.clear();
+    this.shells.clear();
+    this.reserved.clear();
     this.docId = snap.doc.i;
     const total = countNodes(snap.doc);
     const pending = TreeBuilder.pending();
@@ -133,6 +139,7 @@ export class Replica {
       if (generation === this.generation) this.frame.style.display = '';
     }
     if (generation !== this.generation) return false;
+    this.addShells(pending);
     TreeBuilder.restoreScrolls(pending);
     this.scroll(this.docId, Number(snap.sx) || 0, Number(snap.sy) || 0);
     this.markReady(generation);
@@ -201,6 +208,9 @@ export class Replica {
     this.generation += 1;
     this.frame.style.display = '';
     this.registry.clear();
+    this.shells.clear();
+    this.reserved.clear();
+    delete this.frame.dataset.rest;
     this.docId = null;
     const doc = this.doc;
     if (doc) rootOf(doc)?.remove();
@@ -224,9 +234,80 @@ export class Replica {
       }
     }
     for (const _ of this.builder.finish(pending)) { /* run to the end */ }
+    this.addShells(pending);
     TreeBuilder.restoreScrolls(pending);
     this.hookDocuments();
     return inSync;
+  }
+
+  /**
+   * Still loading the rest of a visible-first snapshot (issue 16): shown as `data-rest`
+   * on the iframe ("loading", removed when the last shell is filled).
+   * @returns {boolean}
+   */
+  get loadingRest() {
+    return this.shells.size > 0;
+  }
+
+  /**
+   * Note the pending shells just built; a shell keeps the height it has on the visitor's
+   * page (`fh`) until it is complete, so what is shown does not move as fills come.
+   * @private @param {import('./replica-build.js').Pending} pending
+   */
+  addShells(pending) {
+    for (const [id, height] of pending.shells.splice(0)) {
+      const el = /** @type {HTMLElement|undefined} */ (this.registry.nodes.get(id));
+      if (!el) continue;
+      this.shells.add(id);
+      if (height > 0 && el.style) {
+        this.reserved.set(id, [el.style.getPropertyValue('min-height'), el.style.getPropertyPriority('min-height')]);
+        el.style.setProperty('min-height', `${height}px`, 'important');
+      }
+    }
+    if (this.shells.size) this.frame.dataset.rest = 'loading';
+    else delete this.frame.dataset.rest;
+  }
+
+  /** A shell is complete: its own min-height back. @private @param {number} id */
+  completed(id) {
+    this.shells.delete(id);
+    const kept = this.reserved.get(id);
+    const el = /** @type {HTMLElement|undefined} */ (this.registry.nodes.get(id));
+    this.reserved.delete(id);
+    if (!kept || !el) return;
+    if (kept[0]) el.style.setProperty('min-height', kept[0], kept[1]);
+    else el.style.removeProperty('min-height');
+    // No style attribute left behind where the page had none: the DOM of a single snapshot.
+    if (!Element.prototype.getAttribute.call(el, 'style')) Element.prototype.removeAttribute.call(el, 'style');
+  }
+
+  /**
+   * The children of a pending shell (a `fill` op), appended in order; the shell is done
+   * unless `more` says further fills of it follow.
+   * @private
+   * @param {any} op
+   * @param {import('./replica-build.js').Pending} pending
+   * @returns {boolean} false when the shell is unknown (the replica drifted)
+   */
+  fill(op, pending) {
+    const shell = this.registry.nodes.get(op.i);
+    if (!shell || !this.shells.has(op.i)) return false;
+    const doc = /** @type {Document} */ (docOf(shell));
+    for (const child of Array.isArray(op.c) ? op.c : []) {
+      if (!child || typeof child !== 'object') continue;
+      const steps = this.builder.subtree(doc, child, pending);
+      let step = steps.next();
+      while (!step.done) step = steps.next();
+      if (!step.value) continue;
+      try {
+        Node.prototype.appendChild.call(shell, step.value);
+      } catch {
+        /* not a child this element can have: left out, like in a snapshot */
+      }
+    }
+    if (!op.more) this.completed(op.i);
+    this.addShells(pending); // shells in these children: their fills may follow in this event
+    return true;
   }
 
   /**
@@ -236,6 +317,7 @@ export class Replica {
    * @returns {boolean}
    */
   applyOne(op, pending) {
+    if (op.o === 'fill') return this.fill(op, pending);
     if (op.o === 'add') {
       const parent = this.registry.nodes.get(op.p);
       if (!parent || !op.n) return false;

@@ -49,6 +49,8 @@ export class WidgetChrome {
     this.noteEl = h('p', { class: 'cb-note', testid: 'cobrowse-note', role: 'status', hidden: true });
     this.pageEl = h('span', { class: 'cb-page', testid: 'cobrowse-page' });
     this.tabEl = h('span', { class: 'cb-tab', testid: 'cobrowse-visitor-tab', hidden: true }, "The visitor's tab is in the background.");
+    // Issue 16: a big page shows what the visitor sees first; this says the rest is on its way.
+    this.restEl = h('span', { class: 'cb-rest', testid: 'cobrowse-loading-rest', role: 'status', hidden: true }, 'Loading the rest of the page…');
     this.fidelityList = h('ul', {});
     this.fidelityEl = h('details', { class: 'cb-fidelity', testid: 'cobrowse-fidelity', hidden: true }, h('summary', {}), this.fidelityList);
     this.noteTimer = 0;
@@ -56,7 +58,7 @@ export class WidgetChrome {
       h('header', { class: 'cb-header' }, this.statusEl, this.modeEl, this.tools, h('span', { class: 'spacer' }),
         this.switchBtn, this.fullBtn, this.endBtn, this.leaveBtn, this.closeBtn),
       this.joinEl, this.watchersEl, this.progressEl, this.stage, this.noteEl,
-      h('footer', { class: 'cb-footer' }, this.pageEl, this.tabEl, h('span', { class: 'spacer' }), this.fidelityEl));
+      h('footer', { class: 'cb-footer' }, this.pageEl, this.restEl, this.tabEl, h('span', { class: 'spacer' }), this.fidelityEl));
     document.addEventListener('fullscreenchange', () => {
       const on = document.fullscreenElement === root;
       this.fullBtn.textContent = on ? 'Exit fullscreen' : 'Fullscreen';
@@ -131,6 +133,7 @@ export class WidgetChrome {
     this.page('', '', []);
     this.tabHidden(false);
     this.noteEl.hidden = true;
+    this.loadingRest(false);
     this.watchers('');
     this.joinPrompt(null);
     this.watchMode(false);
@@ -209,6 +212,14 @@ export class WidgetChrome {
    * @param {string} url
    * @param {string[]} fidelity
    */
+  /**
+   * Whether the rest of a visible-first page is still loading (the note in the footer).
+   * @param {boolean} on
+   */
+  loadingRest(on) {
+    this.restEl.hidden = !on;
+  }
+
   page(title, url, fidelity) {
     this.pageEl.textContent = title || url;
     this.pageEl.title = url;

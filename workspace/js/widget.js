@@ -164,6 +164,7 @@ export class CobrowseWidget {
       case 'mutation':
         if (!this.flags.loaded) return;
         if (!replica.apply(ev.m)) this.requestSnapshot(false);
+        this.chrome.loadingRest(replica.loadingRest);
         this.pointers.reposition();
         this.annotations?.redraw();
         return;
@@ -194,6 +195,7 @@ export class CobrowseWidget {
         this.flags.loaded = false;
         this.pointers.clear();
         replica.clear();
+        this.chrome.loadingRest(false);
         return this.chrome.paused(true, ev.by);
       case 'session.resume':
         this.chrome.progress(-1, 1, "Waiting for the visitor's page…");
@@ -240,6 +242,7 @@ export class CobrowseWidget {
     const done = await replica.load(snap, (n, total) => this.chrome.progress(n, total, 'Building the page…'));
     if (!done || replica !== this.replica) return;
     this.chrome.progress(null);
+    this.chrome.loadingRest(replica.loadingRest);
     this.chrome.paused(false);
     this.flags.loaded = true;
     this.flags.leaving = false;
