@@ -5,7 +5,7 @@ the same way"). Most events are far under the cap; a sanitized snapshot of a big
 by a tag in one go, is not. Such an event is stored in its stream as several consecutive
 ``part`` events, each an ordinary event with its own id::
 
-    {"k": "part", "part": [index, count], "data": "<slice of the event's JSON text>"}
+    {"k": "part", "part": [index, count], "of": "<the event's kind>", "data": "<slice of its JSON text>"}
 
 so cursors, retries and exactly-once stay what they are: the workspace joins the slices of
 consecutive parts and handles the event when the last one came. Pure.
@@ -51,5 +51,6 @@ def as_parts(event: dict, max_answer: int) -> list[dict]:
     if len(text.encode()) <= budget:
         return [event]
     slices = cut(text, budget)
-    return [{"k": "part", "part": [n, len(slices)], "data": piece}
+    kind = event.get("k")
+    return [{"k": "part", "part": [n, len(slices)], "of": kind, "data": piece}
             for n, piece in enumerate(slices)]

@@ -10,7 +10,7 @@ import pytest
 
 from cobrowse import create_app
 from cobrowse.answer_parts import as_parts, cut
-from cobrowse.storage import create_broker
+from cobrowse.storage import create_broker, keys
 from tests.conftest import AGENT_PASSWORD, configure
 from tests.support.actors import Agent, Visitor
 from tests.test_api import SNAPSHOT, open_conversation, start_session
@@ -41,6 +41,7 @@ def measured(request, tmp_path):
             sizes.append(len(response.data))
         return response.status_code, response.get_json(force=True)
 
+    post.core = app.extensions["cobrowse"]
     yield post, sizes
     app.extensions["cobrowse"].drain()
 
@@ -97,6 +98,10 @@ def test_a_snapshot_over_the_cap_reaches_the_agent_in_parts_that_join(measured):
     texts = [p["c"][0]["x"] for p in snap["doc"]["c"][0]["c"][1]["c"]]
     assert texts == [f"line {n} " + "ö" * 40 for n in range(400)]
     assert got[-1]["k"] == "pointer"  # after the parts, in order
+    # Where a watcher admitted later starts: the big snapshot's first part.
+    assert all(p["of"] == "snapshot" for p in parts)
+    mark = transport.core.broker.get(keys.session_snapshot(agent.state["session"]["id"]))
+    assert int(mark) == parts[0]["id"]
 
 
 def test_small_events_are_never_cut():

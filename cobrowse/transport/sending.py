@@ -52,7 +52,9 @@ def _leave_beacon(role: str, events: list) -> bool:
 
 def last_snapshot(events: list[dict]) -> int | None:
     """Position of the last ``snapshot`` among events bound for the agent, or None."""
-    found = [at for at, event in enumerate(events) if event.get("k") == "snapshot"]
+    found = [at for at, event in enumerate(events) if event.get("k") == "snapshot"
+             or (event.get("k") == "part" and event.get("of") == "snapshot"
+                 and event.get("part", [None])[0] == 0)]  # a big one: its first part
     return found[-1] if found else None
 
 
