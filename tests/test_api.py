@@ -303,3 +303,41 @@ def test_responses_are_complete_and_never_cached(app, visitor):
 
 def test_healthz(app):
     assert app.test_client().get("/healthz").get_json()["ok"] is True
+
+
+def test_a_sessions_streams_keep_one_page_not_the_whole_session(core, visitor, agent):
+    """A snapshot supersedes what the agent's side held before it: once the agent has read
+    it, that is dropped (a session keeps the current page's history in Redis, not every
+    page's). Not before: events before it the agent has not read yet (a resume, say) still
+    reach it. A reader from the start (a reloaded workspace) begins at the newest snapshot.
+    The visitor's side drops what the visitor acknowledged."""
+    from cobrowse.transport.polling import TRIM_EVERY
+
+    _, sid = start_session(visitor, agent, "view")
+    page = keys.session_stream(sid, "agent")
+    for n in range(5):
+        visitor.send({**SNAPSHOT, "url": f"http://shop.example/p{n}"},
+                     {"k": "pointer", "i": 5, "x": 0.1, "y": 0.1})
+        visitor.send({"k": "scroll", "i": 1, "x": 0, "y": n})
+        assert [e["url"] for e in agent.poll() if e["k"] == "snapshot"] == [f"http://shop.example/p{n}"]
+    agent.poll()  # its cursor now acknowledges the last snapshot
+    held = core.broker.read(page, 0, 100)
+    assert [e["k"] for _, e in held] == ["snapshot", "pointer", "scroll"]
+    assert held[0][1]["url"] == "http://shop.example/p4"
+    # Not read yet: nothing goes. The pause and resume before the next page arrive.
+    visitor.send({"k": "session.pause", "by": "visitor"})
+    visitor.send({"k": "session.resume"}, {**SNAPSHOT, "url": "http://shop.example/p5"})
+    assert core.broker.read(page, 0, 100)[0][1]["url"] == "http://shop.example/p4"
+    assert [k for k in agent.kinds(agent.poll()) if k.startswith("session.") or k == "snapshot"][-3:] \
+        == ["session.pause", "session.resume", "snapshot"]
+    # A workspace reloaded (no cursors) starts at the newest snapshot.
+    agent.poll()
+    fresh = type(agent)(agent.post)
+    fresh.token = agent.token
+    assert [e["k"] for e in fresh.poll() if e["s"] == f"s_{sid}"][0] == "snapshot"
+    # The visitor's side: what the visitor acknowledged goes.
+    for n in range(TRIM_EVERY + 5):
+        agent.send({"k": "pointer", "i": 5, "x": n / 1000, "y": 0.5})
+    assert len(visitor.poll()) >= TRIM_EVERY
+    visitor.poll()
+    assert core.broker.read(keys.session_stream(sid, "visitor"), 0, 1000) == []

@@ -60,6 +60,7 @@ class PollStart:
     version: int = 0  #: last id of the inbox
     inbox: list = field(default_factory=list)  #: [(id, event JSON)] after the inbox cursor
     streams: dict = field(default_factory=dict)  #: other streams read: name -> [(id, JSON)]
+    values: tuple = ()  #: the plain keys asked with ``peek``, in order (None: missing)
 
 
 @dataclass(frozen=True)
@@ -186,13 +187,14 @@ class Broker(abc.ABC):
     def poll_begin(
         self, *, record: str, generation: str, seen: str, inbox: str, after: int, limit: int,
         now: float, ttl: int, owner: str, streams: dict[str, int] | None = None,
-        answered: int = 0,
+        answered: int = 0, peek: tuple[str, ...] = (),
     ) -> PollStart:
         """Start a poll: bump the participant's poll ``generation`` and release its older
         polls in every process (a wake-up ``release:<owner>:<generation>``; not needed, and
         not sent, when the poll before is known to have been ``answered``), mark it seen,
         refresh its TTLs, and read its ``inbox`` after ``after`` (at most ``limit``). In the
-        same round trip it reads ``streams`` (name -> cursor) of other hash tags."""
+        same round trip it reads ``streams`` (name -> cursor) of other hash tags, and the
+        plain string keys ``peek``."""
 
     @abc.abstractmethod
     def session_append(

@@ -216,11 +216,12 @@ class MemoryBroker(Broker):
             self._touch(ttl, last)
 
     def poll_begin(self, *, record, generation, seen, inbox, after, limit, now, ttl, owner,
-                   streams=None, answered=0):
+                   streams=None, answered=0, peek=()):
         check_ttl(ttl, required=True)
         with self._lock:
             self._sweep()
             others = {name: self._raw(name, cursor, limit) for name, cursor in (streams or {}).items()}
+            values = tuple(self._value(key, str) for key in peek)
             rec = self._value(record, str)
             if rec is None:
                 return PollStart(None)
@@ -231,7 +232,7 @@ class MemoryBroker(Broker):
             self._touch(ttl, generation, seen, record, inbox)
             log = self._value(inbox, _Stream)
             result = PollStart(rec, gen, log.last_id if log else 0, self._raw(inbox, after, limit),
-                               others)
+                               others, values)
         if gen - 1 != answered:
             self._waiters.dispatch(f"{RELEASE_PREFIX}{owner}:{gen}")
         return result

@@ -276,19 +276,22 @@ class RedisBroker(Broker):
                     body, int(ttl))])
 
     def poll_begin(self, *, record, generation, seen, inbox, after, limit, now, ttl, owner,
-                   streams=None, answered=0):
+                   streams=None, answered=0, peek=()):
         names = list(streams or ())
         commands = [("EVALSHA", self._poll_begin.sha, 6, self._k(record), self._k(generation),
                      self._k(seen), *self._group(inbox), repr(float(now)), int(ttl), int(after),
                      int(limit), self.channel, f"{RELEASE_PREFIX}{owner}:", int(answered))]
         commands.extend(("XRANGE", self._k(name), f"{int(streams[name]) + 1}-0", "+", "COUNT",
                          int(limit)) for name in names)
+        commands.extend(("GET", self._k(key)) for key in peek)
         found = self._run(commands)
         head = found[0]
         if head[0] == "unknown":
             return PollStart(None)
+        read = found[1:1 + len(names)]
         return PollStart(head[1], int(head[2]), int(head[3]), _entries(head[4]),
-                         {name: _entries(got) for name, got in zip(names, found[1:], strict=True)})
+                         {name: _entries(got) for name, got in zip(names, read, strict=True)},
+                         tuple(found[1 + len(names):]))
 
     def read_raw(self, cursors, limit):
         if limit <= 0:

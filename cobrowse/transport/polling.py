@@ -22,7 +22,7 @@ import time
 
 from cobrowse import concurrency
 from cobrowse.errors import BadRequest
-from cobrowse.protocol import parse_cursors
+from cobrowse.protocol import AGENT, parse_cursors
 from cobrowse.rules.participants import UnknownToken, role_of
 from cobrowse.storage import keys
 
@@ -34,6 +34,8 @@ JITTER_MAX = 2.0
 UNBORN = 2**62
 #: Participants whose last answered poll generation a process remembers.
 CACHE_LIMIT = 100_000
+#: The visitor's side of a session is trimmed every this many acknowledged events.
+TRIM_EVERY = 200
 
 
 class Answer:
@@ -69,6 +71,8 @@ class Poller:
         # released the one before it), so the new one publishes no release: one wake-up less
         # for every worker, per poll.
         self._answered: dict[str, int] = {}
+        # Where each session stream was last trimmed by this process (_forget_acknowledged).
+        self._trimmed: dict[str, int] = {}
 
     def poll(self, body: object, check_origin=None) -> Answer:
         if not isinstance(body, dict):
@@ -86,13 +90,15 @@ class Poller:
         streams = self._streams(pid, role, cached)
         if cached is not None:
             cursors = self._watch_start(cached, cursors)
+        own = cached.session_id if cached is not None else None
+        peek = (keys.session_snapshot(own),) if own and role == AGENT else ()
         with self.broker.waiter(streams.values(), release=(pid, UNBORN)) as waiter:
             start = self.broker.poll_begin(
                 record=keys.participant(pid), generation=keys.poll_generation(pid),
                 seen=keys.seen(pid), inbox=keys.inbox(pid), after=cursors.get("inbox", 0),
                 limit=self.config.poll_batch, now=time.time(), ttl=self.config.participant_ttl,
                 owner=pid, streams=self._after(streams, cursors, skip="inbox"),
-                answered=self._answered.get(pid, 0))
+                answered=self._answered.get(pid, 0), peek=peek)
             if start.record is None:
                 raise UnknownToken("this token is unknown or has expired: start again")
             waiter.generation = start.generation
@@ -101,6 +107,8 @@ class Poller:
             if check_origin is not None:
                 check_origin(who)
             context = self.contexts.get(who, start.version)
+            if own and context.session_id == own:
+                self._forget_acknowledged(role, own, cursors.get(f"s_{own}", 0), start.values)
             found = {"inbox": start.inbox, **{name: start.streams.get(key, [])
                                               for name, key in streams.items() if name != "inbox"}}
             if self._streams(pid, role, context) != streams:
@@ -112,6 +120,35 @@ class Poller:
                     self._answered.clear()
                 self._answered[pid] = start.generation
             return answer
+
+    def _forget_acknowledged(self, role: str, sid: str, cursor: int, values: tuple) -> None:
+        """Keep a session's streams from growing with its length (a page's snapshot and all
+        its events, for every page the visitor went through). A cursor acknowledges what is
+        before it, so:
+
+        - the agent's side drops what came before the newest snapshot once the owner has read
+          that snapshot (``cursor`` past it): the owner had everything before it, and anyone
+          reading from the start (a reloaded workspace, a watcher) starts at that snapshot;
+        - the visitor's side drops what the visitor acknowledged, every TRIM_EVERY events
+          (watchers read it live, and a replayed old control event would do harm anyway).
+
+        One extra round trip per snapshot or per TRIM_EVERY events, on a poll; never on a
+        send, never on the event path's budget (tests/test_round_trips.py)."""
+        stream = keys.session_stream(sid, role)
+        done = self._trimmed.get(stream, 0)
+        if role == AGENT:
+            mark = values[0] if values else None
+            before = int(mark) if isinstance(mark, str) and mark.isdigit() else 0
+            if before <= max(1, done) or cursor < before:
+                return
+        else:
+            if cursor - done < TRIM_EVERY:
+                return
+            before = cursor + 1
+        self.broker.trim(stream, before)
+        if len(self._trimmed) > CACHE_LIMIT:
+            self._trimmed.clear()
+        self._trimmed[stream] = before
 
     def _moved(self, who, role, cursors, context, deadline, generation) -> Answer:
         """The session is not the one the cache guessed: park on the right streams."""
