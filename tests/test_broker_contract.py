@@ -381,3 +381,17 @@ def test_get_many_and_read_many_batch_reads(broker):
     broker.append("s:{y}", [{"n": 3}], ttl=60)
     got = broker.read_many({"s:{x}": 1, "s:{y}": 0, "s:{none}": 0}, 10)
     assert got == {"s:{x}": [(2, {"n": 2})], "s:{y}": [(1, {"n": 3})], "s:{none}": []}
+
+
+def test_a_site_added_elsewhere_is_found_at_once(broker):
+    """``cobrowse site add`` writes while the server runs: a worker that cached the sites a
+    moment before still finds the new one on its first request (a miss reads again), and
+    the tag's first hello is not refused as an unknown site."""
+    from cobrowse.storage.directory import SITE_MISS_SECONDS, BrokerStore, Directory, Site
+
+    server, cli = Directory(BrokerStore(broker)), Directory(BrokerStore(broker))
+    assert server.site("shop") is None  # cached now, without it
+    time.sleep(SITE_MISS_SECONDS + 0.05)
+    cli.put_site(Site(id="shop", origins=["https://shop.example"]))
+    assert server.site("shop") is not None
+    assert server.site("nowhere") is None

@@ -137,6 +137,10 @@ class FileStore:
 
 #: Sites are read on every visitor request; a worker keeps them this long (seconds).
 SITE_CACHE_SECONDS = 3.0
+#: A site the cache does not know is looked up again if the cache is older than this: a site
+#: just added (``cobrowse site add``, then the page opened at once) is found at once, and
+#: requests naming unknown sites cost at most a read per this many seconds.
+SITE_MISS_SECONDS = 0.25
 
 
 class Directory:
@@ -146,9 +150,9 @@ class Directory:
         self.store = store
         self._sites: tuple[float, dict[str, Site]] = (0.0, {})
 
-    def _site_map(self) -> dict[str, Site]:
+    def _site_map(self, max_age: float = SITE_CACHE_SECONDS) -> dict[str, Site]:
         fetched, sites = self._sites
-        if time.monotonic() - fetched > SITE_CACHE_SECONDS:
+        if time.monotonic() - fetched > max_age:
             sites = {k: Site(**json.loads(v)) for k, v in self.store.all("sites").items()}
             self._sites = (time.monotonic(), sites)
         return sites
@@ -170,7 +174,10 @@ class Directory:
         return found
 
     def site(self, site_id: str) -> Site | None:
-        return self._site_map().get(site_id)
+        found = self._site_map().get(site_id)
+        if found is None:
+            found = self._site_map(SITE_MISS_SECONDS).get(site_id)
+        return found
 
     def sites(self) -> list[Site]:
         return [site for _, site in sorted(self._site_map().items())]
