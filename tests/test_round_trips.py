@@ -138,7 +138,11 @@ def test_a_parked_poll_woken_by_a_small_event_answers_without_reading_it_back(pa
     before = sent()
     parked = threading.Thread(target=lambda: got.extend(agent.poll(hold=5)))
     parked.start()
-    time.sleep(0.5)  # parked now (one round trip)
+    deadline = time.monotonic() + 10
+    while sent() - before < 1:  # parked once its one round trip is done (no clock guess)
+        assert time.monotonic() < deadline, "the poll never started"
+        time.sleep(0.01)
+    time.sleep(0.05)  # from its round trip to its wait: a few lines of Python
     visitor.send({"k": "scroll", "i": 1, "x": 0, "y": 120})  # two round trips
     parked.join(10)
     assert [e["k"] for e in got] == ["scroll"]
