@@ -341,3 +341,18 @@ def test_a_sessions_streams_keep_one_page_not_the_whole_session(core, visitor, a
     assert len(visitor.poll()) >= TRIM_EVERY
     visitor.poll()
     assert core.broker.read(keys.session_stream(sid, "visitor"), 0, 1000) == []
+
+
+def test_an_inbox_keeps_only_what_its_reader_has_not_acknowledged(core, visitor, agent):
+    from cobrowse.transport.polling import TRIM_EVERY
+
+    open_conversation(visitor, agent)
+    for n in range(TRIM_EVERY + 10):
+        visitor.send({"k": "chat", "text": f"line {n}"})
+    got = []
+    while fresh := agent.poll():
+        got += [e["text"] for e in fresh if e["k"] == "chat"]
+    assert got[-TRIM_EVERY - 10:] == [f"line {n}" for n in range(TRIM_EVERY + 10)]
+    inbox = keys.inbox(core.participants.pid_for(agent.token))
+    assert len(core.broker.read(inbox, 0, 10_000)) < TRIM_EVERY
+    assert core.broker.last_id(inbox) >= TRIM_EVERY + 10  # ids go on where they were

@@ -34,7 +34,8 @@ JITTER_MAX = 2.0
 UNBORN = 2**62
 #: Participants whose last answered poll generation a process remembers.
 CACHE_LIMIT = 100_000
-#: The visitor's side of a session is trimmed every this many acknowledged events.
+#: An inbox, and the visitor's side of a session, are trimmed every this many acknowledged
+#: events.
 TRIM_EVERY = 200
 
 
@@ -109,6 +110,7 @@ class Poller:
             context = self.contexts.get(who, start.version)
             if own and context.session_id == own:
                 self._forget_acknowledged(role, own, cursors.get(f"s_{own}", 0), start.values)
+            self._forget_read(keys.inbox(pid), cursors.get("inbox", 0))
             found = {"inbox": start.inbox, **{name: start.streams.get(key, [])
                                               for name, key in streams.items() if name != "inbox"}}
             if self._streams(pid, role, context) != streams:
@@ -142,9 +144,17 @@ class Poller:
             if before <= max(1, done) or cursor < before:
                 return
         else:
-            if cursor - done < TRIM_EVERY:
-                return
-            before = cursor + 1
+            self._forget_read(stream, cursor)
+            return
+        self._trim(stream, before)
+
+    def _forget_read(self, stream: str, cursor: int) -> None:
+        """A stream with one reader (an inbox, the visitor's side of a session): drop what it
+        acknowledged, every TRIM_EVERY events (a long-lived agent's inbox, a long session)."""
+        if cursor - self._trimmed.get(stream, 0) >= TRIM_EVERY:
+            self._trim(stream, cursor + 1)
+
+    def _trim(self, stream: str, before: int) -> None:
         self.broker.trim(stream, before)
         if len(self._trimmed) > CACHE_LIMIT:
             self._trimmed.clear()
