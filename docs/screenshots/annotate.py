@@ -17,9 +17,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 sys.path.insert(0, str(HERE))
 
-from take import ARGS, CHROMIUM, PASSWORD, SIZE, agent_says, visitor_says  # noqa: E402
-
-from tests.support.servers import Gunicorn  # noqa: E402
+from take import PASSWORD, SIZE, agent_says, on_demo, visitor_says  # noqa: E402
 
 
 def replica_point(agent, selector, fx, fy):
@@ -79,14 +77,7 @@ def run(server, browser):
 
 
 def main():
-    from playwright.sync_api import sync_playwright
-
-    with Gunicorn(env={"COBROWSE_DEMO_PASSWORD": PASSWORD}) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            run(server, browser)
-        finally:
-            browser.close()
+    on_demo(run)
     print(f"wrote {HERE / 'annotate-workspace.png'} and {HERE / 'annotate-visitor.png'}")
 
 

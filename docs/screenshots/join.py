@@ -19,11 +19,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 sys.path.insert(0, str(HERE))
 
-from take import ARGS, CHROMIUM, PASSWORD, SIZE, agent_says, visitor_says  # noqa: E402
+from take import PASSWORD, SIZE, agent_says, on_demo, visitor_says  # noqa: E402
 
 from cobrowse.rules.passwords import hash_password  # noqa: E402
 from cobrowse.storage.directory import Agent, Directory, FileStore  # noqa: E402
-from tests.support.servers import Gunicorn  # noqa: E402
 
 
 def sign_in(page, url, name):
@@ -75,17 +74,7 @@ def run(server, browser):
 
 
 def main():
-    from playwright.sync_api import sync_playwright
-
-    # The demo's style sheets come through the resource proxy, which refuses loopback unless
-    # told otherwise (issue 11).
-    env = {"COBROWSE_DEMO_PASSWORD": PASSWORD, "COBROWSE_ASSETS_ALLOW_PRIVATE": "1"}
-    with Gunicorn(env=env) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            run(server, browser)
-        finally:
-            browser.close()
+    on_demo(run)
     print(f"wrote {', '.join(str(HERE / n) for n in ('join-owner.png', 'join-visitor.png', 'join-watcher.png'))}")
 
 

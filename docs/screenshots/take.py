@@ -96,7 +96,9 @@ def run(server, browser):
     agent_ctx.close()
 
 
-def main():
+def on_demo(run) -> None:
+    """``run(server, browser)`` against gunicorn in demo mode and one headless Chromium
+    (the screenshot scripts share this)."""
     from playwright.sync_api import sync_playwright
 
     with Gunicorn(env={"COBROWSE_DEMO_PASSWORD": PASSWORD}) as server, sync_playwright() as p:
@@ -105,6 +107,10 @@ def main():
             run(server, browser)
         finally:
             browser.close()
+
+
+def main():
+    on_demo(run)
     print(f"wrote {HERE / 'workspace.png'} and {HERE / 'visitor.png'}")
 
 
