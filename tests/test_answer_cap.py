@@ -46,6 +46,14 @@ def measured(request, tmp_path):
     app.extensions["cobrowse"].drain()
 
 
+def signed_in(transport):
+    """A visitor said hello and alice signed in, through the capped server."""
+    visitor, agent = Visitor(transport), Agent(transport)
+    visitor.hello()
+    agent.login("alice", AGENT_PASSWORD)
+    return visitor, agent
+
+
 def drain(participant, sizes):
     """Poll until nothing is left; returns the events, and the answers' sizes."""
     sizes.clear()
@@ -59,9 +67,7 @@ def drain(participant, sizes):
 
 def test_a_backlog_comes_over_several_capped_polls_in_order_exactly_once(measured):
     transport, sizes = measured
-    visitor, agent = Visitor(transport), Agent(transport)
-    visitor.hello()
-    agent.login("alice", AGENT_PASSWORD)
+    visitor, agent = signed_in(transport)
     start_session(visitor, agent)
     for batch in range(6):
         visitor.send(*[{"k": "scroll", "i": 1, "x": 0, "y": batch * 100 + n} for n in range(100)])
@@ -77,9 +83,7 @@ def test_a_backlog_comes_over_several_capped_polls_in_order_exactly_once(measure
 
 def test_a_snapshot_over_the_cap_reaches_the_agent_in_parts_that_join(measured):
     transport, sizes = measured
-    visitor, agent = Visitor(transport), Agent(transport)
-    visitor.hello()
-    agent.login("alice", AGENT_PASSWORD)
+    visitor, agent = signed_in(transport)
     start_session(visitor, agent)
     body = {"i": 4, "t": 1, "n": "body", "a": {},
             "c": [{"i": 10 + n, "t": 1, "n": "p", "a": {"title": "\"q\" ü " * 20},
@@ -118,9 +122,7 @@ def test_cut_slices_fit_the_budget_and_join_back(text):
 
 def test_the_chat_backlog_of_a_conversation_is_capped_too(measured):
     transport, sizes = measured
-    visitor, agent = Visitor(transport), Agent(transport)
-    visitor.hello()
-    agent.login("alice", AGENT_PASSWORD)
+    visitor, agent = signed_in(transport)
     cid = open_conversation(visitor, agent)
     for n in range(12):
         agent.send({"k": "chat", "conversation": cid, "text": f"{n} " + "x" * 3900})
