@@ -121,11 +121,10 @@ class Sender:
         if sess is None and context.watching and all(e["k"] == "snapshot.request" for e in events):
             # The one session event a watcher may send (issue 15, item 2): throttled.
             try:
-                results = [self.core.watchers.request_snapshot(who, context.watching, seq)
-                           for _ in events[:1]]
+                result = self.core.watchers.request_snapshot(who, context.watching, seq)
             except CobrowseError as err:
                 return err.status, err.to_json()
-            return 200, {"ok": True, "seq": seq, "results": results + [{}] * (len(events) - 1)}
+            return 200, {"ok": True, "seq": seq, "results": [result] + [{}] * (len(events) - 1)}
         try:
             clean = self._check(who, sess, events, context.watching)
         except CobrowseError as err:
