@@ -97,7 +97,8 @@ def test_status_connecting_until_the_page_arrives_then_active(visitor, agent):
     flows.wait_status(agent, "connecting")
     expect(flows.status(agent)).to_have_text("Connecting…")
     expect(agent.get_by_test_id("cobrowse-progress")).to_be_visible()
-    flows.eventually(lambda: held, what="the visitor's snapshot on its way")
+    # The route handler runs only while Playwright is called: pump the visitor's page.
+    flows.eventually(lambda: held, what="the visitor's snapshot on its way", pump=visitor)
     expect(flows.status(agent)).to_have_attribute("data-state", "connecting")
 
     for route in held:
